@@ -1,0 +1,296 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+
+class CustomerTier(models.Model):
+    _name = "customer.tier"
+    _description = "Customer Tier"
+    _check_company_auto = True
+    _order = "program_id, kind, sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    code = fields.Char(required=True, help="Short code shown on badges, e.g. A.")
+    active = fields.Boolean(default=True)
+    program_id = fields.Many2one(
+        "customer.tier.program",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        check_company=True,
+    )
+    company_id = fields.Many2one(
+        related="program_id.company_id", store=True, index=True, precompute=True
+    )
+    currency_id = fields.Many2one(related="program_id.currency_id")
+    kind = fields.Selection(
+        [("customer", "Customer Tier"), ("prospect", "Prospect Grade")],
+        required=True,
+        default="customer",
+        help="Customer tiers classify partners with confirmed orders; prospect "
+        "grades classify partners that have not ordered yet.",
+    )
+    sequence = fields.Integer(
+        default=10, help="Lower is better: the first tier is the best one."
+    )
+    color = fields.Integer(string="Color Index")
+    description = fields.Text(
+        string="Service Strategy",
+        translate=True,
+        help="How the sales team serves customers of this tier.",
+    )
+    is_fallback = fields.Boolean(
+        compute="_compute_is_fallback",
+        help="The last active customer tier takes every customer that meets "
+        "no other tier's conditions.",
+    )
+    # Threshold conditions (0 = no condition)
+    min_revenue = fields.Monetary(
+        string="Minimum Revenue",
+        currency_field="currency_id",
+        help="Minimum untaxed revenue in the evaluation window, in company "
+        "currency. 0 means no condition.",
+    )
+    min_orders = fields.Integer(
+        string="Minimum Orders",
+        help="Minimum number of confirmed orders in the window. 0 means no "
+        "condition.",
+    )
+    max_recency_days = fields.Integer(
+        string="Maximum Days Since Last Order",
+        help="The last order must be at most this many days old. 0 means no "
+        "condition.",
+    )
+    min_margin = fields.Monetary(
+        string="Minimum Margin",
+        currency_field="currency_id",
+        help="Minimum margin in the evaluation window, in company currency. "
+        "0 means no condition.",
+    )
+    # Pareto
+    pareto_max_share = fields.Float(
+        string="Cumulative Share Up To (%)",
+        help="Pareto method: a customer whose cumulative revenue share (its own "
+        "and that of every better-ranked customer) is at most this bound gets "
+        "this tier. 0 means: customers with revenue in the window that no "
+        "better tier took. The fallback tier takes customers without revenue "
+        "in the window.",
+    )
+    # RFM
+    rfm_segment_ids = fields.Many2many(
+        "customer.tier.rfm.segment",
+        string="RFM Segments",
+        check_company=True,
+        domain="[('program_id', '=', program_id)]",
+        help="RFM method: customers in these segments get this tier.",
+    )
+    profile_count = fields.Integer(compute="_compute_profile_count")
+    # Sales policies (pricing, minimum order, sample fees)
+    pricelist_id = fields.Many2one(
+        "product.pricelist",
+        string="Tier Pricelist",
+        check_company=True,
+        help="When a customer enters this tier, its pricelist in this company "
+        "becomes this one, unless a user set another pricelist on the customer "
+        "by hand. Empty: the customer's pricelist is left alone.",
+    )
+    min_order_amount = fields.Monetary(
+        string="Minimum Order",
+        currency_field="currency_id",
+        help="Untaxed order amount, in company currency, below which the "
+        "minimum-order policy applies. 0 means no minimum.",
+    )
+    min_order_policy = fields.Selection(
+        [
+            ("warn", "Warn"),
+            ("fee", "Add a service fee"),
+            ("block", "Block confirmation"),
+        ],
+        string="Below Minimum",
+        default="warn",
+        help="Warn: the quotation shows the amount missing. Add a service fee: a "
+        "fee line is added while the order is below the minimum. Block: the "
+        "quotation cannot be confirmed below the minimum.",
+    )
+    fee_product_id = fields.Many2one(
+        "product.product",
+        string="Service Fee Product",
+        check_company=True,
+        domain="[('type', '=', 'service')]",
+        help="Product of the small-order fee line.",
+    )
+    fee_type = fields.Selection(
+        [("fixed", "Fixed amount"), ("percent", "Percentage of the order")],
+        default="fixed",
+    )
+    fee_fixed = fields.Monetary(
+        string="Fee Amount",
+        currency_field="currency_id",
+        help="Fixed fee in company currency (converted to the order currency).",
+    )
+    fee_percent = fields.Float(
+        string="Fee (%)", help="Fee as a percentage of the untaxed order amount."
+    )
+    waive_sample_fee = fields.Boolean(
+        string="Waive Sample Fees",
+        help="Sample and courier fee lines (products listed on the program) are "
+        "brought to zero for customers of this tier.",
+    )
+
+    _sql_constraints = [
+        (
+            "code_program_kind_uniq",
+            "unique(program_id, kind, code)",
+            "A code can be used only once per program and kind.",
+        ),
+        (
+            "conditions_positive",
+            "CHECK(min_revenue >= 0 AND min_orders >= 0 AND max_recency_days >= 0 "
+            "AND min_margin >= 0)",
+            "Tier conditions cannot be negative.",
+        ),
+        (
+            "sales_policy_positive",
+            "CHECK(min_order_amount >= 0 AND fee_fixed >= 0 "
+            "AND fee_percent >= 0 AND fee_percent <= 100)",
+            "Minimum order and fees cannot be negative; a fee percentage is at "
+            "most 100.",
+        ),
+        (
+            "pareto_share_range",
+            "CHECK(pareto_max_share >= 0 AND pareto_max_share <= 100)",
+            "A cumulative share bound lies between 0 and 100 %.",
+        ),
+    ]
+
+    @api.depends("program_id.tier_ids.sequence", "program_id.tier_ids.active", "kind")
+    def _compute_is_fallback(self):
+        for tier in self:
+            tier.is_fallback = (
+                tier.kind == "customer"
+                and tier.active
+                and tier.program_id
+                and tier.program_id._customer_tiers()[-1:] == tier
+            )
+
+    def _compute_profile_count(self):
+        counts = dict(
+            self.env["customer.tier.profile"]._read_group(
+                [("tier_id", "in", self.ids)], ["tier_id"], ["__count"]
+            )
+        )
+        for tier in self:
+            tier.profile_count = counts.get(tier, 0)
+
+    @api.depends("code", "name")
+    def _compute_display_name(self):
+        for tier in self:
+            tier.display_name = (
+                f"{tier.code} - {tier.name}" if tier.code else tier.name or ""
+            )
+
+    @api.constrains("min_order_amount", "min_order_policy", "fee_product_id", "fee_type")
+    def _check_fee_setup(self):
+        for tier in self:
+            if tier.min_order_amount and tier.min_order_policy == "fee" and not tier.fee_product_id:
+                raise ValidationError(
+                    self.env._(
+                        "Tier %(tier)s adds a service fee below its minimum order: "
+                        "choose the fee product.",
+                        tier=tier.display_name,
+                    )
+                )
+
+    def _check_pareto_bounds(self):
+        """Bounds must increase strictly along the tier order (0 = open)."""
+        for program in self.program_id:
+            previous = 0.0
+            for tier in program._customer_tiers():
+                bound = tier.pareto_max_share
+                if not bound:
+                    continue
+                if bound <= previous:
+                    raise ValidationError(
+                        self.env._(
+                            "Cumulative share bounds must increase from the best "
+                            "tier to the worst: %(tier)s has %(bound)s %% after "
+                            "%(previous)s %%.",
+                            tier=tier.display_name,
+                            bound=bound,
+                            previous=previous,
+                        )
+                    )
+                previous = bound
+
+    @api.constrains("pareto_max_share", "sequence", "active")
+    def _check_pareto_order(self):
+        self.filtered(lambda t: t.kind == "customer")._check_pareto_bounds()
+
+    @api.constrains("min_revenue", "min_orders", "max_recency_days", "min_margin")
+    def _check_conditions(self):
+        for tier in self:
+            if min(
+                tier.min_revenue,
+                tier.min_orders,
+                tier.max_recency_days,
+                tier.min_margin,
+            ) < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Tier %(tier)s: conditions cannot be negative.",
+                        tier=tier.display_name,
+                    )
+                )
+
+    def _check_not_held(self):
+        held = self.env["customer.tier.profile"].sudo().search_count(
+            [
+                "|",
+                "|",
+                ("tier_id", "in", self.ids),
+                ("manual_tier_id", "in", self.ids),
+                ("assigned_tier_id", "in", self.ids),
+            ]
+        )
+        if held:
+            raise UserError(
+                self.env._(
+                    "%(count)s customers hold the tier(s) %(tiers)s. Move them to "
+                    "another tier (recompute or override) before removing or "
+                    "archiving it.",
+                    count=held,
+                    tiers=", ".join(self.mapped("display_name")),
+                )
+            )
+
+    def _check_program_keeps_fallback(self):
+        """An active program must keep at least one active customer tier."""
+        for program in self.program_id.filtered("active"):
+            if not (program._customer_tiers() - self):
+                raise ValidationError(
+                    self.env._(
+                        "The tier program %(program)s needs at least one customer "
+                        "tier: its last tier is the fallback for every customer.",
+                        program=program.name,
+                    )
+                )
+
+    def write(self, vals):
+        if "active" in vals and not vals["active"]:
+            self.filtered("active")._check_not_held()
+            self.filtered(
+                lambda t: t.active and t.kind == "customer"
+            )._check_program_keeps_fallback()
+        if "kind" in vals or "program_id" in vals:
+            changed = self.filtered(
+                lambda t: t.kind != vals.get("kind", t.kind)
+                or t.program_id.id != vals.get("program_id", t.program_id.id)
+            )
+            changed._check_not_held()
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_held(self):
+        self._check_not_held()
+        self.filtered(
+            lambda t: t.active and t.kind == "customer"
+        )._check_program_keeps_fallback()

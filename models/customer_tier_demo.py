@@ -1,0 +1,680 @@
+"""Demo data of customer_tier: an exporter of pumps and valves.
+
+The demo tells the story of the module: two years of confirmed orders from
+customers all over the world, in three currencies, shaped by the 80/20 rule (a
+few core buyers order every month, many small ones now and then), with one-time
+buyers, customers that stopped buying a year ago, open and cancelled
+quotations, and prospects graded by hand.
+
+Everything is generated from fixed seeds relative to the installation date, so
+two installations on the same day hold the same figures. Orders go through the
+ORM (create, ``action_confirm``, ``_action_cancel``); the confirmation date is
+then moved into the past, which recomputes the stored ``currency_rate`` of the
+order at that date. Tiers are computed once at the end by a full evaluation.
+
+The XML file ``demo/customer_tier_demo.xml`` holds the products, their
+categories and the EUR and CNY pricelists; this file creates the rest.
+"""
+
+import random
+from datetime import datetime, time, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import Command, api, fields, models
+
+SEED = 20240618
+MODULE = "customer_tier"
+
+# Salespeople: (xml id, name, login = password, time zone)
+SALESPEOPLE = [
+    ("user_lin_wei_demo", "Lin Wei", "lin.wei", "Asia/Shanghai"),
+    ("user_anna_schmidt_demo", "Anna Schmidt", "anna.schmidt", "Europe/Berlin"),
+]
+
+# Currency of the customers of a country (others buy in company currency).
+EUR_COUNTRIES = {"AT", "BE", "DE", "ES", "FI", "FR", "IE", "IT", "NL", "PT"}
+CNY_COUNTRIES = {"CN"}
+
+# Demo products (xml ids of demo/customer_tier_demo.xml).
+PRODUCTS = {
+    "pump": "product_centrifugal_pump_demo",
+    "sub": "product_submersible_pump_demo",
+    "ball": "product_ball_valve_demo",
+    "fly": "product_butterfly_valve_demo",
+    "seal": "product_seal_kit_demo",
+    "impeller": "product_impeller_demo",
+    "service": "product_commissioning_demo",
+}
+# List prices in company currency, as in the XML file (used to plan quantities).
+LIST_PRICES = {
+    "pump": 1850.0,
+    "sub": 960.0,
+    "ball": 145.0,
+    "fly": 420.0,
+    "seal": 68.0,
+    "impeller": 240.0,
+    "service": 650.0,
+}
+# What each industry buys (weights per product).
+INDUSTRY_MIX = {
+    "A": {"sub": 5, "ball": 3, "seal": 2},
+    "B": {"pump": 4, "impeller": 3, "seal": 3},
+    "C": {"pump": 5, "impeller": 2, "seal": 2, "ball": 1},
+    "D": {"pump": 4, "fly": 4, "seal": 2},
+    "E": {"pump": 3, "fly": 4, "sub": 2, "seal": 1},
+    "F": {"ball": 4, "fly": 3, "pump": 2, "sub": 1},
+}
+DEFAULT_MIX = {"pump": 2, "sub": 2, "ball": 2, "fly": 1, "seal": 2, "impeller": 1}
+
+# How each kind of customer buys. Days are counted back from the evaluation
+# date: first order between ``start`` days ago, last order at least ``end`` days
+# ago, ``gap`` days between orders, order values in company currency. The
+# window revenue (last 12 months) is scaled into ``window`` so that every
+# customer lands in the tier its story needs.
+ARCHETYPES = {
+    # A core: monthly orders all year round
+    "core": {
+        "start": (700, 728), "end": (2, 20), "gap": (21, 36),
+        "value": (20000, 36000), "discount": 5.0, "window": (260000, 480000),
+    },
+    # B key: an order every two months
+    "key": {
+        "start": (640, 728), "end": (4, 60), "gap": (45, 75),
+        "value": (8000, 16000), "discount": 2.0, "window": (60000, 120000),
+    },
+    # B key too: new customers of the last months that order a lot
+    "rising": {
+        "start": (110, 160), "end": (3, 25), "gap": (24, 38),
+        "value": (15000, 24000), "discount": 2.0, "window": (60000, 110000),
+    },
+    # C general: a few orders a year
+    "general": {
+        "start": (600, 728), "end": (8, 110), "gap": (80, 140),
+        "value": (1800, 5000), "discount": 0.0, "window": (7000, 22000),
+    },
+    # D marginal: small orders now and then
+    "small": {
+        "start": (250, 700), "end": (20, 250), "gap": (150, 280),
+        "value": (300, 1300), "discount": 0.0, "window": (400, 3500),
+    },
+    # D marginal: used to buy, nothing in the last 12 months
+    "lapsed": {
+        "start": (640, 728), "end": (385, 560), "gap": (40, 85),
+        "value": (4000, 14000), "discount": 0.0, "window": None,
+    },
+}
+
+# Buying customers: (key, name, country, city, industry, salesperson, kind,
+# contact person or None). ``kind`` is an archetype or ("one_time", days ago,
+# value). Salesperson: "lin", "anna" or "admin".
+CUSTOMERS = [
+    # core
+    ("rhein", "Rhein Industrietechnik GmbH", "DE", "Düsseldorf", "C", "anna",
+     "core", "Jonas Weber"),
+    ("hengtai", "Shanghai Hengtai Water Engineering Co., Ltd.", "CN", "Shanghai",
+     "E", "lin", "core", "Zhang Min"),
+    ("gulfcoast", "Gulf Coast Process Systems LLC", "US", "Houston", "D", "admin",
+     "core", "Megan Carter"),
+    ("osaka", "Osaka Fluid Control K.K.", "JP", "Osaka", "C", "lin", "core", None),
+    ("iberia", "Iberia Aguas y Riegos S.A.", "ES", "Valencia", "A", "anna", "core",
+     None),
+    # key
+    ("lyon", "Lyon Hydraulique SARL", "FR", "Lyon", "F", "anna", "key",
+     "Claire Dubois"),
+    ("maple", "Maple Municipal Supply Inc.", "CA", "Toronto", "E", "admin", "key",
+     None),
+    ("seoul", "Seoul Plant Engineering Co., Ltd.", "KR", "Seoul", "C", "lin", "key",
+     None),
+    ("pampas", "Pampas Agro Irrigação Ltda.", "BR", "Campinas", "A", "admin", "key",
+     "Rafael Souza"),
+    ("emirates", "Emirates Desal Services LLC", "AE", "Dubai", "E", "admin", "key",
+     None),
+    ("westland", "Holland Tuinbouw Techniek B.V.", "NL", "Naaldwijk", "A", "anna",
+     "key", None),
+    ("mumbai", "Mumbai Process Equipment Pvt. Ltd.", "IN", "Mumbai", "C", "lin",
+     "key", "Priya Nair"),
+    ("milano", "Milano Impianti S.r.l.", "IT", "Milan", "F", "anna", "rising", None),
+    ("lvyuan", "Guangzhou Lvyuan Environmental Technology Co., Ltd.", "CN",
+     "Guangzhou", "E", "lin", "rising", "Chen Jie"),
+    # general
+    ("poznan", "Polska Instalacje Sp. z o.o.", "PL", "Poznań", "F", "anna",
+     "general", None),
+    ("northern", "Northern Pump Services Ltd", "GB", "Leeds", "S", "anna",
+     "general", "Oliver Hughes"),
+    ("ankara", "Ankara Su Teknolojileri A.Ş.", "TR", "Ankara", "E", "anna",
+     "general", None),
+    ("saigon", "Saigon Mechanical & Electrical JSC", "VN", "Ho Chi Minh City", "F",
+     "lin", "general", None),
+    ("siam", "Siam Hotel Engineering Co., Ltd.", "TH", "Bangkok", "I", "lin",
+     "general", None),
+    ("queensland", "Queensland Mining Supplies Pty Ltd", "AU", "Brisbane", "B",
+     "lin", "general", "Jack Wilson"),
+    ("monterrey", "Industrial del Norte S.A. de C.V.", "MX", "Monterrey", "C",
+     "admin", "general", None),
+    ("capewater", "Cape Water Works (Pty) Ltd", "ZA", "Cape Town", "E", "admin",
+     "general", None),
+    ("wien", "Wiener Haustechnik GmbH", "AT", "Vienna", "F", "anna", "general",
+     None),
+    ("suomi", "Suomi Process Oy", "FI", "Tampere", "C", "anna", "general", None),
+    ("dublin", "Dublin Facility Services Ltd", "IE", "Dublin", "N", "anna",
+     "general", None),
+    ("porto", "Porto Rega Agrícola Lda.", "PT", "Porto", "A", "anna", "general",
+     None),
+    ("chengdu", "Chengdu Hongda Building Services Co., Ltd.", "CN", "Chengdu", "F",
+     "lin", "general", None),
+    ("lubbock", "Texas Ag Irrigation Co.", "US", "Lubbock", "A", "admin",
+     "general", None),
+    ("riyadh", "Riyadh Utilities Contracting Co.", "SA", "Riyadh", "E", "admin",
+     "general", None),
+    # small buyers
+    ("vancouver", "Vancouver Marine Repair Ltd", "CA", "Vancouver", "H", "admin",
+     "small", None),
+    ("brussels", "Brussels Lab Equipment SRL", "BE", "Brussels", "M", "anna",
+     "small", None),
+    ("kyoto", "Kyoto Garden Supplies Co.", "JP", "Kyoto", "G", "lin", "small",
+     None),
+    ("andes", "Andes Hotel Services SpA", "CL", "Santiago", "I", "admin", "small",
+     None),
+    ("hamburg", "Hamburg Ship Supply GmbH", "DE", "Hamburg", "H", "anna", "small",
+     "Lena Fischer"),
+    ("delhi", "Delhi Campus Facilities Pvt. Ltd.", "IN", "New Delhi", "P", "lin",
+     "small", None),
+    # lapsed: no order for more than a year
+    ("bergen", "Nordic Fish Farming AS", "NO", "Bergen", "A", "anna", "lapsed",
+     None),
+    ("detroit", "Detroit Cooling Components Inc.", "US", "Detroit", "C", "admin",
+     "lapsed", "Brian Miller"),
+    ("lisboa", "Lisboa Construções S.A.", "PT", "Lisbon", "F", "anna", "lapsed",
+     None),
+    ("tianjin", "Tianjin Port Logistics Co., Ltd.", "CN", "Tianjin", "H", "lin",
+     "lapsed", None),
+    ("melbourne", "Melbourne Winery Equipment Pty Ltd", "AU", "Melbourne", "A",
+     "lin", "lapsed", None),
+    # one-time buyers
+    ("marseille", "Marseille Piscines SARL", "FR", "Marseille", "R", "anna",
+     ("one_time", 40, 9000), None),
+    ("jakarta", "Jakarta Palm Oil Processing PT", "ID", "Jakarta", "A", "lin",
+     ("one_time", 95, 6500), None),
+    ("phoenix", "Phoenix Data Center Cooling LLC", "US", "Phoenix", "J", "admin",
+     ("one_time", 20, 2100), None),
+    ("copenhagen", "Copenhagen Brewery Supplies ApS", "DK", "Copenhagen", "C",
+     "anna", ("one_time", 180, 3200), None),
+    ("casablanca", "Casablanca Hammam Équipements SARL", "MA", "Casablanca", "S",
+     "admin", ("one_time", 450, 4800), None),
+    ("nairobi", "Nairobi Flower Farms Ltd", "KE", "Naivasha", "A", "admin",
+     ("one_time", 610, 7200), None),
+]
+
+# Prospects: (key, name, country, city, industry, salesperson, grade code,
+# quotation state or None, reason of the grade).
+PROSPECTS = [
+    ("stockholm", "Stockholm Vatten Projekt AB", "SE", "Stockholm", "E", "anna",
+     "A", "sent", "Municipal water utility, tenders for 2,000 valves a year."),
+    ("khobar", "Al Khobar Desalination Projects Co.", "SA", "Al Khobar", "E",
+     "admin", "A", "draft", "Builds three desalination plants; asked for samples."),
+    ("antofagasta", "Andes Copper Mining Supply S.A.", "CL", "Antofagasta", "B",
+     "admin", "B", None, "Mid-size mining supplier, met at the Santiago fair."),
+    ("hanoi", "Hanoi Construction Materials JSC", "VN", "Hanoi", "F", "lin", "B",
+     "draft", "Regional distributor, weekly follow-up agreed."),
+    ("canterbury", "Canterbury Dairy Irrigation Ltd", "NZ", "Christchurch", "A",
+     "lin", "C", None, "Small irrigation contractor, fits our submersible range."),
+    ("lagos", "Lagos Facility Management Ltd", "NG", "Lagos", "N", "admin", "C",
+     "cancel", "Facility manager; first quotation lost on price."),
+    ("zurich", "Zürich Labortechnik AG", "CH", "Zurich", "M", "anna", "C", None,
+     "Laboratory equipment, occasional small needs."),
+]
+
+PROSPECT_GRADES = {
+    "A": "prospect_grade_a",
+    "B": "prospect_grade_b",
+    "C": "prospect_grade_c",
+}
+
+
+def _slug(name):
+    return "".join(c for c in name.lower() if c.isalnum())[:24]
+
+
+def _order_lines(rng, mix, value, discount):
+    """Split ``value`` over one to three products of ``mix``: (product, qty)."""
+    products = sorted(mix)
+    count = min(len(products), rng.choice((1, 1, 2, 2, 3)))
+    chosen = []
+    pool = list(products)
+    for _i in range(count):
+        weights = [mix[p] for p in pool]
+        pick = rng.choices(pool, weights=weights)[0]
+        pool.remove(pick)
+        chosen.append(pick)
+    shares = [rng.uniform(1.0, 3.0) for _p in chosen]
+    total = sum(shares)
+    net = 1 - discount / 100.0
+    return [
+        (product, max(1, round(value * share / total / (LIST_PRICES[product] * net))))
+        for product, share in zip(chosen, shares)
+    ]
+
+
+def _lines_value(lines, discount):
+    net = 1 - discount / 100.0
+    return sum(LIST_PRICES[p] * qty * net for p, qty in lines)
+
+
+def demo_plan():
+    """The orders of every demo partner, independent of the database.
+
+    Returns a list of dicts: ``partner`` (customer key), ``contact`` (bool:
+    placed by the contact person), ``days_ago``, ``hour``, ``state`` (sale,
+    cancel_sale = confirmed then cancelled, draft, sent, cancel), ``discount``
+    and ``lines`` [(product key, quantity)].
+    """
+    plan = []
+    for key, _name, _country, _city, industry, _user, kind, contact in CUSTOMERS:
+        rng = random.Random(f"{SEED}:{key}")
+        mix = INDUSTRY_MIX.get(industry, DEFAULT_MIX)
+        if isinstance(kind, tuple):
+            _kind, days_ago, value = kind
+            plan.append(
+                {
+                    "partner": key,
+                    "contact": False,
+                    "days_ago": days_ago,
+                    "hour": rng.randint(7, 15),
+                    "state": "sale",
+                    "discount": 0.0,
+                    "lines": _order_lines(rng, mix, value, 0.0),
+                }
+            )
+            continue
+        spec = ARCHETYPES[kind]
+        discount = spec["discount"]
+        day = rng.randint(*spec["start"])
+        last = rng.randint(*spec["end"])
+        orders = []
+        while day >= last:
+            orders.append([day, rng.uniform(*spec["value"])])
+            day -= rng.randint(*spec["gap"])
+        if spec["window"]:
+            # scale into the window range: conservative edges of the 12 months
+            low, high = spec["window"]
+            inside = sum(v for d, v in orders if d <= 355)
+            if inside < low:
+                factor = low * 1.05 / inside
+            elif inside > high:
+                factor = high * 0.95 / inside
+            else:
+                factor = 1.0
+            for order in orders:
+                order[1] *= factor
+        for day, value in orders:
+            lines = _order_lines(rng, mix, value, discount)
+            if kind in ("core", "key") and rng.random() < 0.15:
+                lines.append(("service", rng.randint(1, 3)))
+            plan.append(
+                {
+                    "partner": key,
+                    "contact": bool(contact) and rng.random() < 0.4,
+                    "days_ago": day,
+                    "hour": rng.randint(1, 15),
+                    "state": "sale",
+                    "discount": discount,
+                    "lines": lines,
+                }
+            )
+            # now and then an order confirmed by mistake and cancelled
+            if rng.random() < 0.05 and day > 3:
+                plan.append(
+                    {
+                        "partner": key,
+                        "contact": False,
+                        "days_ago": day - rng.randint(1, min(day - 1, 6)),
+                        "hour": rng.randint(1, 15),
+                        "state": "cancel_sale",
+                        "discount": discount,
+                        "lines": _order_lines(rng, mix, value, discount),
+                    }
+                )
+        # open quotations of good customers, stale ones of general customers
+        if kind in ("core", "key", "rising") and rng.random() < 0.6:
+            plan.append(
+                {
+                    "partner": key,
+                    "contact": bool(contact),
+                    "days_ago": rng.randint(1, 12),
+                    "hour": rng.randint(1, 15),
+                    "state": rng.choice(("draft", "sent")),
+                    "discount": discount,
+                    "lines": _order_lines(
+                        rng, mix, rng.uniform(*spec["value"]), discount
+                    ),
+                }
+            )
+        elif kind == "general" and rng.random() < 0.3:
+            plan.append(
+                {
+                    "partner": key,
+                    "contact": False,
+                    "days_ago": rng.randint(40, 200),
+                    "hour": rng.randint(1, 15),
+                    "state": rng.choice(("draft", "cancel")),
+                    "discount": 0.0,
+                    "lines": _order_lines(rng, mix, rng.uniform(*spec["value"]), 0.0),
+                }
+            )
+    for key, _name, _country, _city, industry, _user, _grade, state, _r in PROSPECTS:
+        if not state:
+            continue
+        rng = random.Random(f"{SEED}:{key}")
+        mix = INDUSTRY_MIX.get(industry, DEFAULT_MIX)
+        plan.append(
+            {
+                "partner": key,
+                "contact": False,
+                "days_ago": rng.randint(3, 30) if state != "cancel" else 150,
+                "hour": rng.randint(1, 15),
+                "state": state,
+                "discount": 0.0,
+                "lines": _order_lines(rng, mix, rng.uniform(6000, 40000), 0.0),
+            }
+        )
+    plan.sort(key=lambda o: (-o["days_ago"], o["hour"], o["partner"]))
+    return plan
+
+
+def _monthly_rates(seed, start, months, base, step, low, high):
+    """A bounded random walk of rates, one per month: [(date, rate)]."""
+    rng = random.Random(f"{SEED}:{seed}")
+    rate = base
+    rates = []
+    for month in range(months):
+        rates.append((start + relativedelta(months=month), round(rate, 4)))
+        rate = min(high, max(low, rate + rng.uniform(-step, step)))
+    return rates
+
+
+class CustomerTierProgram(models.Model):
+    _inherit = "customer.tier.program"
+
+    @api.model
+    def _demo_populate(self):
+        """Create the demo customers, orders and tiers (once)."""
+        if self.env.ref(f"{MODULE}.{SALESPEOPLE[0][0]}", raise_if_not_found=False):
+            return True
+        company = self.env.ref("base.main_company")
+        program = self.with_context(active_test=False).search(
+            [("company_id", "=", company.id)], limit=1
+        )
+        if not program:
+            return True
+        today = fields.Date.context_today(program)
+        quiet = self.with_context(
+            tracking_disable=True,
+            mail_create_nolog=True,
+            mail_create_nosubscribe=True,
+            mail_notrack=True,
+            no_reset_password=True,
+        )
+        quiet._demo_pricelists(company)
+        quiet._demo_currency_rates(company, today)
+        users = quiet._demo_users(company)
+        partners, contacts = quiet._demo_partners(company, users)
+        # No incremental refresh while orders are confirmed with today's date:
+        # the program sleeps until the orders carry their real dates.
+        program.with_context(tracking_disable=True).active = False
+        quiet._demo_orders(company, partners, contacts, today)
+        program.with_context(tracking_disable=True).active = True
+        program._engine().run(eval_date=today)
+        self._demo_grade_prospects(program, partners)
+        return True
+
+    # ------------------------------------------------------------------
+    @api.model
+    def _demo_pricelists(self, company):
+        """Enable pricelists and make sure the company has a default one."""
+        self.env.ref("base.group_user")._apply_group(
+            self.env.ref("product.group_product_pricelist")
+        )
+        Pricelist = self.env["product.pricelist"]
+        if not Pricelist.search_count(
+            [
+                ("currency_id", "=", company.currency_id.id),
+                ("company_id", "in", [company.id, False]),
+            ]
+        ):
+            Pricelist.create(company._get_default_pricelist_vals())
+
+    @api.model
+    def _demo_currency_rates(self, company, today):
+        """Activate EUR and CNY with monthly rates over the last two years."""
+        start = (today - relativedelta(months=25)).replace(day=1)
+        series = {
+            "EUR": _monthly_rates("EUR", start, 26, 0.92, 0.012, 0.86, 0.98),
+            "CNY": _monthly_rates("CNY", start, 26, 7.15, 0.05, 6.9, 7.4),
+        }
+        Rate = self.env["res.currency.rate"]
+        for code, rates in series.items():
+            currency = self.env.ref(f"base.{code}")
+            if currency == company.currency_id:
+                continue
+            currency.active = True
+            existing = set(
+                Rate.search(
+                    [("currency_id", "=", currency.id), ("company_id", "=", company.id)]
+                ).mapped("name")
+            )
+            Rate.create(
+                [
+                    {
+                        "name": day,
+                        "rate": rate,
+                        "currency_id": currency.id,
+                        "company_id": company.id,
+                    }
+                    for day, rate in rates
+                    if day not in existing
+                ]
+            )
+
+    @api.model
+    def _demo_users(self, company):
+        groups = [
+            self.env.ref("base.group_user").id,
+            self.env.ref("sales_team.group_sale_salesman").id,
+        ]
+        users = self.env["res.users"].create(
+            [
+                {
+                    "name": name,
+                    "login": login,
+                    "password": login,
+                    "email": f"{login}@example.com",
+                    "tz": tz,
+                    "company_id": company.id,
+                    "company_ids": [Command.set(company.ids)],
+                    "groups_id": [Command.set(groups)],
+                }
+                for _xmlid, name, login, tz in SALESPEOPLE
+            ]
+        )
+        self.env["ir.model.data"]._update_xmlids(
+            [
+                {"xml_id": f"{MODULE}.{xmlid}", "record": user, "noupdate": True}
+                for (xmlid, *_rest), user in zip(SALESPEOPLE, users)
+            ]
+        )
+        team = self.env.ref("sales_team.team_sales_department", raise_if_not_found=False)
+        if team:
+            self.env["crm.team.member"].create(
+                [{"crm_team_id": team.id, "user_id": user.id} for user in users]
+            )
+        return {
+            "lin": users[0],
+            "anna": users[1],
+            "admin": self.env.ref("base.user_admin"),
+        }
+
+    @api.model
+    def _demo_partners(self, company, users):
+        """Customer and prospect companies, with a contact person for some."""
+        pricelists = {
+            "EUR": self.env.ref(f"{MODULE}.pricelist_eur_demo"),
+            "CNY": self.env.ref(f"{MODULE}.pricelist_cny_demo"),
+        }
+        rows = [
+            (key, name, country, city, industry, user, contact)
+            for key, name, country, city, industry, user, _kind, contact in CUSTOMERS
+        ] + [
+            (key, name, country, city, industry, user, None)
+            for key, name, country, city, industry, user, *_rest in PROSPECTS
+        ]
+        vals_list = []
+        for key, name, country, city, industry, user, _contact in rows:
+            currency = (
+                "EUR" if country in EUR_COUNTRIES
+                else "CNY" if country in CNY_COUNTRIES
+                else None
+            )
+            vals = {
+                "name": name,
+                "is_company": True,
+                "country_id": self.env.ref(f"base.{country.lower()}").id,
+                "city": city,
+                "industry_id": self.env.ref(f"base.res_partner_industry_{industry}").id,
+                "user_id": users[user].id,
+                "email": f"purchasing@{_slug(key)}.example.com",
+                "website": f"https://www.{_slug(key)}.example.com",
+                "customer_rank": 1,
+                "company_id": False,
+            }
+            if currency:
+                vals["property_product_pricelist"] = pricelists[currency].id
+            vals_list.append(vals)
+        Partner = self.env["res.partner"]
+        records = Partner.create(vals_list)
+        partners = {row[0]: record for row, record in zip(rows, records)}
+        contact_rows = [(key, contact) for key, *_r, contact in rows if contact]
+        contact_records = Partner.create(
+            [
+                {
+                    "name": contact,
+                    "parent_id": partners[key].id,
+                    "type": "contact",
+                    "function": "Purchasing Manager",
+                    "email": f"{_slug(contact)}@{_slug(key)}.example.com",
+                    "user_id": partners[key].user_id.id,
+                }
+                for key, contact in contact_rows
+            ]
+        )
+        contacts = {key: rec for (key, _c), rec in zip(contact_rows, contact_records)}
+        self.env["ir.model.data"]._update_xmlids(
+            [
+                {
+                    "xml_id": f"{MODULE}.partner_{key}_demo",
+                    "record": record,
+                    "noupdate": True,
+                }
+                for key, record in partners.items()
+            ]
+            + [
+                {
+                    "xml_id": f"{MODULE}.partner_{key}_contact_demo",
+                    "record": record,
+                    "noupdate": True,
+                }
+                for key, record in contacts.items()
+            ]
+        )
+        return partners, contacts
+
+    @api.model
+    def _demo_orders(self, company, partners, contacts, today):
+        """Create, confirm and cancel the planned orders, then date them."""
+        plan = demo_plan()
+        products = {
+            key: self.env.ref(f"{MODULE}.{xmlid}") for key, xmlid in PRODUCTS.items()
+        }
+        default_pricelist = self.env["product.pricelist"].search(
+            [
+                ("currency_id", "=", company.currency_id.id),
+                ("company_id", "in", [company.id, False]),
+            ],
+            limit=1,
+        )
+        vals_list = []
+        dates = []
+        for spec in plan:
+            partner = partners[spec["partner"]]
+            if spec["contact"] and spec["partner"] in contacts:
+                partner = contacts[spec["partner"]]
+            date_order = datetime.combine(
+                today - timedelta(days=spec["days_ago"]), time(spec["hour"], 30)
+            )
+            dates.append(date_order)
+            pricelist = (
+                partners[spec["partner"]].property_product_pricelist
+                or default_pricelist
+            )
+            vals_list.append(
+                {
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "user_id": partner.user_id.id,
+                    "pricelist_id": pricelist.id,
+                    "date_order": date_order,
+                    "client_order_ref": f"PO-{date_order:%y%m%d}-{len(vals_list):04d}",
+                    "order_line": [
+                        Command.create(
+                            {
+                                "product_id": products[product].id,
+                                "product_uom_qty": qty,
+                                "discount": spec["discount"],
+                            }
+                        )
+                        for product, qty in spec["lines"]
+                    ],
+                }
+            )
+        SaleOrder = self.env["sale.order"].with_company(company)
+        orders = SaleOrder.create(vals_list)
+        by_state = {}
+        for order, spec in zip(orders, plan):
+            by_state[spec["state"]] = by_state.get(spec["state"], SaleOrder) | order
+        empty = SaleOrder.browse()
+        (by_state.get("sale", empty) | by_state.get("cancel_sale", empty)).action_confirm()
+        by_state.get("cancel_sale", empty)._action_cancel()
+        by_state.get("cancel", empty)._action_cancel()
+        by_state.get("sent", empty).action_quotation_sent()
+        # Back to the planned dates: the stored currency rate follows the date.
+        for order, date_order in zip(orders, dates):
+            order.write(
+                {
+                    "date_order": date_order,
+                    "validity_date": date_order.date() + timedelta(days=30),
+                }
+            )
+        orders.flush_recordset()
+        return orders
+
+    @api.model
+    def _demo_grade_prospects(self, program, partners):
+        """Grade the prospects by hand, as a sales manager would."""
+        Profile = self.env["customer.tier.profile"]
+        for key, *_rest, grade, _state, reason in PROSPECTS:
+            profile = Profile.search(
+                [
+                    ("partner_id", "=", partners[key].id),
+                    ("company_id", "=", program.company_id.id),
+                ],
+                limit=1,
+            )
+            if profile:
+                profile.write(
+                    {
+                        "manual_tier_id": self.env.ref(
+                            f"{MODULE}.{PROSPECT_GRADES[grade]}"
+                        ).id,
+                        "manual_reason": reason,
+                    }
+                )

@@ -1,0 +1,869 @@
+"""The tier engine: figures, scores and tiers of a program, set-based.
+
+One parameterised SQL aggregate reads the confirmed orders of a company (or of a
+few customers for an incremental refresh); scoring runs in plain Python over the
+result; profiles are written with bulk ``INSERT ... ON CONFLICT`` statements,
+history rows with one ``INSERT`` and partner chatter with one batched
+``mail.message`` create. Nothing loops over partners through the ORM.
+
+Exact meaning of the figures (see DESIGN.md):
+
+* counted orders: ``sale.order`` in state ``sale`` of the program's company,
+  dated (UTC date of ``date_order``) on or before the evaluation date;
+* customer: the commercial partner of the order's ``partner_id``;
+* money: ``amount_untaxed`` and ``margin`` divided by the order's stored
+  ``currency_rate`` (as ``sale.report`` does), i.e. in company currency;
+* window: orders dated after ``evaluation date - N months`` and on or before
+  the evaluation date;
+* recency: days from the last counted order to the evaluation date;
+* reorder cycle: (last order date - first order date) / (orders - 1), the mean
+  gap between consecutive orders, for two orders or more;
+* revenue share and cumulative (Pareto) share: customers ranked by window
+  revenue (ties by partner id); the cumulative share is the revenue of every
+  customer ranked at or above one, over the company total;
+* RFM scores: ``ceil(5 * cume_dist)`` among the company's buying customers,
+  where cume_dist is the share of customers whose value is at most as good
+  (recency: days since last order, fewer is better; frequency: orders in the
+  window; monetary: revenue in the window).
+"""
+
+import math
+from bisect import bisect_right
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import fields
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+# Columns of customer_tier_profile the engine writes, in order.
+PROFILE_COLUMNS = (
+    "partner_id",
+    "company_id",
+    "program_id",
+    "is_prospect",
+    "evaluation_date",
+    "full_evaluation_date",
+    "revenue_window",
+    "margin_window",
+    "order_count_window",
+    "revenue_total",
+    "margin_total",
+    "order_count",
+    "first_order_date",
+    "last_order_date",
+    "recency_days",
+    "average_order_value",
+    "orders_per_year",
+    "reorder_cycle_days",
+    "expected_order_date",
+    "reorder_overdue",
+    "revenue_share",
+    "cumulative_share",
+    "pareto_rank",
+    "frequency_class",
+    "rfm_recency_score",
+    "rfm_frequency_score",
+    "rfm_monetary_score",
+    "rfm_segment_id",
+    "computed_tier_id",
+    "assigned_tier_id",
+    "manual_tier_id",
+    "manual_reason",
+    "manual_end_date",
+    "tier_id",
+    "tier_sequence",
+    "tier_since",
+    "manual_differs",
+    "downgrade_tier_id",
+    "downgrade_count",
+    "downgrade_since",
+    "at_risk",
+    "revenue_to_keep",
+)
+# Columns an upsert must not overwrite on an existing row.
+KEEP_ON_CONFLICT = {"partner_id", "company_id"}
+# Columns the engine reads back from existing profiles.
+STATE_COLUMNS = (
+    "id",
+    "partner_id",
+    "is_prospect",
+    "full_evaluation_date",
+    "assigned_tier_id",
+    "manual_tier_id",
+    "manual_reason",
+    "manual_end_date",
+    "tier_id",
+    "tier_since",
+    "downgrade_tier_id",
+    "downgrade_count",
+    "downgrade_since",
+    "revenue_window",
+    "order_count_window",
+    "last_order_date",
+)
+UPSERT_CHUNK = 1000
+EPSILON = 1e-9
+
+
+def cume_scores(values):
+    """Map each value to ``ceil(5 * share of values <= it)`` (1..5)."""
+    ordered = sorted(values)
+    n = len(ordered)
+    scores = {}
+    for value in set(values):
+        at_or_below = bisect_right(ordered, value)
+        scores[value] = max(1, min(5, math.ceil(5 * at_or_below / n - EPSILON)))
+    return scores
+
+
+class TierEngine:
+    """Evaluate one ``customer.tier.program``."""
+
+    def __init__(self, program):
+        program.ensure_one()
+        self.program = program
+        self.env = program.env
+        self.cr = program.env.cr
+        self.company = program.company_id
+        self.currency = self.company.currency_id
+        self.tiers = program.sudo()._customer_tiers()
+        self.grades = program.sudo()._prospect_grades()
+        self.tier_by_id = {t.id: t for t in self.tiers | self.grades}
+        self.rank = {t.id: (t.sequence, t.id) for t in self.tiers | self.grades}
+        self.segments = program.sudo().segment_ids.sorted(lambda s: (s.sequence, s.id))
+        # Profile columns added by features through _engine_extend_figures.
+        self.extra_columns = []
+
+    # ------------------------------------------------------------------
+    # SQL
+    # ------------------------------------------------------------------
+    def _window(self, eval_date):
+        start = eval_date - relativedelta(months=self.program.window_months)
+        # Window: dates strictly after ``start`` up to ``eval_date`` included.
+        return start + timedelta(days=1), eval_date + timedelta(days=1)
+
+    def aggregate_query(self, eval_date, partner_ids=None):
+        """The one aggregate of counted orders per commercial partner."""
+        window_start, end = self._window(eval_date)
+        rate = SQL(
+            "(CASE COALESCE(so.currency_rate, 0) WHEN 0 THEN 1.0 "
+            "ELSE so.currency_rate END)"
+        )
+        in_window = SQL("so.date_order >= %s", window_start)
+        partner_filter = (
+            SQL("AND p.commercial_partner_id = ANY(%s)", list(partner_ids))
+            if partner_ids is not None
+            else SQL()
+        )
+        return SQL(
+            """
+            SELECT p.commercial_partner_id,
+                   COUNT(*),
+                   SUM(so.amount_untaxed / %(rate)s),
+                   SUM(COALESCE(so.margin, 0) / %(rate)s),
+                   MIN(so.date_order)::date,
+                   MAX(so.date_order)::date,
+                   COUNT(*) FILTER (WHERE %(in_window)s),
+                   COALESCE(SUM(so.amount_untaxed / %(rate)s)
+                            FILTER (WHERE %(in_window)s), 0),
+                   COALESCE(SUM(COALESCE(so.margin, 0) / %(rate)s)
+                            FILTER (WHERE %(in_window)s), 0)
+              FROM sale_order so
+              JOIN res_partner p ON p.id = so.partner_id
+             WHERE so.state = 'sale'
+               AND so.company_id = %(company)s
+               AND so.date_order < %(end)s
+                   %(partner_filter)s
+             GROUP BY p.commercial_partner_id
+            """,
+            rate=rate,
+            in_window=in_window,
+            company=self.company.id,
+            end=end,
+            partner_filter=partner_filter,
+        )
+
+    def _prospect_ids(self):
+        """Commercial partners marked as customers with no profile yet.
+
+        A partner is a prospect of the company when Odoo counts it as a customer
+        (``customer_rank`` > 0: it has a quotation, or was created as a
+        customer), it is active, shared with or owned by the company, and it is
+        not a company's own partner. Partners that already have a profile are
+        kept through their profile.
+        """
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT p.id
+                  FROM res_partner p
+                 WHERE p.active
+                   AND p.id = p.commercial_partner_id
+                   AND p.customer_rank > 0
+                   AND (p.company_id IS NULL OR p.company_id = %(company)s)
+                   AND NOT EXISTS (SELECT 1 FROM res_company c
+                                    WHERE c.partner_id = p.id)
+                """,
+                company=self.company.id,
+            )
+        )
+        return {row[0] for row in rows}
+
+    def _load_state(self, partner_ids=None):
+        columns = SQL(", ").join(SQL.identifier(c) for c in STATE_COLUMNS)
+        partner_filter = (
+            SQL("AND partner_id = ANY(%s)", list(partner_ids))
+            if partner_ids is not None
+            else SQL()
+        )
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT %s FROM customer_tier_profile WHERE company_id = %s %s",
+                columns,
+                self.company.id,
+                partner_filter,
+            )
+        )
+        return {row[1]: dict(zip(STATE_COLUMNS, row)) for row in rows}
+
+    # ------------------------------------------------------------------
+    # Figures and scores
+    # ------------------------------------------------------------------
+    def _figures(self, agg_rows, eval_date):
+        program = self.program
+        years = program.window_months / 12.0
+        dp = self.currency.decimal_places
+        figures = {}
+        for (
+            partner_id,
+            count,
+            revenue,
+            margin,
+            first,
+            last,
+            count_w,
+            revenue_w,
+            margin_w,
+        ) in agg_rows:
+            revenue_w = round(float(revenue_w), dp)
+            cycle = (last - first).days / (count - 1) if count > 1 else 0.0
+            recency = (eval_date - last).days
+            orders_per_year = count_w / years
+            if count == 1:
+                frequency = "one_time"
+            elif orders_per_year >= program.frequent_orders_per_year - EPSILON:
+                frequency = "frequent"
+            else:
+                frequency = "occasional"
+            figures[partner_id] = {
+                "is_prospect": False,
+                "revenue_window": revenue_w,
+                "margin_window": round(float(margin_w), dp),
+                "order_count_window": count_w,
+                "revenue_total": round(float(revenue), dp),
+                "margin_total": round(float(margin), dp),
+                "order_count": count,
+                "first_order_date": first,
+                "last_order_date": last,
+                "recency_days": recency,
+                "average_order_value": round(revenue_w / count_w, dp) if count_w else 0.0,
+                "orders_per_year": round(orders_per_year, 2),
+                "reorder_cycle_days": round(cycle, 1) if count > 1 else 0.0,
+                "expected_order_date": (
+                    last + timedelta(days=round(cycle)) if count > 1 else None
+                ),
+                "reorder_overdue": bool(
+                    count > 1
+                    and recency > cycle * program.reorder_overdue_factor + EPSILON
+                ),
+                "frequency_class": frequency,
+            }
+        return figures
+
+    @staticmethod
+    def _prospect_figures():
+        return {
+            "is_prospect": True,
+            "revenue_window": 0.0,
+            "margin_window": 0.0,
+            "order_count_window": 0,
+            "revenue_total": 0.0,
+            "margin_total": 0.0,
+            "order_count": 0,
+            "first_order_date": None,
+            "last_order_date": None,
+            "recency_days": 0,
+            "average_order_value": 0.0,
+            "orders_per_year": 0.0,
+            "reorder_cycle_days": 0.0,
+            "expected_order_date": None,
+            "reorder_overdue": False,
+            "frequency_class": None,
+            "revenue_share": 0.0,
+            "cumulative_share": 0.0,
+            "pareto_rank": 0,
+            "rfm_recency_score": 0,
+            "rfm_frequency_score": 0,
+            "rfm_monetary_score": 0,
+            "rfm_segment_id": None,
+        }
+
+    def _score_full(self, figures):
+        """Pareto ranks/shares and RFM scores over all buying customers."""
+        ranked = sorted(figures.items(), key=lambda kv: (-kv[1]["revenue_window"], kv[0]))
+        total = sum(f["revenue_window"] for _pid, f in ranked)
+        running = 0.0
+        for rank, (_pid, fig) in enumerate(ranked, start=1):
+            running += fig["revenue_window"]
+            fig["pareto_rank"] = rank
+            fig["revenue_share"] = fig["revenue_window"] / total if total else 0.0
+            fig["cumulative_share"] = running / total if total else 0.0
+        if not figures:
+            return
+        r_scores = cume_scores([-f["recency_days"] for f in figures.values()])
+        f_scores = cume_scores([f["order_count_window"] for f in figures.values()])
+        m_scores = cume_scores([f["revenue_window"] for f in figures.values()])
+        for fig in figures.values():
+            fig["rfm_recency_score"] = r_scores[-fig["recency_days"]]
+            fig["rfm_frequency_score"] = f_scores[fig["order_count_window"]]
+            fig["rfm_monetary_score"] = m_scores[fig["revenue_window"]]
+            fig["rfm_segment_id"] = self._segment(fig)
+
+    def _score_incremental(self, figures, eval_date):
+        """Shares and RFM scores of a few customers against the stored others.
+
+        One query over the profile table: the other customers keep their stored
+        figures until the next full evaluation.
+        """
+        if not figures:
+            return
+        values = SQL(", ").join(
+            SQL(
+                "(%s, %s::numeric, %s::int, %s::date)",
+                pid,
+                fig["revenue_window"],
+                fig["order_count_window"],
+                fig["last_order_date"],
+            )
+            for pid, fig in figures.items()
+        )
+        others = SQL(
+            "p.company_id = %s AND NOT p.is_prospect AND p.partner_id <> ALL(%s)",
+            self.company.id,
+            list(figures),
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT v.pid,
+                       COALESCE(SUM(p.revenue_window) FILTER (
+                           WHERE p.revenue_window > v.rev
+                              OR (p.revenue_window = v.rev AND p.partner_id < v.pid)), 0),
+                       COUNT(p.id) FILTER (
+                           WHERE p.revenue_window > v.rev
+                              OR (p.revenue_window = v.rev AND p.partner_id < v.pid)),
+                       COALESCE(SUM(p.revenue_window), 0),
+                       COUNT(p.id),
+                       COUNT(p.id) FILTER (WHERE p.last_order_date <= v.last),
+                       COUNT(p.id) FILTER (WHERE p.order_count_window <= v.cnt),
+                       COUNT(p.id) FILTER (WHERE p.revenue_window <= v.rev)
+                  FROM (VALUES %s) AS v(pid, rev, cnt, last)
+                  LEFT JOIN customer_tier_profile p ON %s
+                 GROUP BY v.pid
+                """,
+                values,
+                others,
+            )
+        )
+        own = list(figures.items())
+        for pid, above_rev, above_cnt, others_total, others_cnt, r_le, f_le, m_le in rows:
+            fig = figures[pid]
+            rev = fig["revenue_window"]
+            # other refreshed customers ranked above this one
+            peers_above = [
+                f for p, f in own
+                if p != pid and (f["revenue_window"], -p) > (rev, -pid)
+            ]
+            total = float(others_total) + sum(f["revenue_window"] for _p, f in own)
+            cumulative = float(above_rev) + sum(f["revenue_window"] for f in peers_above) + rev
+            fig["pareto_rank"] = above_cnt + len(peers_above) + 1
+            fig["revenue_share"] = rev / total if total else 0.0
+            fig["cumulative_share"] = cumulative / total if total else 0.0
+            n = others_cnt + len(own)
+            peers = [f for p, f in own]
+            r_at = r_le + sum(1 for f in peers if f["last_order_date"] <= fig["last_order_date"])
+            f_at = f_le + sum(1 for f in peers if f["order_count_window"] <= fig["order_count_window"])
+            m_at = m_le + sum(1 for f in peers if f["revenue_window"] <= rev)
+            fig["rfm_recency_score"] = max(1, min(5, math.ceil(5 * r_at / n - EPSILON)))
+            fig["rfm_frequency_score"] = max(1, min(5, math.ceil(5 * f_at / n - EPSILON)))
+            fig["rfm_monetary_score"] = max(1, min(5, math.ceil(5 * m_at / n - EPSILON)))
+            fig["rfm_segment_id"] = self._segment(fig)
+
+    def _segment(self, fig):
+        r_score = fig["rfm_recency_score"]
+        fm_score = (fig["rfm_frequency_score"] + fig["rfm_monetary_score"] + 1) // 2
+        for segment in self.segments:
+            if segment.r_min <= r_score <= segment.r_max and segment.fm_min <= fm_score <= segment.fm_max:
+                return segment.id
+        return None
+
+    # ------------------------------------------------------------------
+    # Tier assignment
+    # ------------------------------------------------------------------
+    def _threshold_tier(self, fig):
+        for tier in self.tiers[:-1]:
+            if tier.min_revenue and fig["revenue_window"] < tier.min_revenue - EPSILON:
+                continue
+            if tier.min_orders and fig["order_count_window"] < tier.min_orders:
+                continue
+            if tier.max_recency_days and fig["recency_days"] > tier.max_recency_days:
+                continue
+            if tier.min_margin and fig["margin_window"] < tier.min_margin - EPSILON:
+                continue
+            return tier
+        return self.tiers[-1]
+
+    def _pareto_tier(self, fig):
+        fallback = self.tiers[-1]
+        if fig["revenue_window"] <= 0:
+            return fallback
+        share = fig["cumulative_share"] * 100.0
+        for tier in self.tiers[:-1]:
+            if tier.pareto_max_share and share <= tier.pareto_max_share + EPSILON:
+                return tier
+        for tier in self.tiers[:-1]:
+            if not tier.pareto_max_share:
+                return tier
+        return fallback
+
+    def _rfm_tier(self, fig):
+        segment_id = fig.get("rfm_segment_id")
+        if segment_id:
+            for tier in self.tiers[:-1]:
+                if segment_id in tier.rfm_segment_ids.ids:
+                    return tier
+        return self.tiers[-1]
+
+    def computed_tier(self, fig):
+        method = self.program.method
+        if method == "pareto":
+            return self._pareto_tier(fig)
+        if method == "rfm":
+            return self._rfm_tier(fig)
+        return self._threshold_tier(fig)
+
+    def _better(self, tier_a, tier_b):
+        """True when tier_a ranks strictly better than tier_b."""
+        return self.rank[tier_a] < self.rank[tier_b]
+
+    def _keep_amounts(self, figures):
+        """Per tier, the window revenue of its weakest computed member."""
+        weakest = {}
+        for fig in figures.values():
+            tid = fig.get("computed_tier_id")
+            if tid:
+                rev = fig["revenue_window"]
+                weakest[tid] = min(weakest.get(tid, rev), rev)
+        return weakest
+
+    def _assign(self, pid, fig, old, eval_date, full, force_apply, weakest):
+        """Decide the assigned and effective tier of one profile.
+
+        Returns the profile values to write and the change cause (or None).
+        """
+        program = self.program
+        computed = fig.get("computed_tier_id")
+        held = old.get("assigned_tier_id") if old else None
+        if held and held not in self.tier_by_id:
+            held = None  # tier archived or removed from the program
+        held_kind = self.tier_by_id[held].kind if held else None
+        new_kind = "prospect" if fig["is_prospect"] else "customer"
+        values = {
+            "downgrade_tier_id": old.get("downgrade_tier_id") if old else None,
+            "downgrade_count": (old.get("downgrade_count") or 0) if old else 0,
+            "downgrade_since": old.get("downgrade_since") if old else None,
+        }
+        cause = None
+        if fig["is_prospect"]:
+            # Grades are manual for prospects; a held grade stays.
+            assigned = held if held_kind == "prospect" else None
+            values.update(downgrade_tier_id=None, downgrade_count=0, downgrade_since=None)
+            if held and held_kind != "prospect":
+                cause = "computed"
+        elif not held or held_kind != new_kind:
+            assigned = computed
+            cause = "first_order" if (old and old.get("is_prospect")) else "initial"
+            values.update(downgrade_tier_id=None, downgrade_count=0, downgrade_since=None)
+        elif not (program.auto_apply or force_apply):
+            assigned = held
+        elif computed == held or self._better(computed, held):
+            assigned = computed
+            cause = "computed"
+            values.update(downgrade_tier_id=None, downgrade_count=0, downgrade_since=None)
+        elif not full:
+            # Downgrades wait for the next full evaluation (grace counting).
+            assigned = held
+        elif program.grace_length <= 0:
+            assigned = computed
+            cause = "computed"
+        else:
+            same_run = old.get("full_evaluation_date") == eval_date
+            if values["downgrade_tier_id"]:
+                count = values["downgrade_count"] + (0 if same_run else 1)
+                since = values["downgrade_since"] or eval_date
+            else:
+                count, since = 1, eval_date
+            if program.grace_unit == "days":
+                expired = (eval_date - since).days >= program.grace_length
+            else:
+                expired = count >= program.grace_length
+            if expired:
+                assigned = computed
+                cause = "grace"
+                values.update(downgrade_tier_id=None, downgrade_count=0, downgrade_since=None)
+            else:
+                assigned = held
+                values.update(downgrade_tier_id=computed, downgrade_count=count, downgrade_since=since)
+        if assigned == held and cause in ("computed", "grace", "initial", "first_order"):
+            cause = None
+        values["assigned_tier_id"] = assigned
+        # revenue still needed to keep the held tier while it is at risk
+        keep = 0.0
+        if values["downgrade_tier_id"] and assigned:
+            tier = self.tier_by_id[assigned]
+            if program.method == "threshold" and tier.min_revenue:
+                keep = tier.min_revenue - fig["revenue_window"]
+            elif program.method == "pareto" and assigned in weakest:
+                keep = weakest[assigned] - fig["revenue_window"] + 10 ** -self.currency.decimal_places
+            elif program.method == "pareto" and tier.pareto_max_share:
+                # nobody computed in that tier: the share bound of the total
+                total = fig["revenue_window"] / fig["revenue_share"] if fig["revenue_share"] else 0.0
+                keep = total * tier.pareto_max_share / 100.0 - fig["revenue_window"]
+        values["revenue_to_keep"] = round(max(keep, 0.0), self.currency.decimal_places)
+        # manual override: must fit the partner's kind
+        manual = old.get("manual_tier_id") if old else None
+        if manual and (manual not in self.tier_by_id or self.tier_by_id[manual].kind != new_kind):
+            manual = None
+            values.update(manual_tier_id=None, manual_reason=None, manual_end_date=None)
+        else:
+            values.update(
+                manual_tier_id=manual,
+                manual_reason=old.get("manual_reason") if old else None,
+                manual_end_date=old.get("manual_end_date") if old else None,
+            )
+        effective = manual or assigned
+        old_effective = old.get("tier_id") if old else None
+        values["tier_id"] = effective
+        values["tier_sequence"] = self.tier_by_id[effective].sequence if effective else None
+        values["manual_differs"] = bool(manual and manual != computed)
+        values["at_risk"] = bool(values["downgrade_tier_id"])
+        if effective != old_effective:
+            values["tier_since"] = eval_date
+            if manual:
+                cause = "manual"
+            elif not cause:
+                cause = "override_end" if old and old.get("manual_tier_id") else "computed"
+            return values, (old_effective, effective, cause)
+        values["tier_since"] = old.get("tier_since") if old else None
+        return values, None
+
+    # ------------------------------------------------------------------
+    # Plan (pure) and write
+    # ------------------------------------------------------------------
+    def plan(self, eval_date=None, partner_ids=None, force_apply=False):
+        """Compute everything, write nothing.
+
+        Returns ``(rows, changes)``: ``rows`` maps partner id to the full
+        profile values; ``changes`` is a list of
+        ``(partner_id, old_tier_id, new_tier_id, cause)``.
+        """
+        if not self.tiers:
+            raise UserError(
+                self.env._(
+                    "The tier program %(program)s has no active customer tier.",
+                    program=self.program.name,
+                )
+            )
+        eval_date = eval_date or fields.Date.context_today(self.program)
+        full = partner_ids is None
+        self.env.flush_all()
+        agg_rows = self.env.execute_query(self.aggregate_query(eval_date, partner_ids))
+        figures = self._figures(agg_rows, eval_date)
+        if full:
+            self._score_full(figures)
+            state = self._load_state()
+            candidates = set(state) | self._prospect_ids()
+        else:
+            self._score_incremental(figures, eval_date)
+            state = self._load_state(partner_ids)
+            candidates = set(partner_ids)
+        # Extension point: features add figures (and their columns) here,
+        # before the tiers are computed from them.
+        self.program._engine_extend_figures(self, figures, eval_date, full)
+        for fig in figures.values():
+            fig["computed_tier_id"] = self.computed_tier(fig).id
+        weakest = self._keep_amounts(figures) if self.program.method == "pareto" else {}
+        rows = {}
+        changes = []
+        for pid in sorted(candidates | set(figures)):
+            fig = figures.get(pid)
+            if fig is None:
+                fig = self._prospect_figures()
+                fig["computed_tier_id"] = None
+            old = state.get(pid)
+            values, change = self._assign(pid, fig, old, eval_date, full, force_apply, weakest)
+            row = dict(fig)
+            row.update(values)
+            row.update(
+                partner_id=pid,
+                company_id=self.company.id,
+                program_id=self.program.id,
+                evaluation_date=eval_date,
+                full_evaluation_date=(
+                    eval_date if full else (old.get("full_evaluation_date") if old else None)
+                ),
+            )
+            rows[pid] = row
+            if change:
+                changes.append((pid, *change))
+        return rows, changes
+
+    def run(self, eval_date=None, partner_ids=None, batch_size=None, force_apply=False):
+        """Evaluate and write. ``batch_size`` bounds the profiles written
+        (full evaluation only): profiles already evaluated for ``eval_date``
+        are skipped, so the next call continues where this one stopped.
+
+        Returns a dict with ``written``, ``remaining`` and ``changes``.
+        """
+        eval_date = eval_date or fields.Date.context_today(self.program)
+        self.program.sudo()._end_expired_overrides(eval_date)
+        rows, changes = self.plan(eval_date, partner_ids, force_apply=force_apply)
+        full = partner_ids is None
+        state_dates = {}
+        if full and batch_size:
+            state_dates = {
+                pid: row["full_evaluation_date"]
+                for pid, row in self._load_state().items()
+            }
+            pending = [pid for pid in rows if state_dates.get(pid) != eval_date]
+            selected = pending[:batch_size]
+            remaining = len(pending) - len(selected)
+        else:
+            selected = list(rows)
+            remaining = 0
+        selected_set = set(selected)
+        changes = [c for c in changes if c[0] in selected_set]
+        written = [rows[pid] for pid in selected]
+        self.write_profiles(written)
+        if changes:
+            self.write_changes(changes, rows, eval_date)
+        # Extension point: side effects of the new state (pricelists,
+        # activities ...), once profiles and history are written.
+        self.program._engine_after_write(self, written, changes, eval_date, full)
+        if full and not remaining:
+            self.cr.execute(
+                SQL(
+                    "UPDATE customer_tier_program SET last_run_date = %s WHERE id = %s",
+                    eval_date,
+                    self.program.id,
+                )
+            )
+            self.program.invalidate_recordset(["last_run_date"])
+        return {"written": len(selected), "remaining": remaining, "changes": changes}
+
+    def refresh_partners(self, partner_ids, eval_date=None):
+        """Incremental refresh of a few commercial partners."""
+        partner_ids = sorted(set(partner_ids))
+        if not partner_ids:
+            return {"written": 0, "remaining": 0, "changes": []}
+        return self.run(eval_date=eval_date, partner_ids=partner_ids)
+
+    def _count_pending(self, eval_date):
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT COUNT(*) FROM customer_tier_profile WHERE company_id = %s "
+                "AND full_evaluation_date IS DISTINCT FROM %s",
+                self.company.id,
+                eval_date,
+            )
+        )
+        return rows[0][0]
+
+    def write_profiles(self, rows):
+        if not rows:
+            return
+        uid = self.env.uid
+        now = fields.Datetime.now()
+        profile_columns = PROFILE_COLUMNS + tuple(self.extra_columns)
+        columns = profile_columns + ("create_uid", "create_date", "write_uid", "write_date")
+        updates = SQL(", ").join(
+            SQL("%s = EXCLUDED.%s", SQL.identifier(c), SQL.identifier(c))
+            for c in columns
+            if c not in KEEP_ON_CONFLICT and c not in ("create_uid", "create_date")
+        )
+        for start in range(0, len(rows), UPSERT_CHUNK):
+            chunk = rows[start:start + UPSERT_CHUNK]
+            values = SQL(", ").join(
+                SQL(
+                    "(%s)",
+                    SQL(", ").join(
+                        [SQL("%s", row.get(c)) for c in profile_columns]
+                        + [SQL("%s", uid), SQL("%s", now), SQL("%s", uid), SQL("%s", now)]
+                    ),
+                )
+                for row in chunk
+            )
+            self.cr.execute(
+                SQL(
+                    """
+                    INSERT INTO customer_tier_profile (%s) VALUES %s
+                    ON CONFLICT (partner_id, company_id) DO UPDATE SET %s
+                    """,
+                    SQL(", ").join(SQL.identifier(c) for c in columns),
+                    values,
+                    updates,
+                )
+            )
+        # Stored related fields (salesperson, country, industry) are not part of
+        # the upsert: copy them from the partners in one statement.
+        self.cr.execute(
+            SQL(
+                """
+                UPDATE customer_tier_profile prof
+                   SET user_id = p.user_id, country_id = p.country_id,
+                       industry_id = p.industry_id
+                  FROM res_partner p
+                 WHERE prof.partner_id = p.id
+                   AND prof.company_id = %s
+                   AND prof.partner_id = ANY(%s)
+                   AND (prof.user_id, prof.country_id, prof.industry_id)
+                       IS DISTINCT FROM (p.user_id, p.country_id, p.industry_id)
+                """,
+                self.company.id,
+                [row["partner_id"] for row in rows],
+            )
+        )
+        self.env["customer.tier.profile"].invalidate_model()
+        self.sync_partner_tiers(
+            self.env,
+            [(row["partner_id"], self.company.id, row["tier_id"]) for row in rows],
+        )
+
+    def write_changes(self, changes, rows, eval_date):
+        """History rows (one INSERT) and partner notes for tier changes."""
+        ids = self.env.execute_query(
+            SQL(
+                "SELECT partner_id, id FROM customer_tier_profile "
+                "WHERE company_id = %s AND partner_id = ANY(%s)",
+                self.company.id,
+                [c[0] for c in changes],
+            )
+        )
+        profile_ids = dict(ids)
+        History = self.env["customer.tier.history"]
+        browse = self.env["customer.tier"].browse
+        now = fields.Datetime.now()
+        values = SQL(", ").join(
+            SQL(
+                "(%s)",
+                SQL(", ").join(
+                    SQL("%s", v)
+                    for v in (
+                        profile_ids[pid],
+                        pid,
+                        self.company.id,
+                        None,
+                        eval_date,
+                        old,
+                        new,
+                        cause,
+                        History._direction(browse(old) if old else browse(), browse(new) if new else browse()),
+                        rows[pid]["manual_reason"] if cause == "manual" else None,
+                        rows[pid]["revenue_window"],
+                        rows[pid]["margin_window"],
+                        rows[pid]["order_count_window"],
+                        rows[pid]["recency_days"],
+                        self.env.uid,
+                        now,
+                        self.env.uid,
+                        now,
+                    )
+                ),
+            )
+            for pid, old, new, cause in changes
+        )
+        self.cr.execute(
+            SQL(
+                """
+                INSERT INTO customer_tier_history
+                    (profile_id, partner_id, company_id, user_id, date, from_tier_id,
+                     to_tier_id, cause, direction, reason, revenue_window,
+                     margin_window, order_count_window, recency_days,
+                     create_uid, create_date, write_uid, write_date)
+                VALUES %s
+                """,
+                values,
+            )
+        )
+        # salesperson of the partner at the time of the change
+        self.cr.execute(
+            SQL(
+                """
+                UPDATE customer_tier_history h SET user_id = p.user_id
+                  FROM res_partner p
+                 WHERE h.partner_id = p.id AND h.user_id IS NULL
+                   AND h.company_id = %s AND h.date = %s
+                """,
+                self.company.id,
+                eval_date,
+            )
+        )
+        History.invalidate_model()
+        # Chatter: moves between tiers (not the very first assignment)
+        History._post_partner_messages(
+            [
+                (pid, browse(old), browse(new), cause, rows[pid]["manual_reason"])
+                for pid, old, new, cause in changes
+                if old and new
+            ]
+        )
+
+    @staticmethod
+    def sync_partner_tiers(env, triples):
+        """Mirror effective tiers on ``res.partner.customer_tier_id``.
+
+        ``triples``: (commercial partner id, company id, tier id or None). The
+        company-dependent jsonb column of the commercial partner and of its
+        contacts is updated in one statement.
+        """
+        if not triples:
+            return
+        values = SQL(", ").join(
+            SQL("(%s::int, %s::text, %s::int)", pid, str(cid), tid)
+            for pid, cid, tid in triples
+        )
+        env.cr.execute(
+            SQL(
+                """
+                UPDATE res_partner p
+                   SET customer_tier_id = CASE
+                       WHEN v.tier IS NULL
+                       THEN COALESCE(p.customer_tier_id, '{}'::jsonb) - v.company
+                       ELSE COALESCE(p.customer_tier_id, '{}'::jsonb)
+                            || jsonb_build_object(v.company, v.tier)
+                       END
+                  FROM (VALUES %s) AS v(partner, company, tier)
+                 WHERE p.commercial_partner_id = v.partner
+                   AND p.customer_tier_id IS DISTINCT FROM (CASE
+                       WHEN v.tier IS NULL
+                       THEN COALESCE(p.customer_tier_id, '{}'::jsonb) - v.company
+                       ELSE COALESCE(p.customer_tier_id, '{}'::jsonb)
+                            || jsonb_build_object(v.company, v.tier)
+                       END)
+                """,
+                values,
+            )
+        )
+        env["res.partner"].invalidate_model(["customer_tier_id"])

@@ -1,0 +1,107 @@
+from markupsafe import Markup
+
+from odoo import api, fields, models
+
+CAUSES = [
+    ("initial", "First evaluation"),
+    ("computed", "Computed"),
+    ("manual", "Manual override"),
+    ("override_end", "Override ended"),
+    ("grace", "Grace ran out"),
+    ("first_order", "First order"),
+]
+
+
+class CustomerTierHistory(models.Model):
+    _name = "customer.tier.history"
+    _description = "Customer Tier Change"
+    _order = "date desc, id desc"
+    _rec_name = "partner_id"
+
+    profile_id = fields.Many2one(
+        "customer.tier.profile", required=True, ondelete="cascade", index=True
+    )
+    partner_id = fields.Many2one(
+        related="profile_id.partner_id", store=True, index=True, string="Customer"
+    )
+    company_id = fields.Many2one(related="profile_id.company_id", store=True)
+    user_id = fields.Many2one(
+        related="profile_id.user_id", string="Salesperson", store=True
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    date = fields.Date(required=True, index=True)
+    from_tier_id = fields.Many2one("customer.tier", string="From")
+    to_tier_id = fields.Many2one("customer.tier", string="To")
+    cause = fields.Selection(CAUSES, required=True)
+    direction = fields.Selection(
+        [("up", "Up"), ("down", "Down"), ("new", "New"), ("same", "Same")],
+        compute="_compute_direction",
+        store=True,
+    )
+    reason = fields.Char()
+    pricelist_id = fields.Many2one(
+        "product.pricelist",
+        string="Pricelist Applied",
+        help="Pricelist the customer got with this change.",
+    )
+    revenue_window = fields.Monetary(string="Revenue (window)")
+    margin_window = fields.Monetary(string="Margin (window)")
+    order_count_window = fields.Integer(string="Orders (window)")
+    recency_days = fields.Integer(string="Days Since Last Order", aggregator="avg")
+
+    @api.depends("from_tier_id", "to_tier_id")
+    def _compute_direction(self):  # ORM-created rows; the engine writes it
+        for row in self:
+            row.direction = self._direction(row.from_tier_id, row.to_tier_id)
+
+    @api.model
+    def _direction(self, old, new):
+        if not new:
+            return "down"
+        if not old or old.kind != new.kind:
+            return "new"
+        if (new.sequence, new.id) < (old.sequence, old.id):
+            return "up"
+        if (new.sequence, new.id) > (old.sequence, old.id):
+            return "down"
+        return "same"
+
+    @api.model
+    def _post_partner_messages(self, changes):
+        """Log one note per change on the partner's chatter, in bulk.
+
+        ``changes``: list of (partner_id, old_tier, new_tier, cause, reason).
+        The note is written as an internal log (no e-mail), like tracking.
+        """
+        if not changes:
+            return
+        causes = dict(self._fields["cause"]._description_selection(self.env))
+        subtype = self.env.ref("mail.mt_note")
+        vals_list = []
+        for partner_id, old, new, cause, reason in changes:
+            if old:
+                body = self.env._(
+                    "Customer tier changed from %(old)s to %(new)s (%(cause)s).",
+                    old=old.display_name,
+                    new=new.display_name,
+                    cause=causes[cause],
+                )
+            else:
+                body = self.env._(
+                    "Customer tier set to %(new)s (%(cause)s).",
+                    new=new.display_name,
+                    cause=causes[cause],
+                )
+            if reason and cause == "manual":
+                body += " " + self.env._("Reason: %(reason)s", reason=reason)
+            vals_list.append(
+                {
+                    "model": "res.partner",
+                    "res_id": partner_id,
+                    "message_type": "notification",
+                    "subtype_id": subtype.id,
+                    "body": Markup("<p>%s</p>") % body,
+                    "author_id": self.env.user.partner_id.id,
+                }
+            )
+        self.env["mail.message"].sudo().create(vals_list)

@@ -1,0 +1,375 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from .customer_tier_engine import TierEngine
+
+FREQUENCY_CLASSES = [
+    ("frequent", "Frequent"),
+    ("occasional", "Occasional"),
+    ("one_time", "One-time"),
+]
+
+
+class CustomerTierProfile(models.Model):
+    """Value figures and tier of one commercial partner in one company.
+
+    The figures are written in bulk by the tier engine
+    (:class:`~.customer_tier_engine.TierEngine`); nothing here recomputes them
+    from sale orders through the ORM.
+    """
+
+    _name = "customer.tier.profile"
+    _description = "Customer Tier Profile"
+    _inherit = ["mail.thread"]
+    _check_company_auto = True
+    _order = "company_id, tier_sequence, revenue_window desc, id"
+    _rec_name = "partner_id"
+
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        readonly=True,
+    )
+    company_id = fields.Many2one("res.company", required=True, readonly=True)
+    program_id = fields.Many2one(
+        "customer.tier.program",
+        required=True,
+        ondelete="cascade",
+        readonly=True,
+        index=True,
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    user_id = fields.Many2one(
+        related="partner_id.user_id",
+        string="Salesperson",
+        store=True,
+        index=True,
+    )
+    country_id = fields.Many2one(related="partner_id.country_id", store=True)
+    industry_id = fields.Many2one(related="partner_id.industry_id", store=True)
+    is_prospect = fields.Boolean(
+        readonly=True,
+        help="No confirmed order yet: graded by potential, not tiered by value.",
+    )
+    evaluation_date = fields.Date(
+        readonly=True, help="Date the figures were last computed for."
+    )
+    full_evaluation_date = fields.Date(
+        readonly=True,
+        help="Date of the last full (company-wide) evaluation of this profile.",
+    )
+    # Figures (company currency)
+    revenue_window = fields.Monetary(
+        string="Revenue (window)",
+        readonly=True,
+        help="Untaxed amount of the confirmed orders in the evaluation window, "
+        "in company currency.",
+    )
+    margin_window = fields.Monetary(string="Margin (window)", readonly=True)
+    order_count_window = fields.Integer(string="Orders (window)", readonly=True)
+    revenue_total = fields.Monetary(string="Revenue (lifetime)", readonly=True)
+    margin_total = fields.Monetary(string="Margin (lifetime)", readonly=True)
+    order_count = fields.Integer(string="Orders (lifetime)", readonly=True)
+    first_order_date = fields.Date(readonly=True)
+    last_order_date = fields.Date(readonly=True)
+    recency_days = fields.Integer(
+        string="Days Since Last Order", readonly=True, aggregator="avg"
+    )
+    average_order_value = fields.Monetary(
+        readonly=True,
+        aggregator="avg",
+        help="Revenue in the window divided by the orders in the window.",
+    )
+    orders_per_year = fields.Float(
+        readonly=True,
+        digits=(16, 2),
+        aggregator="avg",
+        help="Orders in the window divided by the window length in years.",
+    )
+    reorder_cycle_days = fields.Float(
+        string="Reorder Cycle (days)",
+        readonly=True,
+        digits=(16, 1),
+        aggregator="avg",
+        help="Mean number of days between consecutive confirmed orders "
+        "(lifetime); empty with fewer than two orders.",
+    )
+    expected_order_date = fields.Date(
+        string="Expected Next Order",
+        readonly=True,
+        help="Last order date plus the reorder cycle.",
+    )
+    reorder_overdue = fields.Boolean(
+        readonly=True,
+        help="The days since the last order exceed the reorder cycle times the "
+        "program's overdue factor.",
+    )
+    revenue_share = fields.Float(
+        readonly=True,
+        digits=(16, 4),
+        aggregator="sum",
+        help="Share of the company's window revenue brought by this customer.",
+    )
+    cumulative_share = fields.Float(
+        string="Cumulative Share",
+        readonly=True,
+        digits=(16, 4),
+        aggregator=None,
+        help="Share of the window revenue brought by this customer and every "
+        "customer ranked above it (Pareto).",
+    )
+    pareto_rank = fields.Integer(readonly=True, aggregator=None)
+    frequency_class = fields.Selection(FREQUENCY_CLASSES, readonly=True, index=True)
+    rfm_recency_score = fields.Integer(string="R Score", readonly=True, aggregator="avg")
+    rfm_frequency_score = fields.Integer(string="F Score", readonly=True, aggregator="avg")
+    rfm_monetary_score = fields.Integer(string="M Score", readonly=True, aggregator="avg")
+    rfm_segment_id = fields.Many2one(
+        "customer.tier.rfm.segment", string="RFM Segment", readonly=True, index=True
+    )
+    # Tiers: computed (what the method says), assigned (after grace), manual,
+    # and the effective one derived from the last two.
+    computed_tier_id = fields.Many2one(
+        "customer.tier",
+        readonly=True,
+        help="Tier the program's method gives for the current figures.",
+    )
+    assigned_tier_id = fields.Many2one(
+        "customer.tier",
+        string="Applied Tier",
+        readonly=True,
+        help="Computed tier once the downgrade grace has run.",
+    )
+    manual_tier_id = fields.Many2one(
+        "customer.tier",
+        string="Manual Tier",
+        tracking=True,
+        check_company=True,
+        domain="[('program_id', '=', program_id)]",
+        help="Set by a manager: wins over the computed tier until the end date.",
+    )
+    manual_reason = fields.Char(string="Override Reason", tracking=True)
+    manual_end_date = fields.Date(string="Override Until", tracking=True)
+    tier_id = fields.Many2one(
+        "customer.tier",
+        string="Tier",
+        compute="_compute_tier_id",
+        store=True,
+        index=True,
+        tracking=True,
+    )
+    tier_sequence = fields.Integer(related="tier_id.sequence", store=True)
+    tier_color = fields.Integer(related="tier_id.color")
+    tier_since = fields.Date(readonly=True, help="Date since the tier holds.")
+    manual_differs = fields.Boolean(
+        string="Manual Differs",
+        compute="_compute_manual_differs",
+        store=True,
+        help="A manual tier is set and differs from the computed one.",
+    )
+    # Downgrade grace
+    downgrade_tier_id = fields.Many2one(
+        "customer.tier",
+        string="Pending Downgrade To",
+        readonly=True,
+    )
+    downgrade_count = fields.Integer(
+        string="Evaluations Below Tier", readonly=True
+    )
+    downgrade_since = fields.Date(string="Below Tier Since", readonly=True)
+    at_risk = fields.Boolean(
+        string="At Risk of Downgrade",
+        compute="_compute_at_risk",
+        store=True,
+        help="The customer qualifies for a lower tier and keeps its tier only "
+        "while the downgrade grace lasts.",
+    )
+    revenue_to_keep = fields.Monetary(
+        string="Revenue Needed to Keep Tier",
+        readonly=True,
+        help="Revenue still needed in the window to qualify for the current "
+        "tier again (threshold and Pareto methods).",
+    )
+    # Sales policies
+    min_order_exempt = fields.Boolean(
+        string="Exempt From Minimum Order",
+        tracking=True,
+        help="Set by a manager: no minimum-order warning, fee or block for this "
+        "customer.",
+    )
+    tier_pricelist_id = fields.Many2one(
+        "product.pricelist",
+        string="Pricelist Set by Tier",
+        readonly=True,
+        help="Pricelist the tier program last put on the customer.",
+    )
+    pricelist_manual = fields.Boolean(
+        string="Hand-set Pricelist Kept",
+        readonly=True,
+        help="The customer has a pricelist set by hand that differs from its "
+        "tier's pricelist: it is kept.",
+    )
+    history_ids = fields.One2many("customer.tier.history", "profile_id", readonly=True)
+
+    _sql_constraints = [
+        (
+            "partner_company_uniq",
+            "unique(partner_id, company_id)",
+            "A customer has one tier profile per company.",
+        ),
+    ]
+
+    @api.depends("manual_tier_id", "assigned_tier_id")
+    def _compute_tier_id(self):
+        for profile in self:
+            profile.tier_id = profile.manual_tier_id or profile.assigned_tier_id
+
+    @api.depends("manual_tier_id", "computed_tier_id")
+    def _compute_manual_differs(self):
+        for profile in self:
+            profile.manual_differs = bool(
+                profile.manual_tier_id
+                and profile.manual_tier_id != profile.computed_tier_id
+            )
+
+    @api.depends("downgrade_tier_id")
+    def _compute_at_risk(self):
+        for profile in self:
+            profile.at_risk = bool(profile.downgrade_tier_id)
+
+    @api.constrains("manual_tier_id", "manual_reason", "manual_end_date")
+    def _check_manual(self):
+        today = fields.Date.context_today(self)
+        for profile in self.filtered("manual_tier_id"):
+            # Grading a prospect by hand is routine; overriding a customer's
+            # computed tier needs a reason.
+            if not profile.is_prospect and not (profile.manual_reason or "").strip():
+                raise ValidationError(
+                    self.env._("A manual tier needs a reason (%(customer)s).",
+                               customer=profile.partner_id.display_name)
+                )
+            if profile.manual_tier_id.program_id != profile.program_id:
+                raise ValidationError(
+                    self.env._("The manual tier must belong to the customer's program.")
+                )
+            expected_kind = "prospect" if profile.is_prospect else "customer"
+            if profile.manual_tier_id.kind != expected_kind:
+                raise ValidationError(
+                    self.env._(
+                        "%(customer)s is a %(what)s: choose a %(kind)s.",
+                        customer=profile.partner_id.display_name,
+                        what=self.env._("prospect")
+                        if profile.is_prospect
+                        else self.env._("buying customer"),
+                        kind=self.env._("prospect grade")
+                        if profile.is_prospect
+                        else self.env._("customer tier"),
+                    )
+                )
+            if profile.manual_end_date and profile.manual_end_date < today:
+                raise ValidationError(
+                    self.env._("The override end date cannot be in the past.")
+                )
+
+    # ------------------------------------------------------------------
+    # Manual override (ORM path: tracked, history and chatter written)
+    # ------------------------------------------------------------------
+    def write(self, vals):
+        manual_keys = {
+            "manual_tier_id",
+            "manual_reason",
+            "manual_end_date",
+            "min_order_exempt",
+        }
+        if manual_keys & vals.keys() and not self.env.su:
+            if not self.env.user.has_group("customer_tier.group_customer_tier_manager"):
+                raise UserError(self.env._("Only tier managers can override a tier."))
+        before = {p.id: p.tier_id for p in self} if "manual_tier_id" in vals else {}
+        res = super().write(vals)
+        if before:
+            cause = "manual" if vals.get("manual_tier_id") else "override_end"
+            changed = self.filtered(lambda p: p.tier_id != before[p.id])
+            if changed:
+                changed._record_changes(
+                    [(p, before[p.id], p.tier_id, cause) for p in changed]
+                )
+        return res
+
+    def action_clear_override(self):
+        self.write({"manual_tier_id": False, "manual_reason": False, "manual_end_date": False})
+
+    def _record_changes(self, changes, eval_date=None):
+        """Write history rows and partner chatter for ORM-side tier changes.
+
+        ``changes`` is a list of (profile, old_tier, new_tier, cause).
+        """
+        today = eval_date or fields.Date.context_today(self)
+        History = self.env["customer.tier.history"].sudo()
+        History.create(
+            [
+                {
+                    "profile_id": profile.id,
+                    "date": today,
+                    "from_tier_id": old.id,
+                    "to_tier_id": new.id,
+                    "cause": cause,
+                    "revenue_window": profile.revenue_window,
+                    "margin_window": profile.margin_window,
+                    "order_count_window": profile.order_count_window,
+                    "recency_days": profile.recency_days,
+                    "reason": profile.manual_reason if cause == "manual" else False,
+                }
+                for profile, old, new, cause in changes
+            ]
+        )
+        for profile, _old, _new, _cause in changes:
+            profile.sudo().tier_since = today
+        self.env["customer.tier.history"]._post_partner_messages(
+            [
+                (profile.partner_id.id, old, new, cause, profile.manual_reason)
+                for profile, old, new, cause in changes
+            ]
+        )
+        TierEngine.sync_partner_tiers(
+            self.env,
+            [(p.partner_id.id, p.company_id.id, new.id) for p, _o, new, _c in changes],
+        )
+        # Same side effects as engine changes (pricelists, follow-ups ...).
+        by_program = {}
+        for profile, old, new, cause in changes:
+            by_program.setdefault(profile.program_id, []).append(
+                (profile.partner_id.id, old.id or None, new.id or None, cause)
+            )
+        for program, program_changes in by_program.items():
+            program = program.sudo()
+            program._engine_after_write(
+                program._engine(), [], program_changes, today, False
+            )
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_view_history(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "customer_tier.customer_tier_history_action"
+        )
+        action["domain"] = [("profile_id", "in", self.ids)]
+        action["context"] = {}
+        return action
+
+    def action_refresh(self):
+        for program, profiles in self.grouped("program_id").items():
+            program._engine().refresh_partners(profiles.partner_id.ids)
+        return True
+
+    @api.model
+    def _cron_end_overrides(self):
+        """End overrides whose end date has passed (tracked, history row)."""
+        today = fields.Date.context_today(self)
+        expired = self.sudo().search(
+            [("manual_tier_id", "!=", False), ("manual_end_date", "<", today)]
+        )
+        expired.write({"manual_tier_id": False, "manual_reason": False, "manual_end_date": False})
+        return len(expired)

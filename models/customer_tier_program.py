@@ -1,0 +1,321 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from .customer_tier_engine import TierEngine
+
+
+class CustomerTierProgram(models.Model):
+    _name = "customer.tier.program"
+    _description = "Customer Tier Program"
+    _inherit = ["mail.thread"]
+    _check_company_auto = True
+    _order = "company_id, id"
+
+    name = fields.Char(required=True, translate=True, tracking=True)
+    active = fields.Boolean(default=True, tracking=True)
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+        tracking=True,
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    method = fields.Selection(
+        [
+            ("threshold", "Thresholds"),
+            ("pareto", "Pareto (80/20 share)"),
+            ("rfm", "RFM segments"),
+        ],
+        string="Assignment Method",
+        required=True,
+        default="threshold",
+        tracking=True,
+        help="Thresholds: a customer gets the best tier whose conditions it meets.\n"
+        "Pareto: customers are ranked by revenue in the window; a tier holds the "
+        "customers whose cumulative revenue share is within its bound.\n"
+        "RFM: recency, frequency and monetary scores (1-5) give a segment; each "
+        "tier lists the segments it takes.",
+    )
+    window_months = fields.Integer(
+        string="Evaluation Window (months)",
+        required=True,
+        default=12,
+        tracking=True,
+        help="Window figures (revenue, margin, orders) count the confirmed orders "
+        "of the last N months up to the evaluation date.",
+    )
+    auto_apply = fields.Boolean(
+        string="Apply Computed Tiers Automatically",
+        default=True,
+        tracking=True,
+        help="When set, the daily recompute moves customers to their computed "
+        "tier. When not set, figures and computed tiers are refreshed but the "
+        "effective tier only changes when a manager applies a recompute.",
+    )
+    grace_unit = fields.Selection(
+        [("evaluations", "Evaluations"), ("days", "Days")],
+        string="Downgrade Grace Unit",
+        required=True,
+        default="evaluations",
+    )
+    grace_length = fields.Integer(
+        string="Downgrade Grace",
+        default=2,
+        tracking=True,
+        help="A downgrade applies only once the customer has qualified for the "
+        "lower tier for this many consecutive full evaluations (or days). "
+        "0 downgrades at once. Upgrades always apply at once.",
+    )
+    frequent_orders_per_year = fields.Float(
+        string="Frequent Buyer From (orders/year)",
+        default=4.0,
+        help="A customer with at least this many orders per year in the window "
+        "is a frequent buyer; a customer with exactly one order ever is a "
+        "one-time buyer; the others are occasional buyers.",
+    )
+    reorder_overdue_factor = fields.Float(
+        default=1.5,
+        help="A reorder is overdue when the days since the last order exceed "
+        "the customer's reorder cycle times this factor.",
+    )
+    batch_size = fields.Integer(
+        string="Recompute Batch Size",
+        default=5000,
+        help="Number of customers the scheduled recompute writes per batch.",
+    )
+    sample_fee_product_ids = fields.Many2many(
+        "product.product",
+        string="Sample and Courier Fee Products",
+        check_company=True,
+        help="Order lines of these products are free for customers whose tier "
+        "waives sample fees.",
+    )
+    tier_ids = fields.One2many(
+        "customer.tier",
+        "program_id",
+        string="Customer Tiers",
+        domain=[("kind", "=", "customer")],
+    )
+    grade_ids = fields.One2many(
+        "customer.tier",
+        "program_id",
+        string="Prospect Grades",
+        domain=[("kind", "=", "prospect")],
+    )
+    segment_ids = fields.One2many(
+        "customer.tier.rfm.segment", "program_id", string="RFM Segments"
+    )
+    last_run_date = fields.Date(
+        string="Last Full Evaluation",
+        readonly=True,
+        copy=False,
+        help="Evaluation date of the last completed full recompute.",
+    )
+    profile_count = fields.Integer(compute="_compute_profile_count")
+
+    @api.depends("company_id")
+    def _compute_profile_count(self):
+        counts = dict(
+            self.env["customer.tier.profile"]._read_group(
+                [("program_id", "in", self.ids)], ["program_id"], ["__count"]
+            )
+        )
+        for program in self:
+            program.profile_count = counts.get(program, 0)
+
+    @api.constrains("window_months", "grace_length", "batch_size")
+    def _check_numbers(self):
+        for program in self:
+            if program.window_months < 1:
+                raise ValidationError(
+                    self.env._("The evaluation window must be at least one month.")
+                )
+            if program.grace_length < 0:
+                raise ValidationError(
+                    self.env._("The downgrade grace cannot be negative.")
+                )
+            if program.batch_size < 1:
+                raise ValidationError(
+                    self.env._("The recompute batch size must be at least 1.")
+                )
+
+    @api.constrains("frequent_orders_per_year", "reorder_overdue_factor")
+    def _check_factors(self):
+        for program in self:
+            if program.frequent_orders_per_year <= 0:
+                raise ValidationError(
+                    self.env._("The frequent-buyer bound must be positive.")
+                )
+            if program.reorder_overdue_factor < 1:
+                raise ValidationError(
+                    self.env._("The reorder overdue factor must be at least 1.")
+                )
+
+    @api.constrains("active", "company_id")
+    def _check_one_active_per_company(self):
+        for program in self.filtered("active"):
+            others = self.search_count(
+                [
+                    ("company_id", "=", program.company_id.id),
+                    ("active", "=", True),
+                    ("id", "!=", program.id),
+                ]
+            )
+            if others:
+                raise ValidationError(
+                    self.env._(
+                        "The company %(company)s already has an active tier program.",
+                        company=program.company_id.name,
+                    )
+                )
+
+    @api.constrains("tier_ids")
+    def _check_tiers(self):
+        for program in self.filtered("active"):
+            tiers = program.tier_ids.filtered("active")
+            if not tiers:
+                raise ValidationError(
+                    self.env._(
+                        "The tier program %(program)s needs at least one customer "
+                        "tier: its last tier is the fallback for every customer.",
+                        program=program.name,
+                    )
+                )
+            program.tier_ids._check_pareto_bounds()
+
+    def _customer_tiers(self):
+        """Active customer tiers, best first (the last one is the fallback)."""
+        self.ensure_one()
+        return self.tier_ids.filtered("active").sorted(lambda t: (t.sequence, t.id))
+
+    def _prospect_grades(self):
+        self.ensure_one()
+        return self.grade_ids.filtered("active").sorted(lambda t: (t.sequence, t.id))
+
+    @api.model
+    def _get_for_company(self, company):
+        return self.search([("company_id", "=", company.id)], limit=1)
+
+    # ------------------------------------------------------------------
+    # Default program for new companies
+    # ------------------------------------------------------------------
+    @api.model
+    def _create_default_program(self, company):
+        """Create a program for ``company`` copied from the shipped template.
+
+        The template is the program the module's data created for the main
+        company; a company that already has a program is left alone.
+        """
+        if self.with_context(active_test=False).search_count(
+            [("company_id", "=", company.id)]
+        ):
+            return self.browse()
+        template = self.env.ref(
+            "customer_tier.customer_tier_program_default", raise_if_not_found=False
+        )
+        if not template:
+            return self.browse()
+        template = template.sudo()
+        program = template.copy({"company_id": company.id, "last_run_date": False})
+        segment_map = {}
+        for segment in template.segment_ids:
+            segment_map[segment] = segment.copy({"program_id": program.id})
+        for tier in template.tier_ids | template.grade_ids:
+            tier.copy(
+                {
+                    "program_id": program.id,
+                    "rfm_segment_ids": [
+                        (6, 0, [segment_map[s].id for s in tier.rfm_segment_ids])
+                    ],
+                }
+            )
+        return program
+
+    @api.model
+    def _create_missing_programs(self):
+        for company in self.env["res.company"].sudo().search([]):
+            self._create_default_program(company)
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_open_recompute(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Recompute Tiers"),
+            "res_model": "customer.tier.recompute",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_program_id": self.id},
+        }
+
+    def action_view_profiles(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "customer_tier.customer_tier_profile_action"
+        )
+        action["domain"] = [("program_id", "=", self.id)]
+        return action
+
+    @api.model
+    def _cron_recompute(self):
+        """Scheduled full recompute, one bounded batch per call.
+
+        Each call evaluates every active program and writes at most
+        ``batch_size`` not yet evaluated profiles of the first program that
+        still has some; it reports progress so the cron runner commits and
+        calls again at once until all programs are done.
+        """
+        today = fields.Date.context_today(self)
+        done_total = remaining_total = 0
+        for program in self.search([]):
+            if remaining_total:
+                # Count only; a later call processes it.
+                remaining_total += program._engine()._count_pending(today)
+                continue
+            result = program._engine().run(
+                eval_date=today, batch_size=program.batch_size
+            )
+            done_total += result["written"]
+            remaining_total += result["remaining"]
+        self.env["ir.cron"]._notify_progress(
+            done=done_total, remaining=remaining_total
+        )
+
+    def _end_expired_overrides(self, eval_date):
+        """End the overrides of this program whose end date has passed."""
+        self.ensure_one()
+        expired = self.env["customer.tier.profile"].sudo().search(
+            [
+                ("program_id", "=", self.id),
+                ("manual_tier_id", "!=", False),
+                ("manual_end_date", "<", eval_date),
+            ]
+        )
+        if expired:
+            expired.write(
+                {"manual_tier_id": False, "manual_reason": False, "manual_end_date": False}
+            )
+        return expired
+
+    # ------------------------------------------------------------------
+    # Engine extension points (features override these)
+    # ------------------------------------------------------------------
+    def _engine_extend_figures(self, engine, figures, eval_date, full):
+        """Add figures to ``figures`` (partner id -> dict) before tiers are
+        computed. A feature that adds profile columns appends their names to
+        ``engine.extra_columns`` and fills them in each figure dict (prospect
+        rows get ``None`` for columns they lack)."""
+        return None
+
+    def _engine_after_write(self, engine, rows, changes, eval_date, full):
+        """Side effects once profiles (``rows``: list of value dicts) and the
+        tier ``changes`` ((partner_id, old_tier_id, new_tier_id, cause)) are
+        written."""
+        return None
+
+    def _engine(self):
+        self.ensure_one()
+        return TierEngine(self)

@@ -1,0 +1,162 @@
+from markupsafe import Markup, escape
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from odoo.addons.customer_tier.models.customer_tier_history import CAUSES
+
+
+class CustomerTierRecompute(models.TransientModel):
+    """Preview a full recompute, then apply exactly what was previewed."""
+
+    _name = "customer.tier.recompute"
+    _description = "Recompute Customer Tiers"
+
+    program_id = fields.Many2one(
+        "customer.tier.program",
+        required=True,
+        default=lambda self: self.env["customer.tier.program"].search(
+            [("company_id", "=", self.env.company.id)], limit=1
+        ),
+    )
+    company_id = fields.Many2one(related="program_id.company_id")
+    currency_id = fields.Many2one(related="program_id.currency_id")
+    eval_date = fields.Date(
+        string="Evaluation Date",
+        required=True,
+        default=fields.Date.context_today,
+        help="Figures count the orders up to this date.",
+    )
+    state = fields.Selection(
+        [("draft", "Draft"), ("preview", "Preview"), ("done", "Done")],
+        default="draft",
+    )
+    line_ids = fields.One2many("customer.tier.recompute.line", "wizard_id", readonly=True)
+    count_up = fields.Integer(string="Up", readonly=True)
+    count_down = fields.Integer(string="Down", readonly=True)
+    count_new = fields.Integer(string="New", readonly=True)
+    count_same = fields.Integer(string="Unchanged", readonly=True)
+    summary = fields.Html(readonly=True)
+
+    def _reopen(self):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": self.env._("Recompute Tiers"),
+        }
+
+    def action_preview(self):
+        self.ensure_one()
+        engine = self.program_id._engine()
+        rows, changes = engine.plan(self.eval_date, force_apply=True)
+        History = self.env["customer.tier.history"]
+        Tier = self.env["customer.tier"]
+        lines = []
+        counts = {"up": 0, "down": 0, "new": 0}
+        per_tier = {}
+        for pid, old, new, cause in changes:
+            direction = History._direction(Tier.browse(old), Tier.browse(new))
+            if direction == "same":
+                continue
+            counts[direction] += 1
+            row = rows[pid]
+            per_tier.setdefault(new, {"up": 0, "down": 0, "new": 0})[direction] += 1
+            lines.append(
+                {
+                    "partner_id": pid,
+                    "from_tier_id": old,
+                    "to_tier_id": new,
+                    "cause": cause,
+                    "direction": direction,
+                    "revenue_window": row["revenue_window"],
+                    "order_count_window": row["order_count_window"],
+                    "recency_days": row["recency_days"],
+                    "cumulative_share": row["cumulative_share"],
+                }
+            )
+        self.line_ids.unlink()
+        self.write(
+            {
+                "state": "preview",
+                "line_ids": [(0, 0, vals) for vals in lines],
+                "count_up": counts["up"],
+                "count_down": counts["down"],
+                "count_new": counts["new"],
+                "count_same": len(rows) - len(lines),
+                "summary": self._summary_html(per_tier),
+            }
+        )
+        return self._reopen()
+
+    @api.model
+    def _summary_html(self, per_tier):
+        if not per_tier:
+            return Markup("<p>%s</p>") % self.env._("No customer changes tier.")
+        rows = Markup()
+        Tier = self.env["customer.tier"]
+        for tier_id, counts in sorted(
+            per_tier.items(), key=lambda kv: (Tier.browse(kv[0]).kind, Tier.browse(kv[0]).sequence)
+        ):
+            name = Tier.browse(tier_id).display_name if tier_id else self.env._("No tier")
+            rows += Markup("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>") % (
+                escape(name), counts["up"], counts["down"], counts["new"]
+            )
+        return Markup(
+            "<table class='table table-sm'><thead><tr><th>%s</th><th>%s</th>"
+            "<th>%s</th><th>%s</th></tr></thead><tbody>%s</tbody></table>"
+        ) % (
+            self.env._("Into tier"),
+            self.env._("Up"),
+            self.env._("Down"),
+            self.env._("New"),
+            rows,
+        )
+
+    def action_apply(self):
+        self.ensure_one()
+        if self.state != "preview":
+            raise UserError(self.env._("Preview the recompute before applying it."))
+        planned = {
+            (line.partner_id.id, line.from_tier_id.id or None, line.to_tier_id.id or None)
+            for line in self.line_ids
+        }
+        result = self.program_id._engine().run(self.eval_date, force_apply=True)
+        History = self.env["customer.tier.history"]
+        Tier = self.env["customer.tier"]
+        applied = {
+            (pid, old, new)
+            for pid, old, new, _cause in result["changes"]
+            if History._direction(Tier.browse(old), Tier.browse(new)) != "same"
+        }
+        if applied != planned:
+            raise UserError(
+                self.env._(
+                    "Orders changed since the preview: preview the recompute again "
+                    "before applying it."
+                )
+            )
+        self.state = "done"
+        return {"type": "ir.actions.act_window_close"}
+
+
+class CustomerTierRecomputeLine(models.TransientModel):
+    _name = "customer.tier.recompute.line"
+    _description = "Recompute Preview Line"
+    _order = "direction, to_tier_id, revenue_window desc"
+
+    wizard_id = fields.Many2one("customer.tier.recompute", required=True, ondelete="cascade")
+    currency_id = fields.Many2one(related="wizard_id.currency_id")
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    from_tier_id = fields.Many2one("customer.tier", string="From", readonly=True)
+    to_tier_id = fields.Many2one("customer.tier", string="To", readonly=True)
+    cause = fields.Selection(CAUSES, readonly=True)
+    direction = fields.Selection(
+        [("up", "Up"), ("down", "Down"), ("new", "New"), ("same", "Same")], readonly=True
+    )
+    revenue_window = fields.Monetary(string="Revenue (window)", readonly=True)
+    order_count_window = fields.Integer(string="Orders (window)", readonly=True)
+    recency_days = fields.Integer(string="Days Since Last Order", readonly=True)
+    cumulative_share = fields.Float(readonly=True, digits=(16, 4))
