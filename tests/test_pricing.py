@@ -43,7 +43,12 @@ class TestTierPricing(TransactionCase):
         for tier in tiers[:-1]:
             tier.write({"min_revenue": 10000, "min_orders": 0, "max_recency_days": 0})
         cls.product = cls.env["product.product"].create(
-            {"name": "Valve", "list_price": 100.0, "standard_price": 60.0, "company_id": False}
+            {
+                "name": "Valve",
+                "list_price": 100.0,
+                "standard_price": 60.0,
+                "company_id": False,
+            }
         )
         cls.fee = cls.env["product.product"].create(
             {"name": "Small-order fee", "type": "service", "list_price": 0.0}
@@ -56,7 +61,11 @@ class TestTierPricing(TransactionCase):
             {"name": "Core prices", "company_id": cls.company.id}
         )
         cls.pl_eur = cls.env["product.pricelist"].create(
-            {"name": "EUR prices", "currency_id": cls.eur.id, "company_id": cls.company.id}
+            {
+                "name": "EUR prices",
+                "currency_id": cls.eur.id,
+                "company_id": cls.company.id,
+            }
         )
         cls.tier_a.write({"pricelist_id": cls.pl_core.id, "waive_sample_fee": True})
         cls.tier_d.write(
@@ -68,8 +77,12 @@ class TestTierPricing(TransactionCase):
                 "fee_fixed": 50.0,
             }
         )
-        cls.small = cls.env["res.partner"].create({"name": "Small Buyer", "is_company": True})
-        cls.big = cls.env["res.partner"].create({"name": "Big Buyer", "is_company": True})
+        cls.small = cls.env["res.partner"].create(
+            {"name": "Small Buyer", "is_company": True}
+        )
+        cls.big = cls.env["res.partner"].create(
+            {"name": "Big Buyer", "is_company": True}
+        )
         cls.salesman = mail_new_test_user(
             cls.env,
             login="tier_pricing_sales",
@@ -95,7 +108,11 @@ class TestTierPricing(TransactionCase):
             {
                 "partner_id": partner.id,
                 "company_id": cls.company.id,
-                "order_line": [Command.create({"product_id": cls.product.id, "product_uom_qty": qty})],
+                "order_line": [
+                    Command.create(
+                        {"product_id": cls.product.id, "product_uom_qty": qty}
+                    )
+                ],
             }
         )
         order.action_confirm()
@@ -106,7 +123,9 @@ class TestTierPricing(TransactionCase):
         vals = {
             "partner_id": partner.id,
             "company_id": self.company.id,
-            "order_line": [Command.create({"product_id": self.product.id, "product_uom_qty": qty})],
+            "order_line": [
+                Command.create({"product_id": self.product.id, "product_uom_qty": qty})
+            ],
         }
         if pricelist:
             vals["pricelist_id"] = pricelist.id
@@ -117,8 +136,12 @@ class TestTierPricing(TransactionCase):
 
     # ------------------------------------------------------------------
     def test_tiers_of_fixture(self):
-        self.assertEqual(self.small.with_company(self.company).customer_tier_id, self.tier_d)
-        self.assertEqual(self.big.with_company(self.company).customer_tier_id, self.tier_a)
+        self.assertEqual(
+            self.small.with_company(self.company).customer_tier_id, self.tier_d
+        )
+        self.assertEqual(
+            self.big.with_company(self.company).customer_tier_id, self.tier_a
+        )
 
     def test_pricelist_follows_tier(self):
         self.assertEqual(
@@ -132,9 +155,11 @@ class TestTierPricing(TransactionCase):
         quote = self._quote(self.big, 1)
         self.assertEqual(quote.pricelist_id, self.pl_core)
         # the move was logged on the partner's chatter
-        bodies = self.env["mail.message"].search(
-            [("model", "=", "res.partner"), ("res_id", "=", self.big.id)]
-        ).mapped("body")
+        bodies = (
+            self.env["mail.message"]
+            .search([("model", "=", "res.partner"), ("res_id", "=", self.big.id)])
+            .mapped("body")
+        )
         self.assertTrue(any("Core prices" in str(b) for b in bodies))
 
     def test_hand_set_pricelist_is_kept(self):
@@ -166,7 +191,15 @@ class TestTierPricing(TransactionCase):
         # edits below the minimum keep exactly one fee line
         goods = quote.order_line - fee
         quote.write({"order_line": [Command.update(goods.id, {"product_uom_qty": 3})]})
-        quote.write({"order_line": [Command.create({"product_id": self.product.id, "product_uom_qty": 1})]})
+        quote.write(
+            {
+                "order_line": [
+                    Command.create(
+                        {"product_id": self.product.id, "product_uom_qty": 1}
+                    )
+                ]
+            }
+        )
         self.assertEqual(len(self._fee_lines(quote)), 1)
         self.assertAlmostEqual(quote.tier_min_order_missing, 600.0)
         # reaching the minimum removes it
@@ -192,7 +225,13 @@ class TestTierPricing(TransactionCase):
         self.assertAlmostEqual(quote.tier_min_order_amount, 500.0)
         self.assertAlmostEqual(quote.tier_min_order_missing, 300.0)
         self.assertAlmostEqual(self._fee_lines(quote).price_unit, 25.0)
-        quote.write({"order_line": [Command.update(quote.order_line[0].id, {"product_uom_qty": 10})]})
+        quote.write(
+            {
+                "order_line": [
+                    Command.update(quote.order_line[0].id, {"product_uom_qty": 10})
+                ]
+            }
+        )
         self.assertFalse(self._fee_lines(quote))
 
     def test_warn_policy_adds_nothing(self):
@@ -212,7 +251,9 @@ class TestTierPricing(TransactionCase):
         # the salesperson cannot exempt the customer, nor flag a fee line
         profile = self.small.with_company(self.company).customer_tier_profile_id
         with self.assertRaises(UserError):
-            profile.with_user(self.salesman).sudo(False).write({"min_order_exempt": True})
+            profile.with_user(self.salesman).sudo(False).write(
+                {"min_order_exempt": True}
+            )
         with self.assertRaises(UserError):
             quote.order_line.write({"is_tier_fee": True})
         quote.order_line.write({"product_uom_qty": 10})
@@ -240,7 +281,7 @@ class TestTierPricing(TransactionCase):
                     "order_line": [Command.create({"product_id": self.sample.id})],
                 }
             )
-            line = quote.order_line.filtered(lambda l: l.product_id == self.sample)
+            line = quote.order_line.filtered(lambda ln: ln.product_id == self.sample)
             self.assertAlmostEqual(line.price_unit, expected, msg=partner.name)
 
     def test_views(self):
