@@ -1,0 +1,886 @@
+"""Follow-up cadence per tier, reorder and risk alerts, key-date reminders.
+
+Exact meaning of the dates (tests pin them):
+
+* last contact: the latest ``mail.message`` on the commercial partner or on any
+  of its contacts that is either the trace of an activity marked as done
+  (``mail_activity_type_id`` set) or a message a person wrote (logged note,
+  sent message, incoming or outgoing e-mail: ``message_type`` comment, email,
+  email_outgoing); its UTC date. Notifications (tier changes, tracking, plans)
+  do not count;
+* next follow-up: last contact plus the tier's follow-up interval; without any
+  contact, the date the customer entered its tier plus the interval; empty when
+  the tier has no interval;
+* overdue: the next follow-up date is before today.
+
+Both dates are stored on the profile and refreshed with one SQL statement per
+batch: after every engine write (so the daily recompute refreshes them all),
+when a message is posted on a partner (a done activity posts one), when a
+tier's interval changes, and for the candidates of each follow-up run.
+
+The daily follow-up run (``_cron_followup``) schedules, in bounded batches:
+
+* a reminder for every key date due (``key_date_remind_days`` before the
+  occurrence, once per occurrence; 29 February recurs on 28 February in
+  non-leap years);
+* the tier's follow-up activity for every active customer or prospect whose
+  next follow-up is at most ``followup_days_ahead`` days away and that has no
+  open follow-up activity (an open one is reused, never duplicated), assigned
+  to the partner's salesperson or else the program's default follow-up user,
+  with the next follow-up date (today at the earliest) as deadline.
+
+Engine side effects (``_engine_after_write``): refresh the dates, reschedule
+open follow-ups of customers that changed tier to the new tier's cadence,
+launch the new tier's activity plan, and raise a "Reorder check" once per
+episode when a customer's reorder becomes overdue or its RFM segment turns to
+at risk / can't lose.
+"""
+
+from datetime import timedelta
+
+from markupsafe import Markup, escape
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL, format_amount, format_date
+
+from .customer_tier_key_date import reminder_due
+
+# Message types a person writes (the trace of a done activity counts as well).
+CONTACT_MESSAGE_TYPES = ("comment", "email", "email_outgoing")
+# RFM segment codes that raise a reorder check.
+RISK_SEGMENT_CODES = ("at_risk", "cant_lose")
+FOLLOWUP_TYPE = "customer_tier.mail_activity_type_tier_followup"
+REORDER_TYPE = "customer_tier.mail_activity_type_reorder_check"
+KEY_DATE_TYPE = "customer_tier.mail_activity_type_key_date"
+
+
+def _paragraphs(text):
+    """Plain text to HTML paragraphs (escaped)."""
+    return Markup("").join(
+        Markup("<p>%s</p>") % line for line in (text or "").splitlines() if line.strip()
+    )
+
+
+class CustomerTierProgram(models.Model):
+    _inherit = "customer.tier.program"
+
+    @api.constrains(
+        "followup_days_ahead", "followup_batch_size", "key_date_remind_days"
+    )
+    def _check_followup_numbers(self):
+        for program in self:
+            if program.followup_days_ahead < 0 or program.key_date_remind_days < 0:
+                raise ValidationError(
+                    self.env._("Follow-up and reminder days cannot be negative.")
+                )
+            if program.followup_batch_size < 1:
+                raise ValidationError(
+                    self.env._("The follow-up batch size must be at least 1.")
+                )
+
+    # ------------------------------------------------------------------
+    # Dates
+    # ------------------------------------------------------------------
+    @api.model
+    def _followup_refresh_dates(self, condition):
+        """Recompute last contact and next follow-up of the profiles matching
+        ``condition`` (an ``SQL`` on the profile alias ``prof``), in one
+        statement. Returns the ids of the profiles whose dates changed."""
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH target AS (
+                    SELECT prof.id, prof.partner_id, prof.tier_since,
+                           t.followup_interval AS interval
+                      FROM customer_tier_profile prof
+                      LEFT JOIN customer_tier t ON t.id = prof.tier_id
+                     WHERE %(condition)s
+                ), contact AS (
+                    SELECT tg.id, MAX(m.date)::date AS last_contact
+                      FROM target tg
+                      JOIN res_partner p ON p.commercial_partner_id = tg.partner_id
+                      JOIN mail_message m
+                        ON m.model = 'res.partner' AND m.res_id = p.id
+                     WHERE m.mail_activity_type_id IS NOT NULL
+                        OR m.message_type IN %(types)s
+                     GROUP BY tg.id
+                ), computed AS (
+                    SELECT tg.id, c.last_contact,
+                           CASE WHEN tg.interval > 0
+                                THEN COALESCE(c.last_contact, tg.tier_since)
+                                     + tg.interval
+                           END AS next_date
+                      FROM target tg
+                      LEFT JOIN contact c ON c.id = tg.id
+                )
+                UPDATE customer_tier_profile prof
+                   SET last_contact_date = computed.last_contact,
+                       next_followup_date = computed.next_date
+                  FROM computed
+                 WHERE prof.id = computed.id
+                   AND (prof.last_contact_date, prof.next_followup_date)
+                       IS DISTINCT FROM (computed.last_contact, computed.next_date)
+             RETURNING prof.id
+                """,
+                condition=condition,
+                types=CONTACT_MESSAGE_TYPES,
+            )
+        )
+        if rows:
+            self.env["customer.tier.profile"].invalidate_model(
+                ["last_contact_date", "next_followup_date", "followup_overdue"]
+            )
+        return [row[0] for row in rows]
+
+    def _followup_fallback_user(self):
+        """Assignee of customers without an active salesperson: the default
+        follow-up user, else the administrator (None if neither is active)."""
+        self.ensure_one()
+        for user in (
+            self.sudo().followup_user_id,
+            self.env.ref("base.user_admin", raise_if_not_found=False),
+        ):
+            if user and user.sudo().active:
+                return user.id
+        return None
+
+    def _followup_user_sql(self):
+        """SQL of the assignee: the partner's (alias ``p``) active salesperson,
+        else the fallback user."""
+        return SQL(
+            "COALESCE((SELECT u.id FROM res_users u WHERE u.id = p.user_id "
+            "AND u.active), %s::int)",
+            self._followup_fallback_user(),
+        )
+
+    @api.model
+    def _followup_langs(self, user_ids):
+        """Language of each user (None: unassigned -> current language)."""
+        default = self.env.lang or "en_US"
+        users = self.env["res.users"].sudo().browse({u for u in user_ids if u})
+        langs = {user.id: user.lang or default for user in users}
+        langs[None] = default
+        return langs
+
+    def _followup_texts(self, tier_ids, langs):
+        """(tier id, lang) -> (activity type id, summary, note)."""
+        default_type = self.env.ref(FOLLOWUP_TYPE, raise_if_not_found=False)
+        texts = {}
+        for lang in set(langs):
+            for tier in (
+                self.env["customer.tier"]
+                .sudo()
+                .with_context(lang=lang)
+                .browse(tier_ids)
+            ):
+                activity_type = tier.followup_activity_type_id or default_type
+                summary = (
+                    tier.followup_summary
+                    or activity_type.summary
+                    or self.with_context(lang=lang).env._(
+                        "Follow-up (%(tier)s)", tier=tier.display_name
+                    )
+                )
+                note = tier.followup_note or _paragraphs(tier.description)
+                texts[tier.id, lang] = (activity_type.id, summary, note or False)
+        return texts
+
+    # ------------------------------------------------------------------
+    # Engine side effects
+    # ------------------------------------------------------------------
+    def _engine_after_write(self, engine, rows, changes, eval_date, full):
+        res = super()._engine_after_write(engine, rows, changes, eval_date, full)
+        partner_ids = {row["partner_id"] for row in rows} | {c[0] for c in changes}
+        if partner_ids:
+            self._followup_refresh_dates(
+                SQL(
+                    "prof.program_id = %s AND prof.partner_id = ANY(%s)",
+                    self.id,
+                    sorted(partner_ids),
+                )
+            )
+        if changes:
+            self._followup_reschedule(changes, eval_date)
+            self._followup_launch_plans(changes, eval_date)
+        if rows:
+            self._followup_alerts(engine, rows, eval_date)
+        return res
+
+    def _followup_reschedule(self, changes, today):
+        """Move the open follow-ups of customers that changed tier to the
+        cadence of their new tier (or drop them when it has none)."""
+        self.ensure_one()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT a.id, a.user_id, prof.tier_id, prof.next_followup_date,
+                       COALESCE(t.followup_interval, 0)
+                  FROM mail_activity a
+                  JOIN customer_tier_profile prof
+                    ON prof.id = a.customer_tier_profile_id
+                  LEFT JOIN customer_tier t ON t.id = prof.tier_id
+                 WHERE prof.program_id = %s
+                   AND prof.partner_id = ANY(%s)
+                   AND a.customer_tier_activity = 'followup'
+                   AND a.active
+                """,
+                self.id,
+                [c[0] for c in changes],
+            )
+        )
+        if not rows:
+            return
+        Activity = self.env["mail.activity"].sudo()
+        drop = [r[0] for r in rows if not (r[2] and r[4] > 0 and r[3])]
+        keep = [r for r in rows if r[0] not in set(drop)]
+        if keep:
+            langs = self._followup_langs([r[1] for r in keep])
+            texts = self._followup_texts({r[2] for r in keep}, set(langs.values()))
+            values = SQL(", ").join(
+                SQL(
+                    "(%s::int, %s::int, %s::varchar, %s::text, %s::date)",
+                    activity_id,
+                    *texts[tier_id, langs.get(user_id, langs[None])],
+                    max(next_date, today),
+                )
+                for activity_id, user_id, tier_id, next_date, _interval in keep
+            )
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE mail_activity a
+                       SET activity_type_id = v.type, summary = v.summary,
+                           note = v.note, date_deadline = v.deadline,
+                           write_uid = %s, write_date = NOW() AT TIME ZONE 'UTC'
+                      FROM (VALUES %s) AS v(id, type, summary, note, deadline)
+                     WHERE a.id = v.id
+                    """,
+                    self.env.uid,
+                    values,
+                )
+            )
+            Activity.invalidate_model()
+        if drop:
+            Activity.browse(drop).unlink()
+
+    def _followup_launch_plans(self, changes, today):
+        """Launch the activity plan of the tier a customer enters."""
+        self.ensure_one()
+        tiers = self.env["customer.tier"].sudo().browse({c[2] for c in changes if c[2]})
+        plans = {
+            tier.id: tier.followup_plan_id
+            for tier in tiers
+            if tier.followup_plan_id.active and tier.followup_plan_id.template_ids
+        }
+        entering = {c[0]: c[2] for c in changes if c[2] in plans}
+        if not entering:
+            return
+        info = self.env.execute_query(
+            SQL(
+                """
+                SELECT prof.partner_id, prof.id, %s
+                  FROM customer_tier_profile prof
+                  JOIN res_partner p ON p.id = prof.partner_id
+                 WHERE prof.program_id = %s AND prof.partner_id = ANY(%s)
+                   AND p.active
+                """,
+                self._followup_user_sql(),
+                self.id,
+                list(entering),
+            )
+        )
+        model_id = self.env["ir.model"]._get_id("res.partner")
+        vals_list = []
+        messages = []
+        for partner_id, profile_id, user_id in info:
+            plan = plans[entering[partner_id]]
+            for template in plan.template_ids:
+                if template.responsible_type == "other" and template.responsible_id:
+                    responsible = template.responsible_id.id
+                else:
+                    responsible = user_id
+                if not responsible:
+                    continue
+                vals_list.append(
+                    {
+                        "res_model_id": model_id,
+                        "res_id": partner_id,
+                        "activity_type_id": template.activity_type_id.id,
+                        "summary": template.summary or False,
+                        "note": template.note or False,
+                        "user_id": responsible,
+                        "date_deadline": template._get_date_deadline(today),
+                        "automated": True,
+                        "customer_tier_profile_id": profile_id,
+                        "customer_tier_activity": "plan",
+                    }
+                )
+            messages.append(
+                (
+                    partner_id,
+                    self.env._(
+                        'The plan "%(plan)s" has been started: the customer '
+                        "entered the tier %(tier)s.",
+                        plan=plan.name,
+                        tier=self.env["customer.tier"]
+                        .sudo()
+                        .browse(entering[partner_id])
+                        .display_name,
+                    ),
+                )
+            )
+        self._followup_create_activities(vals_list)
+        self._followup_post_notes(messages)
+
+    def _followup_alerts(self, engine, rows, today):
+        """Reorder checks, once per episode of overdue reorder or risk."""
+        self.ensure_one()
+        risk_segments = {
+            s.id: s for s in engine.segments if s.code in RISK_SEGMENT_CODES
+        }
+        state = {
+            row[0]: row[1:]
+            for row in self.env.execute_query(
+                SQL(
+                    """
+                    SELECT prof.partner_id, prof.id, prof.reorder_alert_date,
+                           prof.risk_alert_date, p.active, %s
+                      FROM customer_tier_profile prof
+                      JOIN res_partner p ON p.id = prof.partner_id
+                     WHERE prof.program_id = %s AND prof.partner_id = ANY(%s)
+                    """,
+                    self._followup_user_sql(),
+                    self.id,
+                    [row["partner_id"] for row in rows],
+                )
+            )
+        }
+        updates = []  # (profile id, reorder alert date, risk alert date)
+        alerts = []  # (row, profile id, user id, reorder?, risk segment)
+        for row in rows:
+            if row["partner_id"] not in state:
+                continue
+            profile_id, reorder_date, risk_date, active, user_id = state[
+                row["partner_id"]
+            ]
+            customer = not row.get("is_prospect")
+            reorder_on = customer and bool(row.get("reorder_overdue"))
+            segment = risk_segments.get(row.get("rfm_segment_id")) if customer else None
+            # churn risk (predicted value feature) opens a risk episode too
+            churn = customer and bool(row.get("churn_risk"))
+            risk_on = bool(segment or churn)
+            new_reorder = reorder_date if reorder_on else None
+            new_risk = risk_date if risk_on else None
+            # archived partners (or nobody to assign) wait: no check, and the
+            # episode stays open so they get one once it can be scheduled
+            can_raise = bool(active and user_id)
+            raise_reorder = can_raise and reorder_on and not reorder_date
+            raise_risk = bool(can_raise and risk_on and not risk_date)
+            if raise_reorder:
+                new_reorder = today
+            if raise_risk:
+                new_risk = today
+            if (new_reorder, new_risk) != (reorder_date, risk_date):
+                updates.append((profile_id, new_reorder, new_risk))
+            if raise_reorder or raise_risk:
+                alerts.append(
+                    (
+                        row,
+                        profile_id,
+                        user_id,
+                        raise_reorder,
+                        segment if raise_risk else None,
+                        churn and raise_risk,
+                    )
+                )
+        if updates:
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE customer_tier_profile prof
+                       SET reorder_alert_date = v.reorder, risk_alert_date = v.risk
+                      FROM (VALUES %s) AS v(id, reorder, risk)
+                     WHERE prof.id = v.id
+                    """,
+                    SQL(", ").join(
+                        SQL("(%s::int, %s::date, %s::date)", *update)
+                        for update in updates
+                    ),
+                )
+            )
+            self.env["customer.tier.profile"].invalidate_model(
+                ["reorder_alert_date", "risk_alert_date"]
+            )
+        if not alerts:
+            return
+        activity_type = self.env.ref(REORDER_TYPE)
+        model_id = self.env["ir.model"]._get_id("res.partner")
+        langs = self._followup_langs([alert[2] for alert in alerts])
+        vals_list = []
+        for row, profile_id, user_id, reorder, segment, churn in alerts:
+            program = self.with_context(lang=langs.get(user_id, langs[None]))
+            summary, note = program._followup_alert_texts(row, reorder, segment, churn)
+            vals_list.append(
+                {
+                    "res_model_id": model_id,
+                    "res_id": row["partner_id"],
+                    "activity_type_id": activity_type.id,
+                    "summary": summary,
+                    "note": note,
+                    "user_id": user_id,
+                    "date_deadline": today,
+                    "automated": True,
+                    "customer_tier_profile_id": profile_id,
+                    "customer_tier_activity": "reorder",
+                }
+            )
+        self._followup_create_activities(vals_list)
+
+    def _followup_alert_texts(self, row, reorder, segment, churn=False):
+        """Summary and note (with the figures) of a reorder check."""
+        env = self.env
+        _ = env._
+        currency = self.company_id.currency_id
+        reasons = []
+        if reorder:
+            reasons.append(_("reorder overdue"))
+        if segment:
+            reasons.append(segment.with_context(lang=env.lang).name)
+        if churn:
+            reasons.append(_("churn risk"))
+        summary = _("Reorder check: %(reasons)s", reasons=", ".join(reasons))
+        lines = []
+        if reorder:
+            lines.append(
+                _(
+                    "Expected a new order on %(expected)s: the customer orders "
+                    "every %(cycle)s days on average and has not ordered for "
+                    "%(days)s days (overdue beyond %(factor)s times the cycle).",
+                    expected=format_date(env, row.get("expected_order_date")),
+                    cycle=row.get("reorder_cycle_days"),
+                    days=row.get("recency_days"),
+                    factor=self.reorder_overdue_factor,
+                )
+            )
+        if segment:
+            lines.append(
+                _(
+                    "RFM segment %(segment)s (R %(r)s, F %(f)s, M %(m)s): "
+                    "%(description)s",
+                    segment=segment.with_context(lang=env.lang).name,
+                    r=row.get("rfm_recency_score"),
+                    f=row.get("rfm_frequency_score"),
+                    m=row.get("rfm_monetary_score"),
+                    description=segment.with_context(lang=env.lang).description or "",
+                )
+            )
+        if churn:
+            lines.append(
+                _(
+                    "Probability that the customer is still active: %(alive)s %%; "
+                    "expected orders in the next 12 months: %(orders)s.",
+                    alive=round((row.get("prob_alive") or 0.0) * 100),
+                    orders=round(row.get("expected_orders_12m") or 0.0, 1),
+                )
+            )
+        lines.append(
+            _(
+                "Last order %(last)s; %(orders)s orders and %(revenue)s revenue "
+                "in the evaluation window.",
+                last=format_date(env, row.get("last_order_date")),
+                orders=row.get("order_count_window"),
+                revenue=format_amount(env, row.get("revenue_window") or 0.0, currency),
+            )
+        )
+        lines.append(
+            _(
+                "Call the buyer: check stock and next needs, ask about any "
+                "problem with the last order or a competing offer, and propose "
+                "the next order."
+            )
+        )
+        note = Markup("").join(Markup("<p>%s</p>") % escape(line) for line in lines)
+        return summary, note
+
+    # ------------------------------------------------------------------
+    # Daily follow-up run
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_followup(self):
+        """Scheduled follow-ups, one bounded batch per call.
+
+        The first program with work left handles at most its
+        ``followup_batch_size`` key dates and due follow-ups; the others are
+        only counted. Progress is reported so the cron runner commits and
+        calls again until nothing is left.
+        """
+        today = fields.Date.context_today(self)
+        done = remaining = 0
+        for program in self.search([]):
+            if remaining:
+                remaining += program._followup_run(today, limit=0)[1]
+                continue
+            program_done, program_remaining = program._followup_run(today)
+            done += program_done
+            remaining += program_remaining
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done, remaining
+
+    def _followup_run(self, today, limit=None):
+        """Handle up to ``limit`` (default: the batch size) key-date reminders
+        and due follow-ups. Returns (handled, remaining)."""
+        self.ensure_one()
+        limit = self.followup_batch_size if limit is None else limit
+        done_dates, left_dates = self._followup_key_dates(today, limit)
+        done_due, left_due = self._followup_due(today, limit - done_dates)
+        return done_dates + done_due, left_dates + left_due
+
+    def _followup_due_condition(self, today):
+        return SQL(
+            """
+            prof.program_id = %(program)s
+            AND p.active
+            AND t.followup_interval > 0
+            AND prof.next_followup_date <= %(horizon)s
+            AND NOT EXISTS (
+                SELECT 1 FROM mail_activity a
+                 WHERE a.customer_tier_profile_id = prof.id
+                   AND a.customer_tier_activity = 'followup'
+                   AND a.active)
+            AND %(assignee)s IS NOT NULL
+            """,
+            program=self.id,
+            horizon=today + timedelta(days=self.followup_days_ahead),
+            assignee=self._followup_user_sql(),
+        )
+
+    def _followup_due(self, today, limit):
+        """Schedule the follow-ups due by the horizon, at most ``limit``."""
+        self.ensure_one()
+        self.env.flush_all()
+        joins = SQL(
+            """
+            customer_tier_profile prof
+            JOIN res_partner p ON p.id = prof.partner_id
+            JOIN customer_tier t ON t.id = prof.tier_id
+            """
+        )
+        if limit <= 0:
+            rows = self.env.execute_query(
+                SQL(
+                    "SELECT COUNT(*) FROM %s WHERE %s",
+                    joins,
+                    self._followup_due_condition(today),
+                )
+            )
+            return 0, rows[0][0]
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT prof.id, COUNT(*) OVER ()
+                  FROM %s
+                 WHERE %s
+                 ORDER BY prof.next_followup_date, prof.id
+                 LIMIT %s
+                """,
+                joins,
+                self._followup_due_condition(today),
+                limit,
+            )
+        )
+        if not rows:
+            return 0, 0
+        selected = [row[0] for row in rows]
+        remaining = rows[0][1] - len(selected)
+        # Contacts not seen yet (e.g. messages created without message_post)
+        # may push a candidate's date out: refresh the batch first.
+        self._followup_refresh_dates(SQL("prof.id = ANY(%s)", selected))
+        due = self.env.execute_query(
+            SQL(
+                """
+                SELECT prof.id, prof.partner_id, prof.tier_id,
+                       prof.next_followup_date, %s
+                  FROM %s
+                 WHERE prof.id = ANY(%s) AND %s
+                 ORDER BY prof.next_followup_date, prof.id
+                """,
+                self._followup_user_sql(),
+                joins,
+                selected,
+                self._followup_due_condition(today),
+            )
+        )
+        if due:
+            langs = self._followup_langs([row[4] for row in due])
+            texts = self._followup_texts({row[2] for row in due}, set(langs.values()))
+            model_id = self.env["ir.model"]._get_id("res.partner")
+            vals_list = []
+            for profile_id, partner_id, tier_id, next_date, user_id in due:
+                type_id, summary, note = texts[tier_id, langs.get(user_id, langs[None])]
+                vals_list.append(
+                    {
+                        "res_model_id": model_id,
+                        "res_id": partner_id,
+                        "activity_type_id": type_id,
+                        "summary": summary,
+                        "note": note,
+                        "user_id": user_id,
+                        "date_deadline": max(next_date, today),
+                        "automated": True,
+                        "customer_tier_profile_id": profile_id,
+                        "customer_tier_activity": "followup",
+                    }
+                )
+            self._followup_create_activities(vals_list)
+        return len(selected), remaining
+
+    def _followup_key_dates(self, today, limit):
+        """Schedule the key-date reminders due today, at most ``limit``."""
+        self.ensure_one()
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT kd.id, kd.date, kd.reminded_date, kd.profile_id,
+                       prof.partner_id, %s
+                  FROM customer_tier_key_date kd
+                  JOIN customer_tier_profile prof ON prof.id = kd.profile_id
+                  JOIN res_partner p ON p.id = prof.partner_id
+                  JOIN res_partner c ON c.id = kd.contact_id
+                 WHERE prof.program_id = %s
+                   AND p.active AND c.active
+                   AND (kd.reminded_date IS NULL OR kd.reminded_date < %s)
+                 ORDER BY kd.id
+                """,
+                self._followup_user_sql(),
+                self.id,
+                today,
+            )
+        )
+        due = []
+        for key_date_id, date, reminded, profile_id, partner_id, user_id in rows:
+            occurrence = reminder_due(date, reminded, today, self.key_date_remind_days)
+            if occurrence and user_id:
+                due.append((key_date_id, occurrence, profile_id, partner_id, user_id))
+        selected = due[: max(limit, 0)]
+        if not selected:
+            return 0, len(due)
+        key_dates = (
+            self.env["customer.tier.key.date"]
+            .sudo()
+            .browse([row[0] for row in selected])
+        )
+        langs = self._followup_langs([row[4] for row in selected])
+        activity_type = self.env.ref(KEY_DATE_TYPE)
+        model_id = self.env["ir.model"]._get_id("res.partner")
+        vals_list = []
+        for (key_date_id, occurrence, profile_id, partner_id, user_id), key_date in zip(
+            selected, key_dates, strict=True
+        ):
+            key_date = key_date.with_context(lang=langs.get(user_id, langs[None]))
+            kinds = dict(key_date._fields["kind"]._description_selection(key_date.env))
+            summary = key_date.env._(
+                "%(what)s of %(contact)s on %(date)s",
+                what=key_date.name or kinds[key_date.kind],
+                contact=key_date.contact_id.name,
+                date=format_date(key_date.env, occurrence),
+            )
+            vals_list.append(
+                {
+                    "res_model_id": model_id,
+                    "res_id": partner_id,
+                    "activity_type_id": activity_type.id,
+                    "summary": summary,
+                    "note": _paragraphs(key_date.note) or False,
+                    "user_id": user_id,
+                    "date_deadline": occurrence,
+                    "automated": True,
+                    "customer_tier_profile_id": profile_id,
+                    "customer_tier_activity": "key_date",
+                    "customer_tier_key_date_id": key_date_id,
+                }
+            )
+        self._followup_create_activities(vals_list)
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE customer_tier_key_date kd SET reminded_date = v.occurrence
+                  FROM (VALUES %s) AS v(id, occurrence)
+                 WHERE kd.id = v.id
+                """,
+                SQL(", ").join(
+                    SQL("(%s::int, %s::date)", row[0], row[1]) for row in selected
+                ),
+            )
+        )
+        key_dates.invalidate_recordset(["reminded_date"])
+        return len(selected), len(due) - len(selected)
+
+    # ------------------------------------------------------------------
+    # Helpers
+    # ------------------------------------------------------------------
+    @api.model
+    def _followup_create_activities(self, vals_list):
+        """Create activities on partners in batch, without an e-mail each.
+
+        The document names are read for the whole batch first (the activity
+        computes each one on its own otherwise), and activities of the same
+        partner and user go to separate create calls (a single call would
+        subscribe the user twice to the partner).
+        """
+        Activity = (
+            self.env["mail.activity"]
+            .sudo()
+            .with_context(mail_activity_quick_update=True)
+        )
+        if not vals_list:
+            return Activity
+        partners = Activity.env["res.partner"].browse({v["res_id"] for v in vals_list})
+        partners.mapped("display_name")
+        chunks = []  # (keys, values) with distinct (partner, user) keys
+        for vals in vals_list:
+            key = (vals["res_id"], vals.get("user_id"))
+            target = next((c for c in chunks if key not in c[0]), None)
+            if target is None:
+                target = (set(), [])
+                chunks.append(target)
+            target[0].add(key)
+            target[1].append(vals)
+        activities = Activity
+        for _keys, values in chunks:
+            activities |= Activity.create(values)
+        return activities
+
+    @api.model
+    def _followup_post_notes(self, notes):
+        """Log notifications (not contacts) on partners: (partner id, text)."""
+        if not notes:
+            return
+        subtype = self.env.ref("mail.mt_note")
+        self.env["mail.message"].sudo().create(
+            [
+                {
+                    "model": "res.partner",
+                    "res_id": partner_id,
+                    "message_type": "notification",
+                    "subtype_id": subtype.id,
+                    "author_id": self.env.user.partner_id.id,
+                    "body": Markup("<p>%s</p>") % text,
+                }
+                for partner_id, text in notes
+            ]
+        )
+
+
+class CustomerTier(models.Model):
+    _inherit = "customer.tier"
+
+    _sql_constraints = [
+        (
+            "followup_interval_positive",
+            "CHECK(followup_interval >= 0)",
+            "A follow-up interval cannot be negative.",
+        ),
+    ]
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "followup_interval" in vals:
+            self.env["customer.tier.program"]._followup_refresh_dates(
+                SQL("prof.tier_id = ANY(%s)", self.ids)
+            )
+        return res
+
+    @api.model
+    def _followup_copy_template_defaults(self):
+        """Give the tiers of programs copied before the follow-up data loaded
+        (companies that existed at install) the template's cadence, with its
+        translations, in one statement."""
+        template = self.env.ref(
+            "customer_tier.customer_tier_program_default", raise_if_not_found=False
+        )
+        if not template:
+            return
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE customer_tier t
+                   SET followup_interval = s.followup_interval,
+                       followup_activity_type_id = s.followup_activity_type_id,
+                       followup_summary = s.followup_summary,
+                       followup_note = s.followup_note,
+                       key_account = s.key_account
+                  FROM customer_tier s
+                 WHERE s.program_id = %(template)s
+                   AND t.program_id <> %(template)s
+                   AND t.kind = s.kind AND t.code = s.code
+                   AND COALESCE(t.followup_interval, 0) = 0
+                   AND t.followup_summary IS NULL
+                """,
+                template=template.id,
+            )
+        )
+        self.invalidate_model()
+
+
+class CustomerTierProfile(models.Model):
+    _inherit = "customer.tier.profile"
+
+    @api.depends("next_followup_date")
+    @api.depends_context("tz")
+    def _compute_followup_overdue(self):
+        today = fields.Date.context_today(self)
+        for profile in self:
+            profile.followup_overdue = bool(
+                profile.next_followup_date and profile.next_followup_date < today
+            )
+
+    def _search_followup_overdue(self, operator, value):
+        if operator not in ("=", "!="):
+            return NotImplemented
+        today = fields.Date.context_today(self)
+        if (operator == "=") == bool(value):
+            return [("next_followup_date", "<", today)]
+        return [
+            "|",
+            ("next_followup_date", "=", False),
+            ("next_followup_date", ">=", today),
+        ]
+
+    def action_view_followup_activities(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Tier Activities"),
+            "res_model": "mail.activity",
+            "view_mode": "list,calendar,form",
+            "views": [
+                (
+                    self.env.ref(
+                        "customer_tier.mail_activity_view_list_customer_tier"
+                    ).id,
+                    "list",
+                ),
+                (False, "calendar"),
+                (False, "form"),
+            ],
+            "domain": [("customer_tier_profile_id", "in", self.ids)],
+            "context": {"create": False},
+        }
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    def _message_post_after_hook(self, message, msg_values):
+        res = super()._message_post_after_hook(message, msg_values)
+        if (
+            message.mail_activity_type_id
+            or message.message_type in CONTACT_MESSAGE_TYPES
+        ):
+            self.env["customer.tier.program"]._followup_refresh_dates(
+                SQL("prof.partner_id = ANY(%s)", self.commercial_partner_id.ids)
+            )
+        return res

@@ -1,0 +1,97 @@
+"""Key-account profile: ordering cycle, preferred products, decision factors,
+notes, key contacts and their key dates.
+
+Preferred products are computed, not curated: the top products by revenue
+(untaxed line amount divided by the order's currency rate, i.e. in company
+currency) of the customer's confirmed orders in the program's evaluation
+window ending today, one SQL per company for the whole recordset. The decision
+factors, notes, key contacts and key dates are kept by hand; a salesperson may
+edit these (and only these) on the profiles of own customers.
+"""
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
+from odoo.tools import SQL
+
+PREFERRED_PRODUCTS = 5
+# Profile fields a tier user (salesperson) may write.
+KEY_ACCOUNT_FIELDS = {
+    "decision_factor_ids",
+    "key_account_notes",
+    "key_contact_ids",
+    "key_date_ids",
+}
+
+
+class CustomerTierProfile(models.Model):
+    _inherit = "customer.tier.profile"
+
+    @api.depends("partner_id", "company_id", "program_id.window_months")
+    @api.depends_context("tz")
+    def _compute_preferred_product_ids(self):
+        today = fields.Date.context_today(self)
+        products = {}
+        for program, profiles in self.filtered("id").grouped("program_id").items():
+            window_start = today - relativedelta(months=program.window_months)
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    SELECT partner_id, product_id FROM (
+                        SELECT p.commercial_partner_id AS partner_id,
+                               sol.product_id,
+                               ROW_NUMBER() OVER (
+                                   PARTITION BY p.commercial_partner_id
+                                   ORDER BY SUM(sol.price_subtotal / CASE
+                                       COALESCE(so.currency_rate, 0) WHEN 0 THEN 1.0
+                                       ELSE so.currency_rate END) DESC,
+                                       sol.product_id
+                               ) AS rank
+                          FROM sale_order_line sol
+                          JOIN sale_order so ON so.id = sol.order_id
+                          JOIN res_partner p ON p.id = so.partner_id
+                         WHERE so.state = 'sale'
+                           AND so.company_id = %(company)s
+                           AND p.commercial_partner_id = ANY(%(partners)s)
+                           AND so.date_order >= %(start)s
+                           AND so.date_order < %(end)s
+                           AND sol.display_type IS NULL
+                           AND sol.product_id IS NOT NULL
+                           AND NOT COALESCE(sol.is_downpayment, FALSE)
+                           AND NOT COALESCE(sol.is_tier_fee, FALSE)
+                         GROUP BY p.commercial_partner_id, sol.product_id
+                    ) ranked
+                    WHERE rank <= %(limit)s
+                    ORDER BY partner_id, rank
+                    """,
+                    company=program.company_id.id,
+                    partners=profiles.partner_id.ids,
+                    start=window_start + relativedelta(days=1),
+                    end=today + relativedelta(days=1),
+                    limit=PREFERRED_PRODUCTS,
+                )
+            )
+            by_partner = {}
+            for partner_id, product_id in rows:
+                by_partner.setdefault(partner_id, []).append(product_id)
+            for profile in profiles:
+                products[profile.id] = by_partner.get(profile.partner_id.id, [])
+        for profile in self:
+            profile.preferred_product_ids = [
+                fields.Command.set(products.get(profile.id, []))
+            ]
+
+    def write(self, vals):
+        if (
+            not self.env.su
+            and set(vals) - KEY_ACCOUNT_FIELDS
+            and not self.env.user.has_group("customer_tier.group_customer_tier_manager")
+        ):
+            raise AccessError(
+                self.env._(
+                    "Only tier managers can change a tier profile; salespeople "
+                    "keep its key-account details."
+                )
+            )
+        return super().write(vals)
