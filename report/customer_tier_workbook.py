@@ -1,0 +1,834 @@
+"""The manager workbook (XLSX): Summary, Customers, Pareto, Migration, Follow-ups.
+
+Written with xlsxwriter in ``constant_memory`` mode: every sheet is written row
+after row and the rows are flushed to a temporary file as soon as the next row
+starts, so a large export does not hold the sheets in memory. Profiles and
+history rows are read in chunks with the user's own access rights (a
+salesperson limited to own documents exports own customers only).
+"""
+
+import math
+from datetime import timedelta
+
+import xlsxwriter
+
+from odoo import api, fields, models
+
+CHUNK = 2000
+# Above this many ranked customers the Pareto chart plots 5 % bands of
+# customers instead of one column per customer.
+CHART_MAX_CUSTOMERS = 100
+CHART_BANDS = 20
+# Odoo's colour indexes (web ColorList) as spreadsheet fills and fonts.
+TIER_COLORS = {
+    1: ("#F06050", "#FFFFFF"),
+    2: ("#F4A460", "#000000"),
+    3: ("#F7CD1F", "#000000"),
+    4: ("#6CC1ED", "#000000"),
+    5: ("#814968", "#FFFFFF"),
+    6: ("#EB7E7F", "#000000"),
+    7: ("#2C8397", "#FFFFFF"),
+    8: ("#475577", "#FFFFFF"),
+    9: ("#D6145F", "#FFFFFF"),
+    10: ("#30C381", "#000000"),
+    11: ("#9365B8", "#FFFFFF"),
+}
+
+
+class CustomerTierWorkbook(models.AbstractModel):
+    _name = "customer.tier.workbook"
+    _description = "Customer Tier Workbook (XLSX)"
+
+    # ------------------------------------------------------------------
+    # Entry point
+    # ------------------------------------------------------------------
+    @api.model
+    def write_workbook(
+        self, output, company, date_from, date_to, users=None, horizon_days=30
+    ):
+        """Write the workbook to ``output`` (a path or a binary file object).
+
+        ``date_from``/``date_to`` bound the tier moves of the Migration sheet;
+        ``date_to`` is also the reference date of the Follow-ups sheet, which
+        lists reorders that are overdue or expected within ``horizon_days``
+        after it. Figures are those of the profiles (the program's window at
+        their last evaluation). ``users`` (res.users) restricts the export to
+        the customers of these salespeople.
+        """
+        env = self.with_company(company).env
+        writer = _Writer(env, company, date_from, date_to, users, horizon_days)
+        workbook = xlsxwriter.Workbook(
+            output, {"constant_memory": True, "default_date_format": "yyyy-mm-dd"}
+        )
+        try:
+            writer.write_sheets(workbook)
+        finally:
+            workbook.close()
+        return True
+
+
+class _Writer:
+    """One export: collects the data with ``env`` and writes the sheets."""
+
+    def __init__(self, env, company, date_from, date_to, users, horizon_days):
+        self.env = env
+        self._ = env._
+        self.company = company
+        self.currency = company.currency_id
+        self.date_from = date_from
+        self.date_to = date_to
+        self.users = users or env["res.users"]
+        self.horizon_days = horizon_days
+        self.program = env["customer.tier.program"].search(
+            [("company_id", "=", company.id)], limit=1
+        )
+        self.profile_domain = [("company_id", "=", company.id)]
+        if self.users:
+            self.profile_domain.append(("user_id", "in", self.users.ids))
+
+    # ------------------------------------------------------------------
+    # Formats
+    # ------------------------------------------------------------------
+    def _formats(self, workbook):
+        dp = self.currency.decimal_places
+        number = "#,##0" + ("." + "0" * dp if dp else "")
+        symbol = (self.currency.symbol or self.currency.name).replace('"', "")
+        if self.currency.position == "before":
+            money = f'"{symbol}"{number};-"{symbol}"{number}'
+        else:
+            money = f'{number} "{symbol}";-{number} "{symbol}"'
+        add = workbook.add_format
+        self.f_title = add({"bold": True, "font_size": 14})
+        self.f_label = add({"bold": True})
+        self.f_header = add(
+            {
+                "bold": True,
+                "bg_color": "#D9E1F2",
+                "border": 1,
+                "text_wrap": True,
+                "valign": "top",
+            }
+        )
+        self.f_money = add({"num_format": money})
+        self.f_money_bold = add({"num_format": money, "bold": True, "top": 1})
+        self.f_int = add({"num_format": "#,##0"})
+        self.f_int_bold = add({"num_format": "#,##0", "bold": True, "top": 1})
+        self.f_dec = add({"num_format": "#,##0.0"})
+        self.f_pct = add({"num_format": "0.0%"})
+        self.f_pct_bold = add({"num_format": "0.0%", "bold": True, "top": 1})
+        self.f_date = add({"num_format": "yyyy-mm-dd"})
+        self.f_text = add({})
+        self.f_bold = add({"bold": True, "top": 1})
+        self.f_overdue = add({"font_color": "#C00000", "bold": True})
+        self._tier_formats = {}
+        self._workbook = workbook
+        self.money_format = money
+        whole = money.replace(number, "#,##0")
+        self.money_axis_format = whole
+
+    def _tier_format(self, color):
+        if color not in TIER_COLORS:
+            return self.f_text
+        if color not in self._tier_formats:
+            bg, fg = TIER_COLORS[color]
+            self._tier_formats[color] = self._workbook.add_format(
+                {"bg_color": bg, "font_color": fg, "bold": True}
+            )
+        return self._tier_formats[color]
+
+    @staticmethod
+    def _cell(sheet, row, col, value, fmt=None):
+        if value is None or value is False or value == "":
+            sheet.write_blank(row, col, None, fmt)
+        elif isinstance(value, bool):
+            sheet.write_boolean(row, col, value, fmt)
+        elif hasattr(value, "year"):
+            sheet.write_datetime(row, col, value, fmt)
+        elif isinstance(value, (int, float)):
+            sheet.write_number(row, col, value, fmt)
+        else:
+            sheet.write_string(row, col, str(value), fmt)
+
+    def _header(self, sheet, row, labels, widths=None):
+        sheet.set_row(row, 30)  # room for wrapped labels
+        for col, label in enumerate(labels):
+            sheet.write_string(row, col, label, self.f_header)
+        if widths:
+            for col, width in enumerate(widths):
+                sheet.set_column(col, col, width)
+
+    # ------------------------------------------------------------------
+    # Sheets
+    # ------------------------------------------------------------------
+    def write_sheets(self, workbook):
+        _ = self._
+        self._formats(workbook)
+        sheets = [
+            (_("Summary"), self._write_summary),
+            (_("Customers"), self._write_customers),
+            (_("Pareto"), self._write_pareto),
+            (_("Migration"), self._write_migration),
+            (_("Follow-ups"), self._write_followups),
+        ]
+        added = [(workbook.add_worksheet(name[:31]), method) for name, method in sheets]
+        for sheet, method in added:
+            method(sheet)
+            self.env.invalidate_all()
+
+    def _tiers(self, extra=None):
+        """Tiers of the program (customer tiers first, best first), then any
+        other tier met in the data (archived ones)."""
+        tiers = self.env["customer.tier"]
+        if self.program:
+            tiers = self.program._customer_tiers() | self.program._prospect_grades()
+        if extra:
+            tiers |= extra.sorted(lambda t: (t.kind, t.sequence, t.id)) - tiers
+        return tiers
+
+    def _summary_rows(self):
+        groups = self.env["customer.tier.profile"]._read_group(
+            self.profile_domain,
+            ["tier_id"],
+            [
+                "__count",
+                "revenue_window:sum",
+                "margin_window:sum",
+                "order_count_window:sum",
+            ],
+        )
+        return {tier: values for tier, *values in groups}
+
+    def _write_summary(self, sheet):
+        _ = self._
+        data = self._summary_rows()
+        tiers = self._tiers(self.env["customer.tier"].union(*data))
+        total_revenue = sum(v[1] for v in data.values())
+        row = 0
+        sheet.write_string(row, 0, _("Customer Tiers"), self.f_title)
+        row += 1
+        info = [
+            (_("Company"), self.company.name),
+            (_("Program"), self.program.name or ""),
+            (_("Last full evaluation"), self.program.last_run_date or ""),
+            (_("Window (months)"), self.program.window_months or ""),
+            (_("Moves from"), self.date_from),
+            (_("Moves to"), self.date_to),
+            (
+                _("Salespeople"),
+                ", ".join(self.users.mapped("name")) or _("All"),
+            ),
+            (_("Currency"), self.currency.name),
+        ]
+        for label, value in info:
+            sheet.write_string(row, 0, label, self.f_label)
+            self._cell(
+                sheet, row, 1, value, self.f_date if hasattr(value, "year") else None
+            )
+            row += 1
+        row += 1
+        self._header(
+            sheet,
+            row,
+            [
+                _("Code"),
+                _("Tier"),
+                _("Kind"),
+                _("Customers"),
+                _("Revenue (window)"),
+                _("Share of Revenue"),
+                _("Margin (window)"),
+                _("Margin %"),
+                _("Orders (window)"),
+                _("Average Order"),
+            ],
+            [10, 28, 16, 12, 18, 12, 18, 10, 12, 16],
+        )
+        self.summary_header_row = row
+        kinds = dict(
+            self.env["customer.tier"]._fields["kind"]._description_selection(self.env)
+        )
+        totals = [0, 0.0, 0.0, 0]
+        for tier in tiers:
+            count, revenue, margin, orders = data.get(tier, (0, 0.0, 0.0, 0))
+            row += 1
+            tier_fmt = self._tier_format(tier.color)
+            sheet.write_string(row, 0, tier.code or "", tier_fmt)
+            sheet.write_string(row, 1, tier.name or "", tier_fmt)
+            sheet.write_string(row, 2, kinds.get(tier.kind, ""))
+            self._summary_figures(
+                sheet, row, count, revenue, margin, orders, total_revenue
+            )
+            totals = [
+                a + b
+                for a, b in zip(totals, (count, revenue, margin, orders), strict=True)
+            ]
+        if self.env["customer.tier"] in data:  # profiles without a tier
+            count, revenue, margin, orders = data[self.env["customer.tier"]]
+            row += 1
+            sheet.write_string(row, 1, _("No tier"))
+            self._summary_figures(
+                sheet, row, count, revenue, margin, orders, total_revenue
+            )
+            totals = [
+                a + b
+                for a, b in zip(totals, (count, revenue, margin, orders), strict=True)
+            ]
+        row += 1
+        sheet.write_string(row, 0, _("Total"), self.f_bold)
+        sheet.write_blank(row, 1, None, self.f_bold)
+        sheet.write_blank(row, 2, None, self.f_bold)
+        self._summary_figures(sheet, row, *totals, total_revenue, bold=True)
+        sheet.freeze_panes(self.summary_header_row + 1, 0)
+
+    def _summary_figures(
+        self, sheet, row, count, revenue, margin, orders, total, bold=False
+    ):
+        f_int = self.f_int_bold if bold else self.f_int
+        f_money = self.f_money_bold if bold else self.f_money
+        f_pct = self.f_pct_bold if bold else self.f_pct
+        sheet.write_number(row, 3, count, f_int)
+        sheet.write_number(row, 4, revenue, f_money)
+        sheet.write_number(row, 5, revenue / total if total else 0.0, f_pct)
+        sheet.write_number(row, 6, margin, f_money)
+        sheet.write_number(row, 7, margin / revenue if revenue else 0.0, f_pct)
+        sheet.write_number(row, 8, orders, f_int)
+        sheet.write_number(row, 9, revenue / orders if orders else 0.0, f_money)
+
+    # Customers --------------------------------------------------------
+    def _customer_columns(self):
+        """(header, width, getter(profile), format) of the Customers sheet."""
+        _ = self._
+        yes, no = _("Yes"), _("No")
+        freq = dict(
+            self.env["customer.tier.profile"]
+            ._fields["frequency_class"]
+            ._description_selection(self.env)
+        )
+        return [
+            (_("Customer"), 32, lambda p: p.partner_id.complete_name or "", None),
+            (_("Reference"), 12, lambda p: p.partner_id.ref or "", None),
+            (_("Tier Code"), 8, lambda p: p.tier_id.code or "", "tier"),
+            (_("Tier"), 20, lambda p: p.tier_id.name or "", "tier"),
+            (_("Computed Tier"), 20, lambda p: p.computed_tier_id.name or "", None),
+            (_("Prospect"), 9, lambda p: yes if p.is_prospect else no, None),
+            (_("Salesperson"), 20, lambda p: p.user_id.name or "", None),
+            (_("Country"), 16, lambda p: p.country_id.name or "", None),
+            (_("Industry"), 16, lambda p: p.industry_id.name or "", None),
+            (_("Revenue (window)"), 16, lambda p: p.revenue_window, "money"),
+            (_("Margin (window)"), 16, lambda p: p.margin_window, "money"),
+            (_("Orders (window)"), 10, lambda p: p.order_count_window, "int"),
+            (_("Average Order"), 16, lambda p: p.average_order_value, "money"),
+            (_("Revenue (lifetime)"), 16, lambda p: p.revenue_total, "money"),
+            (_("Margin (lifetime)"), 16, lambda p: p.margin_total, "money"),
+            (_("Orders (lifetime)"), 10, lambda p: p.order_count, "int"),
+            (_("First Order"), 12, lambda p: p.first_order_date, "date"),
+            (_("Last Order"), 12, lambda p: p.last_order_date, "date"),
+            (
+                _("Days Since Last Order"),
+                10,
+                lambda p: p.recency_days if p.last_order_date else None,
+                "int",
+            ),
+            (
+                _("Reorder Cycle (days)"),
+                10,
+                lambda p: p.reorder_cycle_days or None,
+                "dec",
+            ),
+            (_("Expected Next Order"), 12, lambda p: p.expected_order_date, "date"),
+            (_("Reorder Overdue"), 9, lambda p: yes if p.reorder_overdue else no, None),
+            (_("Revenue Share"), 10, lambda p: p.revenue_share, "pct"),
+            (
+                _("Cumulative Share"),
+                10,
+                lambda p: p.cumulative_share if p.pareto_rank else None,
+                "pct",
+            ),
+            (_("Pareto Rank"), 8, lambda p: p.pareto_rank or None, "int"),
+            (_("Frequency"), 12, lambda p: freq.get(p.frequency_class, ""), None),
+            (_("RFM Segment"), 16, lambda p: p.rfm_segment_id.name or "", None),
+            (_("R"), 4, lambda p: p.rfm_recency_score or None, "int"),
+            (_("F"), 4, lambda p: p.rfm_frequency_score or None, "int"),
+            (_("M"), 4, lambda p: p.rfm_monetary_score or None, "int"),
+            (_("Tier Since"), 12, lambda p: p.tier_since, "date"),
+            (_("At Risk"), 8, lambda p: yes if p.at_risk else no, None),
+        ]
+
+    def _iter_records(self, model, domain, order):
+        """Records of ``domain`` in chunks, the cache emptied between them."""
+        Model = self.env[model]
+        ids = Model.search(domain, order=order).ids
+        for start in range(0, len(ids), CHUNK):
+            chunk = Model.browse(ids[start : start + CHUNK])
+            yield from chunk
+            self.env.invalidate_all()
+
+    def _write_customers(self, sheet):
+        columns = self._customer_columns()
+        self._header(sheet, 0, [c[0] for c in columns], [c[1] for c in columns])
+        formats = {
+            "money": self.f_money,
+            "int": self.f_int,
+            "dec": self.f_dec,
+            "pct": self.f_pct,
+            "date": self.f_date,
+        }
+        row = 0
+        for profile in self._iter_records(
+            "customer.tier.profile",
+            self.profile_domain,
+            "is_prospect, tier_sequence, revenue_window desc, id",
+        ):
+            row += 1
+            tier_fmt = self._tier_format(profile.tier_id.color)
+            for col, (_label, _width, getter, kind) in enumerate(columns):
+                fmt = tier_fmt if kind == "tier" else formats.get(kind)
+                self._cell(sheet, row, col, getter(profile), fmt)
+        sheet.freeze_panes(1, 1)
+        sheet.autofilter(0, 0, max(row, 1), len(columns) - 1)
+
+    # Pareto -----------------------------------------------------------
+    def _ranked(self):
+        """(name, tier code, tier colour, revenue) of the exported customers
+        with revenue in the window, best first (engine tie-break)."""
+        ranked = []
+        for profile in self._iter_records(
+            "customer.tier.profile",
+            [
+                *self.profile_domain,
+                ("is_prospect", "=", False),
+                ("revenue_window", ">", 0),
+            ],
+            "revenue_window desc, partner_id",
+        ):
+            ranked.append(
+                (
+                    profile.partner_id.complete_name or "",
+                    profile.tier_id.code or "",
+                    profile.tier_id.color,
+                    profile.revenue_window,
+                )
+            )
+        return ranked
+
+    @staticmethod
+    def pareto_figures(revenues):
+        """Cumulative shares and headline figures of revenues sorted best first.
+
+        Returns ``(cumulative, top_count, top_share, count_80)``: the top 20 %
+        are the first ``ceil(0.2 * n)`` customers; ``count_80`` is the number
+        of customers needed to reach 80 % of the revenue.
+        """
+        total = sum(revenues)
+        cumulative = []
+        running = 0.0
+        for revenue in revenues:
+            running += revenue
+            cumulative.append(running / total if total else 0.0)
+        n = len(revenues)
+        top_count = math.ceil(0.2 * n - 1e-9) if n else 0
+        top_share = cumulative[top_count - 1] if top_count else 0.0
+        count_80 = next(
+            (i + 1 for i, share in enumerate(cumulative) if share >= 0.8 - 1e-9), n
+        )
+        return cumulative, top_count, top_share, count_80
+
+    def _write_pareto(self, sheet):
+        _ = self._
+        ranked = self._ranked()
+        n = len(ranked)
+        revenues = [r[3] for r in ranked]
+        total = sum(revenues)
+        cumulative, top_count, top_share, count_80 = self.pareto_figures(revenues)
+        sheet.write_string(
+            0,
+            0,
+            _("Pareto (80/20): customers ranked by revenue in the window"),
+            self.f_title,
+        )
+        headline = [
+            (_("Customers with revenue"), n, self.f_int),
+            (_("Top 20 % of customers"), top_count, self.f_int),
+            (_("Share of revenue held by the top 20 %"), top_share, self.f_pct),
+            (_("Customers bringing 80 % of revenue"), count_80, self.f_int),
+            (_("Revenue (window)"), total, self.f_money),
+        ]
+        for row, (label, value, fmt) in enumerate(headline, start=1):
+            sheet.write_string(row, 0, label, self.f_label)
+            sheet.write_number(row, 3, value, fmt)
+        header_row = len(headline) + 2
+        self.pareto_header_row = header_row
+        labels = [
+            _("Rank"),
+            _("Customer"),
+            _("Tier"),
+            _("Revenue (window)"),
+            _("Share"),
+            _("Cumulative Share"),
+            _("Customers Up To Here"),
+        ]
+        self._header(sheet, header_row, labels, [8, 32, 8, 16, 10, 12, 12])
+        bands = []
+        if n > CHART_MAX_CUSTOMERS:
+            bands = self._bands(revenues, cumulative)
+            band_labels = [
+                _("Customer Band"),
+                _("Customers"),
+                _("Revenue (window)"),
+                _("Cumulative Share"),
+            ]
+            for col, label in enumerate(band_labels, start=len(labels) + 1):
+                sheet.write_string(header_row, col, label, self.f_header)
+            sheet.set_column(len(labels) + 1, len(labels) + 4, 14)
+        for i, (name, code, color, revenue) in enumerate(ranked):
+            row = header_row + 1 + i
+            sheet.write_number(row, 0, i + 1, self.f_int)
+            sheet.write_string(row, 1, name)
+            sheet.write_string(row, 2, code, self._tier_format(color))
+            sheet.write_number(row, 3, revenue, self.f_money)
+            sheet.write_number(row, 4, revenue / total if total else 0.0, self.f_pct)
+            sheet.write_number(row, 5, cumulative[i], self.f_pct)
+            sheet.write_number(row, 6, (i + 1) / n, self.f_pct)
+            if i < len(bands):
+                col = len(labels) + 1
+                label, count, band_revenue, band_cumulative = bands[i]
+                sheet.write_string(row, col, label)
+                sheet.write_number(row, col + 1, count, self.f_int)
+                sheet.write_number(row, col + 2, band_revenue, self.f_money)
+                sheet.write_number(row, col + 3, band_cumulative, self.f_pct)
+        sheet.freeze_panes(header_row + 1, 0)
+        if not n:
+            return
+        if bands:
+            first, last = header_row + 1, header_row + len(bands)
+            cat_col, rev_col, cum_col = (
+                len(labels) + 1,
+                len(labels) + 3,
+                len(labels) + 4,
+            )
+        else:
+            first, last = header_row + 1, header_row + n
+            cat_col, rev_col, cum_col = 1, 3, 5
+        self._pareto_chart(
+            sheet,
+            first,
+            last,
+            cat_col,
+            rev_col,
+            cum_col,
+            len(labels) + (6 if bands else 1),
+        )
+
+    def _bands(self, revenues, cumulative):
+        """Revenue of each 5 % band of ranked customers and the cumulative
+        share at its end."""
+        n = len(revenues)
+        step = 100 // CHART_BANDS
+        bands = []
+        start = 0
+        for k in range(1, CHART_BANDS + 1):
+            end = math.ceil(k * n / CHART_BANDS)
+            if end <= start:
+                continue
+            label = (
+                self._("Top %(pct)s %%", pct=step)
+                if k == 1
+                else f"{(k - 1) * step}-{k * step} %"
+            )
+            bands.append(
+                (label, end - start, sum(revenues[start:end]), cumulative[end - 1])
+            )
+            start = end
+        return bands
+
+    def _pareto_chart(self, sheet, first, last, cat_col, rev_col, cum_col, at_col):
+        _ = self._
+        workbook = self._workbook
+        name = sheet.get_name()
+        columns = workbook.add_chart({"type": "column"})
+        columns.add_series(
+            {
+                "name": _("Revenue"),
+                "categories": [name, first, cat_col, last, cat_col],
+                "values": [name, first, rev_col, last, rev_col],
+                "fill": {"color": "#4472C4"},
+                "gap": 20,
+            }
+        )
+        line = workbook.add_chart({"type": "line"})
+        line.add_series(
+            {
+                "name": _("Cumulative share"),
+                "categories": [name, first, cat_col, last, cat_col],
+                "values": [name, first, cum_col, last, cum_col],
+                "y2_axis": True,
+                "line": {"color": "#C00000", "width": 2.25},
+                "marker": {"type": "none"},
+            }
+        )
+        columns.combine(line)
+        columns.set_title({"name": _("Pareto: revenue and cumulative share")})
+        columns.set_x_axis(
+            {"name": _("Customers (best first)"), "num_font": {"rotation": -45}}
+        )
+        columns.set_y_axis(
+            {
+                "name": _("Revenue"),
+                "num_format": self.money_axis_format,
+                "major_gridlines": {"visible": True},
+            }
+        )
+        line.set_y2_axis(
+            {"name": _("Cumulative share"), "num_format": "0%", "min": 0, "max": 1}
+        )
+        columns.set_legend({"position": "bottom"})
+        columns.set_size({"width": 900, "height": 420})
+        sheet.insert_chart(1, at_col, columns)
+
+    # Migration --------------------------------------------------------
+    def _history_domain(self):
+        domain = [
+            ("company_id", "=", self.company.id),
+            ("date", ">=", self.date_from),
+            ("date", "<=", self.date_to),
+        ]
+        if self.users:
+            domain.append(("user_id", "in", self.users.ids))
+        return domain
+
+    def migration_matrix(self):
+        """{(from tier, to tier): (count, revenue)} of the period's moves."""
+        groups = self.env["customer.tier.history"]._read_group(
+            self._history_domain(),
+            ["from_tier_id", "to_tier_id"],
+            ["__count", "revenue_window:sum"],
+        )
+        return {(old, new): (count, revenue) for old, new, count, revenue in groups}
+
+    def _write_migration(self, sheet):
+        _ = self._
+        matrix = self.migration_matrix()
+        Tier = self.env["customer.tier"]
+        met = Tier.union(*(t for pair in matrix for t in pair))
+        tiers = self._tiers(met)
+        from_tiers = [Tier, *tiers]  # "new" (no previous tier) first
+        to_tiers = list(tiers)
+        if any(not new for _old, new in matrix):
+            to_tiers.append(Tier)
+
+        def label(tier, empty):
+            return tier.display_name if tier else empty
+
+        sheet.write_string(0, 0, _("Tier migration"), self.f_title)
+        sheet.write_string(1, 0, _("Moves from"), self.f_label)
+        sheet.write_datetime(1, 1, self.date_from, self.f_date)
+        sheet.write_string(2, 0, _("Moves to"), self.f_label)
+        sheet.write_datetime(2, 1, self.date_to, self.f_date)
+        sheet.set_column(0, 0, 26)
+        sheet.set_column(1, len(to_tiers) + 1, 16)
+        row = 4
+        self.migration_header_rows = []
+        for title, index, fmt, fmt_total in (
+            (
+                _("Moves (count): from (rows) / to (columns)"),
+                0,
+                self.f_int,
+                self.f_int_bold,
+            ),
+            (
+                _("Revenue (window) at the move: from (rows) / to (columns)"),
+                1,
+                self.f_money,
+                self.f_money_bold,
+            ),
+        ):
+            sheet.write_string(row, 0, title, self.f_label)
+            row += 1
+            self.migration_header_rows.append(row)
+            self._header(
+                sheet,
+                row,
+                [_("From \\ To")]
+                + [label(t, _("(none)")) for t in to_tiers]
+                + [_("Total")],
+            )
+            col_totals = [0] * (len(to_tiers) + 1)
+            for old in from_tiers:
+                row += 1
+                sheet.write_string(row, 0, label(old, _("(new)")), self.f_label)
+                row_total = 0
+                for col, new in enumerate(to_tiers, start=1):
+                    value = matrix.get((old, new), (0, 0.0))[index]
+                    row_total += value
+                    col_totals[col - 1] += value
+                    sheet.write_number(row, col, value, fmt)
+                col_totals[-1] += row_total
+                sheet.write_number(row, len(to_tiers) + 1, row_total, fmt_total)
+            row += 1
+            sheet.write_string(row, 0, _("Total"), self.f_bold)
+            for col, value in enumerate(col_totals, start=1):
+                sheet.write_number(row, col, value, fmt_total)
+            row += 2
+        # The moves themselves
+        directions = dict(
+            self.env["customer.tier.history"]
+            ._fields["direction"]
+            ._description_selection(self.env)
+        )
+        causes = dict(
+            self.env["customer.tier.history"]
+            ._fields["cause"]
+            ._description_selection(self.env)
+        )
+        sheet.write_string(row, 0, _("Moves"), self.f_label)
+        row += 1
+        self._header(
+            sheet,
+            row,
+            [
+                _("Customer"),
+                _("Date"),
+                _("From"),
+                _("To"),
+                _("Direction"),
+                _("Cause"),
+                _("Revenue (window)"),
+                _("Salesperson"),
+            ],
+        )
+        for move in self._iter_records(
+            "customer.tier.history", self._history_domain(), "date, id"
+        ):
+            row += 1
+            sheet.write_string(row, 0, move.partner_id.complete_name or "")
+            sheet.write_datetime(row, 1, move.date, self.f_date)
+            sheet.write_string(row, 2, move.from_tier_id.display_name or "")
+            sheet.write_string(
+                row,
+                3,
+                move.to_tier_id.display_name or "",
+                self._tier_format(move.to_tier_id.color),
+            )
+            sheet.write_string(row, 4, directions.get(move.direction, ""))
+            sheet.write_string(row, 5, causes.get(move.cause, ""))
+            sheet.write_number(row, 6, move.revenue_window, self.f_money)
+            sheet.write_string(row, 7, move.user_id.name or "")
+
+    # Follow-ups -------------------------------------------------------
+    def has_followup_dates(self):
+        """The follow-up cadence feature stores ``next_followup_date``."""
+        return "next_followup_date" in self.env["customer.tier.profile"]._fields
+
+    def followup_domain(self):
+        """Profiles with a reorder overdue or expected by the horizon, or (with
+        the follow-up cadence) a follow-up due by the horizon."""
+        horizon = self.date_to + timedelta(days=self.horizon_days)
+        reorder = [
+            "&",
+            "&",
+            ("is_prospect", "=", False),
+            ("expected_order_date", "!=", False),
+            "|",
+            ("reorder_overdue", "=", True),
+            ("expected_order_date", "<=", horizon),
+        ]
+        if self.has_followup_dates():
+            followup = [
+                "&",
+                ("next_followup_date", "!=", False),
+                ("next_followup_date", "<=", horizon),
+            ]
+            return [*self.profile_domain, "|", *reorder, *followup]
+        return [*self.profile_domain, *reorder]
+
+    def followup_status(self, profile):
+        """(status, follow-up status, reorder status) of a profile: Overdue,
+        Due (reorder expected before the reference date but not yet overdue
+        by the program's factor) or Upcoming; the status is the most urgent."""
+        _ = self._
+        labels = {3: _("Overdue"), 2: _("Due"), 1: _("Upcoming"), 0: ""}
+        horizon = self.date_to + timedelta(days=self.horizon_days)
+        followup = 0
+        next_date = profile.next_followup_date if self.has_followup_dates() else None
+        if next_date:
+            followup = (
+                3 if next_date < self.date_to else (1 if next_date <= horizon else 0)
+            )
+        reorder = 0
+        expected = profile.expected_order_date
+        if expected and not profile.is_prospect:
+            if profile.reorder_overdue:
+                reorder = 3
+            elif expected < self.date_to:
+                reorder = 2
+            elif expected <= horizon:
+                reorder = 1
+        return labels[max(followup, reorder)], labels[followup], labels[reorder]
+
+    def _write_followups(self, sheet):
+        _ = self._
+        with_followups = self.has_followup_dates()
+        columns = [
+            (_("Status"), 12),
+            (_("Customer"), 32),
+            (_("Tier"), 16),
+            (_("Salesperson"), 20),
+        ]
+        if with_followups:
+            columns += [(_("Next Follow-up"), 12), (_("Follow-up"), 11)]
+        columns += [
+            (_("Last Order"), 12),
+            (_("Reorder Cycle (days)"), 10),
+            (_("Expected Next Order"), 12),
+            (_("Reorder"), 11),
+            (_("Days Past Expected"), 10),
+            (_("Revenue (window)"), 16),
+            (_("Phone"), 16),
+            (_("Email"), 26),
+        ]
+        self._header(sheet, 0, [c[0] for c in columns], [c[1] for c in columns])
+        order = "expected_order_date, id"
+        if with_followups:
+            order = "next_followup_date, expected_order_date, id"
+        overdue = _("Overdue")
+        row = 0
+        for profile in self._iter_records(
+            "customer.tier.profile", self.followup_domain(), order
+        ):
+            row += 1
+            status, followup, reorder = self.followup_status(profile)
+            partner = profile.partner_id
+            expected = profile.expected_order_date
+            values = [
+                (status, self.f_overdue if status == overdue else None),
+                (partner.complete_name or "", None),
+                (
+                    profile.tier_id.display_name or "",
+                    self._tier_format(profile.tier_id.color),
+                ),
+                (profile.user_id.name or "", None),
+            ]
+            if with_followups:
+                values += [
+                    (profile.next_followup_date, self.f_date),
+                    (followup, self.f_overdue if followup == overdue else None),
+                ]
+            values += [
+                (profile.last_order_date, self.f_date),
+                (profile.reorder_cycle_days or None, self.f_dec),
+                (expected, self.f_date),
+                (reorder, self.f_overdue if reorder == overdue else None),
+                ((self.date_to - expected).days if expected else None, self.f_int),
+                (profile.revenue_window, self.f_money),
+                (partner.phone or "", None),
+                (partner.email or "", None),
+            ]
+            for col, (value, fmt) in enumerate(values):
+                self._cell(sheet, row, col, value, fmt)
+        sheet.freeze_panes(1, 2)
+        sheet.autofilter(0, 0, max(row, 1), len(columns) - 1)
+
+
+def workbook_filename(company, date_to):
+    safe = "".join(c if c.isalnum() else "_" for c in (company.name or "company"))
+    return f"customer_tiers_{safe}_{fields.Date.to_string(date_to)}.xlsx"
