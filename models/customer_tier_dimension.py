@@ -1,0 +1,334 @@
+"""Dimensions of a customer on its tier profile: searchable and groupable.
+
+Written in the engine's set-based pass (one SQL statement each, per company):
+
+* product preference: the revenue of the customer's order lines in the window
+  (``sale.order`` in state ``sale`` of the company; ``price_subtotal`` divided
+  by the order's ``currency_rate``: company currency; notes, sections, down
+  payments and small-order fee lines left out) grouped by the product's
+  category. The (at most) three categories with the most positive revenue are
+  ``top_category_ids`` (a Many2many, to filter on "buys X among its top
+  categories"), the first is ``main_category_id`` (a Many2one, to group by)
+  with its share of the line revenue ``main_category_share``, and
+  ``category_summary`` reads them with their shares in order. Empty for
+  prospects and customers without lines in the window;
+* region: among the program's regions (``region_group_ids``, country groups),
+  the smallest one (fewest countries, then lowest id) that holds the
+  customer's country. Country groups overlap (EU, SEPA, Europe ...): a
+  stored Many2one picked by this rule can be grouped by, where the
+  country's own Many2many cannot. The ORM keeps it current when the partner's
+  country changes; changing the program's regions updates its profiles in
+  one statement;
+* partner facts (relationship type, company size, reputation, fit, source,
+  needs, number of competing suppliers): stored related/computed fields the
+  ORM keeps current when the partner changes; profiles the engine inserts get
+  them with one UPDATE (and the needs with one DELETE/INSERT of the
+  difference).
+
+Share of wallet and the estimated purchases come with the prospect score
+(:mod:`.customer_tier_prospect`); the frequency class, industry and country
+are foundation figures.
+"""
+
+from odoo import api, models
+from odoo.tools import SQL
+
+DIMENSION_COLUMNS = ("main_category_id", "main_category_share", "category_summary")
+TOP_CATEGORIES = 3
+# Region groups shipped with the module (data/customer_tier_dimension_data.xml)
+DEFAULT_REGIONS = (
+    "customer_tier.region_europe",
+    "customer_tier.region_north_america",
+    "customer_tier.region_central_america",
+    "base.south_america",
+    "customer_tier.region_middle_east",
+    "customer_tier.region_africa",
+    "customer_tier.region_east_asia",
+    "customer_tier.region_southeast_asia",
+    "customer_tier.region_south_asia",
+    "customer_tier.region_central_asia",
+    "customer_tier.region_oceania",
+)
+
+
+def region_pick(country, program):
+    """SQL expression: the program's smallest region (fewest countries, then
+    lowest id) holding ``country``; NULL when none does."""
+    return SQL(
+        """
+        (SELECT rel.res_country_group_id
+           FROM res_country_res_country_group_rel rel
+           JOIN customer_tier_program_region_rel pr
+             ON pr.group_id = rel.res_country_group_id AND pr.program_id = %(program)s
+          WHERE rel.res_country_id = %(country)s
+          ORDER BY (SELECT COUNT(*) FROM res_country_res_country_group_rel size
+                     WHERE size.res_country_group_id = rel.res_country_group_id),
+                   rel.res_country_group_id
+          LIMIT 1)
+        """,
+        country=country,
+        program=program,
+    )
+
+
+def region_sql(program_id):
+    """One UPDATE setting ``region_id`` of every profile of the program."""
+    pick = region_pick(SQL("prof.country_id"), SQL("%s", program_id))
+    return SQL(
+        """
+        UPDATE customer_tier_profile prof
+           SET region_id = %(pick)s
+         WHERE prof.program_id = %(program)s
+           AND prof.region_id IS DISTINCT FROM %(pick)s
+        """,
+        pick=pick,
+        program=program_id,
+    )
+
+
+class CustomerTierProgram(models.Model):
+    _inherit = "customer.tier.program"
+
+    @api.model
+    def _init_default_regions(self):
+        """Programs without regions get the shipped ones (install)."""
+        groups = self.env["res.country.group"]
+        for xmlid in DEFAULT_REGIONS:
+            groups |= self.env.ref(xmlid, raise_if_not_found=False) or groups
+        programs = self.with_context(active_test=False).search(
+            [("region_group_ids", "=", False)]
+        )
+        if groups and programs:
+            programs.write({"region_group_ids": [(6, 0, groups.ids)]})
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "region_group_ids" in vals:
+            self.env.flush_all()
+            for program in self:
+                self.env.cr.execute(region_sql(program.id))
+            self.env["customer.tier.profile"].invalidate_model(["region_id"])
+        return res
+
+    # ------------------------------------------------------------------
+    # Engine
+    # ------------------------------------------------------------------
+    def _category_query(self, engine, eval_date, partner_ids=None):
+        """Top categories by window line revenue per commercial partner."""
+        window_start, end = engine._window(eval_date)
+        rate = SQL(
+            "(CASE COALESCE(so.currency_rate, 0) WHEN 0 THEN 1.0 "
+            "ELSE so.currency_rate END)"
+        )
+        partner_filter = (
+            SQL("AND p.commercial_partner_id = ANY(%s)", list(partner_ids))
+            if partner_ids is not None
+            else SQL()
+        )
+        return SQL(
+            """
+            WITH cat AS (
+                SELECT p.commercial_partner_id AS pid,
+                       pt.categ_id AS categ,
+                       SUM(sol.price_subtotal / %(rate)s) AS revenue
+                  FROM sale_order_line sol
+                  JOIN sale_order so ON so.id = sol.order_id
+                  JOIN res_partner p ON p.id = so.partner_id
+                  JOIN product_product pp ON pp.id = sol.product_id
+                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                 WHERE so.state = 'sale'
+                   AND so.company_id = %(company)s
+                   AND so.date_order >= %(start)s
+                   AND so.date_order < %(end)s
+                   AND sol.display_type IS NULL
+                   AND NOT COALESCE(sol.is_downpayment, FALSE)
+                   AND NOT COALESCE(sol.is_tier_fee, FALSE)
+                       %(partner_filter)s
+                 GROUP BY p.commercial_partner_id, pt.categ_id
+            ), ranked AS (
+                SELECT pid, categ, revenue,
+                       SUM(GREATEST(revenue, 0)) OVER (PARTITION BY pid) AS total,
+                       ROW_NUMBER() OVER (
+                           PARTITION BY pid ORDER BY revenue DESC, categ
+                       ) AS rn
+                  FROM cat
+            )
+            SELECT ranked.pid, ranked.categ, pc.name, ranked.revenue, ranked.total
+              FROM ranked
+              JOIN product_category pc ON pc.id = ranked.categ
+             WHERE ranked.rn <= %(top)s AND ranked.revenue > 0
+             ORDER BY ranked.pid, ranked.rn
+            """,
+            rate=rate,
+            company=engine.company.id,
+            start=window_start,
+            end=end,
+            partner_filter=partner_filter,
+            top=TOP_CATEGORIES,
+        )
+
+    def _engine_extend_figures(self, engine, figures, eval_date, full):
+        res = super()._engine_extend_figures(engine, figures, eval_date, full)
+        for column in DIMENSION_COLUMNS:
+            if column not in engine.extra_columns:
+                engine.extra_columns.append(column)
+        rows = self.env.execute_query(
+            self._category_query(engine, eval_date, None if full else list(figures))
+        )
+        names = {}
+        top = {}
+        for pid, categ, name, revenue, total in rows:
+            names[categ] = name
+            top.setdefault(pid, []).append((categ, float(revenue) / float(total)))
+        for rows_by_pid in (figures, engine.prospects):
+            for pid, fig in rows_by_pid.items():
+                categories = top.get(pid, []) if not fig["is_prospect"] else []
+                fig["_top_category_ids"] = [categ for categ, _share in categories]
+                fig.update(
+                    main_category_id=categories[0][0] if categories else None,
+                    main_category_share=round(categories[0][1], 4)
+                    if categories
+                    else None,
+                    category_summary=" · ".join(
+                        f"{names[categ]} {share:.0%}" for categ, share in categories
+                    )
+                    or None,
+                )
+        return res
+
+    def _engine_after_write(self, engine, rows, changes, eval_date, full):
+        res = super()._engine_after_write(engine, rows, changes, eval_date, full)
+        if rows:
+            self._write_dimensions(engine, rows)
+        return res
+
+    def _write_dimensions(self, engine, rows):
+        """Top categories, needs, partner facts and region of the written
+        profiles, in one statement: the two relation tables are brought to
+        what they should hold (delete the extra rows, insert the missing
+        ones) and the scalar columns are updated where they differ."""
+        pairs = [
+            (row["partner_id"], categ)
+            for row in rows
+            for categ in row.get("_top_category_ids") or ()
+        ]
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH prof AS (
+                    SELECT id, partner_id FROM customer_tier_profile
+                     WHERE company_id = %(company)s AND partner_id = ANY(%(partners)s)
+                ), desired AS (
+                    SELECT prof.id AS profile_id, d.categ
+                      FROM unnest(%(pair_partners)s::int[], %(pair_categs)s::int[])
+                           AS d(partner_id, categ)
+                      JOIN prof ON prof.partner_id = d.partner_id
+                ), del_categ AS (
+                    DELETE FROM customer_tier_profile_top_category_rel r
+                     USING prof
+                     WHERE r.profile_id = prof.id
+                       AND (r.profile_id, r.category_id) NOT IN
+                           (SELECT profile_id, categ FROM desired)
+                ), ins_categ AS (
+                    INSERT INTO customer_tier_profile_top_category_rel
+                           (profile_id, category_id)
+                    SELECT profile_id, categ FROM desired
+                    ON CONFLICT DO NOTHING
+                ), del_need AS (
+                    DELETE FROM customer_tier_profile_need_rel r
+                     USING prof
+                     WHERE r.profile_id = prof.id
+                       AND NOT EXISTS (
+                           SELECT 1 FROM res_partner_customer_tier_need_rel pr
+                            WHERE pr.partner_id = prof.partner_id
+                              AND pr.need_id = r.need_id)
+                ), ins_need AS (
+                    INSERT INTO customer_tier_profile_need_rel (profile_id, need_id)
+                    SELECT prof.id, pr.need_id
+                      FROM prof
+                      JOIN res_partner_customer_tier_need_rel pr
+                        ON pr.partner_id = prof.partner_id
+                    ON CONFLICT DO NOTHING
+                ), facts AS (
+                    SELECT prof.id,
+                           p.tier_relationship_type AS relationship_type,
+                           p.tier_company_size AS company_size,
+                           p.tier_reputation AS reputation,
+                           p.tier_product_fit AS product_fit,
+                           p.tier_source_id AS source_id,
+                           (SELECT COUNT(*) FROM customer_tier_competitor c
+                             WHERE c.partner_id = p.id) AS competitor_count,
+                           %(region)s AS region_id
+                      FROM prof
+                      JOIN res_partner p ON p.id = prof.partner_id
+                )
+                UPDATE customer_tier_profile t
+                   SET relationship_type = facts.relationship_type,
+                       company_size = facts.company_size,
+                       reputation = facts.reputation,
+                       product_fit = facts.product_fit,
+                       source_id = facts.source_id,
+                       competitor_count = facts.competitor_count,
+                       region_id = facts.region_id
+                  FROM facts
+                 WHERE t.id = facts.id
+                   AND (t.relationship_type, t.company_size, t.reputation,
+                        t.product_fit, t.source_id, t.competitor_count, t.region_id)
+                       IS DISTINCT FROM
+                       (facts.relationship_type, facts.company_size,
+                        facts.reputation, facts.product_fit, facts.source_id,
+                        facts.competitor_count, facts.region_id)
+                """,
+                company=engine.company.id,
+                partners=[row["partner_id"] for row in rows],
+                pair_partners=[pid for pid, _categ in pairs],
+                pair_categs=[categ for _pid, categ in pairs],
+                region=region_pick(SQL("p.country_id"), SQL("%s", self.id)),
+            )
+        )
+        self.env["customer.tier.profile"].invalidate_model(
+            [
+                "top_category_ids",
+                "relationship_type",
+                "company_size",
+                "reputation",
+                "product_fit",
+                "source_id",
+                "competitor_count",
+                "need_ids",
+                "region_id",
+            ]
+        )
+
+
+class CustomerTierProfile(models.Model):
+    _inherit = "customer.tier.profile"
+
+    @api.depends("partner_id.tier_need_ids")
+    def _compute_need_ids(self):
+        for profile in self:
+            profile.need_ids = profile.partner_id.tier_need_ids
+
+    @api.depends("partner_id.tier_competitor_ids")
+    def _compute_competitor_count(self):
+        for profile in self:
+            profile.competitor_count = len(profile.partner_id.tier_competitor_ids)
+
+    @api.depends("country_id")
+    def _compute_region_id(self):
+        """Same rule as :func:`region_sql` (kept current on country changes;
+        the engine and program changes use the SQL)."""
+        sizes = {}
+        for profile in self:
+            country = profile.country_id
+            candidates = profile.program_id.region_group_ids.filtered(
+                lambda g, country=country: country in g.country_ids
+            )
+            for group in candidates:
+                if group.id not in sizes:
+                    sizes[group.id] = len(group.country_ids)
+            profile.region_id = (
+                min(candidates, key=lambda g: (sizes[g.id], g.id))
+                if country and candidates
+                else False
+            )
