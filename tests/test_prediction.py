@@ -1,0 +1,513 @@
+"""Issue 11: probability active, expected orders and 12-month value.
+
+Reference values (the CDNOW sample of 2,357 customers, time unit: weeks):
+
+* BG/NBD maximum-likelihood estimates r = 0.243, alpha = 4.414, a = 0.793,
+  b = 2.426 (Fader, Hardie & Lee 2005, "Counting Your Customers the Easy Way",
+  Marketing Science 24(2), section 4); to six digits r = 0.242593,
+  alpha = 4.413532, a = 0.792886, b = 2.425752 (``lifetimes`` Quickstart,
+  ``bgf.summary``).
+* E[X(39) | x = 2, t_x = 30.43, T = 38.86] = 1.226 for CDNOW customer 1 (Hardie's
+  BG/NBD spreadsheet; ``lifetimes`` tests/test_estimation.py,
+  ``test_conditional_expectation_returns_same_value_as_Hardie_excel_sheet``).
+* E[X(t)] of a new customer: 0.0078, 0.0532, 0.1506, 1.0405, 1.0437, 1.8576 at
+  t = 0.1429, 1, 3, 31.8571, 32, 78 weeks (same spreadsheet;
+  ``test_expectation_returns_same_value_Hardie_excel_sheet``).
+* P(alive) falls as x grows for t_x = 30, T = 39 (the "increasing frequency
+  paradox", example of BTYD's ``bgnbd.PAlive`` with the paper's parameters).
+* Gamma-Gamma p = 6.25, q = 3.74, v = 15.44 (Fader & Hardie 2013, "The
+  Gamma-Gamma Model of Monetary Value"); E[M | x, m] = 24.65, 18.91, 35.17,
+  71.46, 27.28 for CDNOW customers 1, 2, 3 (no repeat), 6 and 9 with
+  (x, m) = (2, 22.35), (1, 11.77), (0, -), (7, 73.74), (2, 25.55)
+  (Hardie's spreadsheet, note 025; ``lifetimes``
+  ``test_conditional_expected_average_profit``, tolerance 0.1).
+
+Fitting the CDNOW sample itself with this module gives r = 0.2426,
+alpha = 4.4136, a = 0.7929, b = 2.4257 (log-likelihood -9582.43; the paper
+reports -9582.4) and p = 6.2485, q = 3.7447, v = 15.449 (log-likelihood
+-4055.92); the data set is not shipped with the module.
+"""
+
+from datetime import date, datetime, time, timedelta
+
+import numpy as np
+from dateutil.relativedelta import relativedelta
+from lxml import etree
+
+from odoo import Command
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import Form, tagged
+from odoo.tests.common import TransactionCase
+
+from odoo.addons.customer_tier.models import customer_tier_predict as predict
+
+from .common import CustomerTierCase
+
+PAPER = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+LIFETIMES_MLE = {"r": 0.242593, "alpha": 4.413532, "a": 0.792886, "b": 2.425752}
+GG_PAPER = {"p": 6.25, "q": 3.74, "v": 15.44}
+# Parameters in days used by the behaviour tests.
+DAILY = {"r": 0.8, "alpha": 60.0, "a": 0.9, "b": 3.0}
+# Order amounts of a customer vary around its mean (Gamma-Gamma needs it).
+FACTORS = (1.0, 1.2, 0.8)
+
+
+@tagged("post_install", "-at_install")
+class TestPredictionMath(TransactionCase):
+    """The models themselves (no database access)."""
+
+    def test_bgnbd_fit_recovers_simulated_parameters(self):
+        rng = np.random.default_rng(20240630)
+        n = 4000
+        T = rng.integers(180, 1081, n).astype(float)
+        sim = predict.simulate_bgnbd(DAILY, T, rng, horizon=365)
+        fit = predict.fit_bgnbd(sim["x"], sim["t_x"], T)
+        self.assertTrue(fit.ok, fit.message)
+        self.assertEqual(fit.customers, n)
+        for key, tolerance in (("r", 0.15), ("alpha", 0.15), ("a", 0.3), ("b", 0.3)):
+            with self.subTest(param=key):
+                self.assertAlmostEqual(
+                    fit.params[key] / DAILY[key], 1.0, delta=tolerance
+                )
+        # maximum likelihood: at least as likely as the true parameters
+        true_ll = predict.bgnbd_log_likelihood(DAILY, sim["x"], sim["t_x"], T).sum()
+        self.assertGreaterEqual(fit.log_likelihood, true_ll - 1e-6)
+        # calibration: share still active and purchases of the next year
+        alive = predict.probability_alive(fit.params, sim["x"], sim["t_x"], T)
+        self.assertAlmostEqual(alive.mean(), sim["alive"].mean(), delta=0.03)
+        expected = predict.expected_purchases(
+            fit.params, 365, sim["x"], sim["t_x"], T
+        ).sum()
+        self.assertAlmostEqual(expected / sim["x_holdout"].sum(), 1.0, delta=0.05)
+
+    def test_gamma_gamma_fit_recovers_simulated_parameters(self):
+        rng = np.random.default_rng(11)
+        true = {"p": 6.0, "q": 4.0, "v": 150.0}
+        x = rng.integers(0, 12, 4000)
+        m = predict.simulate_gamma_gamma(true, x, rng)
+        fit = predict.fit_gamma_gamma(x, m)
+        self.assertTrue(fit.ok, fit.message)
+        self.assertEqual(fit.customers, int((x > 0).sum()))
+        for key, value in true.items():
+            with self.subTest(param=key):
+                self.assertAlmostEqual(fit.params[key] / value, 1.0, delta=0.2)
+
+    def test_published_cdnow_figures(self):
+        self.assertAlmostEqual(
+            float(predict.expected_purchases(PAPER, 39, 2, 30.43, 38.86)),
+            1.226,
+            delta=0.001,
+        )
+        times = [0.1429, 1.0, 3.0, 31.8571, 32.0, 78.0]
+        np.testing.assert_allclose(
+            predict.expected_purchases_population(LIFETIMES_MLE, times),
+            [0.0078, 0.0532, 0.1506, 1.0405, 1.0437, 1.8576],
+            atol=1e-3,
+        )
+        alive = predict.probability_alive(PAPER, np.arange(5, 21), 30.0, 39.0)
+        self.assertTrue(np.all(np.diff(alive) < 0))
+        self.assertEqual(float(predict.probability_alive(PAPER, 0, 0, 38.86)), 1.0)
+        np.testing.assert_allclose(
+            predict.expected_average_value(
+                GG_PAPER, [2, 1, 0, 7, 2], [22.35, 11.77, 0.0, 73.74, 25.55]
+            ),
+            [24.65, 18.91, 35.17, 71.46, 27.28],
+            atol=0.1,
+        )
+
+    def test_expected_purchases_matches_direct_formula(self):
+        """Euler's transformation gives the paper's formula (eq. 10)."""
+        from scipy.special import hyp2f1
+
+        r, alpha, a, b = (DAILY[k] for k in ("r", "alpha", "a", "b"))
+        for x, t_x, T in ((0, 0, 30), (3, 200, 400), (40, 700, 720), (1, 5, 900)):
+            t = 365.0
+            direct = (
+                (a + b + x - 1)
+                / (a - 1)
+                * (
+                    1
+                    - ((alpha + T) / (alpha + T + t)) ** (r + x)
+                    * hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t))
+                )
+                / (
+                    1
+                    + (x > 0)
+                    * a
+                    / (b + x - 1 if x else 1)
+                    * ((alpha + T) / (alpha + t_x)) ** (r + x)
+                )
+            )
+            with self.subTest(x=x):
+                self.assertAlmostEqual(
+                    float(predict.expected_purchases(DAILY, t, x, t_x, T)),
+                    direct,
+                    places=8,
+                )
+
+    def test_prob_alive_falls_with_silence_for_frequent_buyer_only(self):
+        silences = np.array([0, 30, 60, 120, 210, 365])
+        # 20 repeat purchases in 600 days, then silence
+        frequent = predict.probability_alive(DAILY, 20, 600, 600 + silences)
+        # 2 repeat purchases in 600 days, then the same silence
+        rare = predict.probability_alive(DAILY, 2, 600, 600 + silences)
+        self.assertTrue(np.all(np.diff(frequent) < 0))
+        self.assertGreater(frequent[0], 0.9)
+        self.assertLess(frequent[4], 0.1)  # seven months of silence
+        self.assertGreater(rare[4], 0.6)
+        self.assertGreater(rare.min(), 0.5)
+        self.assertLess(frequent[-1], rare[-1])
+
+    def test_no_fit_degrades_cleanly(self):
+        few = predict.fit_bgnbd([0, 0, 3, 1], [0, 0, 50, 20], [90, 80, 70, 60])
+        self.assertEqual(few.status, predict.STATUS_INSUFFICIENT)
+        self.assertIsNone(few.params)
+        self.assertEqual(few.repeaters, 2)
+        self.assertFalse(predict.fit_bgnbd([0] * 50, [0] * 50, [100] * 50).ok)
+        empty = predict.fit_bgnbd([], [], [])
+        self.assertEqual(empty.status, predict.STATUS_INSUFFICIENT)
+        bad = predict.fit_bgnbd([1, np.nan], [1, 1], [2, 2], min_repeaters=1)
+        self.assertEqual(bad.status, predict.STATUS_FAILED)
+        self.assertIsNone(bad.params)
+        later = predict.fit_bgnbd([1] * 12, [30] * 12, [20] * 12)
+        self.assertEqual(later.status, predict.STATUS_FAILED)
+        gg = predict.fit_gamma_gamma([1, 2, 0], [10.0, 20.0, 0.0])
+        self.assertEqual(gg.status, predict.STATUS_INSUFFICIENT)
+        self.assertEqual(gg.customers, 2)
+        flat = predict.fit_gamma_gamma([1] * 20, [5.0] * 20)
+        self.assertEqual(flat.status, predict.STATUS_FAILED)
+
+
+@tagged("post_install", "-at_install")
+class TestPredictionEngine(CustomerTierCase):
+    """Fit and figures through the engine, churn flag, ranking option."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        end = cls.eval_date
+        start = date(2022, 7, 15)
+        cls.steady = []
+        for i in range(6):  # monthly, up to last month
+            partner = cls._customer(f"Steady {i}", user_id=cls.user_own.id)
+            cls._bulk_orders(partner, cls._dates(start, end, months=1), 1000 + 10 * i)
+            cls.steady.append(partner)
+        cls.lapsed = []
+        for i in range(3):  # monthly, then silent for seven months
+            partner = cls._customer(f"Lapsed {i}")
+            dates = cls._dates(start, date(2023, 11, 30), months=1)
+            cls._bulk_orders(partner, dates, 3000 + 10 * i)
+            cls.lapsed.append(partner)
+        cls.churned = []
+        for i in range(8):  # monthly for half a year, long gone
+            partner = cls._customer(f"Churned {i}")
+            dates = cls._dates(start, date(2022, 12, 31), months=1)
+            cls._bulk_orders(partner, dates, 2000 + 10 * i)
+            cls.churned.append(partner)
+        cls.rare = []
+        for i in range(4):  # three orders in two years
+            partner = cls._customer(f"Rare {i}")
+            dates = [date(2022, 9, 10), date(2023, 6, 10), date(2024, 1, 10)]
+            cls._bulk_orders(partner, dates, 800 + 10 * i)
+            cls.rare.append(partner)
+        cls.one_time = []
+        for i in range(4):
+            partner = cls._customer(f"Once {i}")
+            cls._bulk_orders(partner, [date(2023, 10, 1)], 600)
+            cls.one_time.append(partner)
+        # two orders of one customer on one day are one purchase
+        cls._bulk_orders(cls.one_time[0], [date(2023, 10, 1)], 300)
+
+    @classmethod
+    def _dates(cls, start, end, months):
+        dates = []
+        day = start
+        while day <= end:
+            dates.append(day)
+            day += relativedelta(months=months)
+        return dates
+
+    @classmethod
+    def _bulk_orders(cls, partner, dates, amount, company=None):
+        """Confirmed orders created in one go (no per-order refresh), of
+        ``amount`` times 1, 1.2, 0.8, 1, 1.2 ... (the mean stays ``amount``
+        over whole cycles)."""
+        company = company or cls.company
+        cls.env["sale.order"].with_company(company).create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "pricelist_id": cls.pricelists[(company.currency_id, company)].id,
+                    "date_order": datetime.combine(day, time(12, 0)),
+                    "state": "sale",
+                    "order_line": [
+                        Command.create(
+                            {
+                                "product_id": cls.product.id,
+                                "product_uom_qty": 1.0,
+                                "price_unit": amount * FACTORS[k % 3],
+                                "tax_id": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+                for k, day in enumerate(dates)
+            ]
+        )
+
+    def _profiles(self, partners):
+        return [self._profile(p) for p in partners]
+
+    def test_fit_and_figures(self):
+        self._run()
+        program = self.program
+        self.assertEqual(program.predict_status, "ok")
+        self.assertEqual(program.predict_gg_status, "ok")
+        self.assertEqual(program.predict_fit_date, self.eval_date)
+        self.assertEqual(program.predict_customers, 25)
+        self.assertEqual(program.predict_repeaters, 21)
+        self.assertGreater(program.bgnbd_alpha, 0)
+        self.assertIn("25", program.predict_status_text)
+        steady = self._profiles(self.steady)
+        lapsed = self._profiles(self.lapsed)
+        rare = self._profiles(self.rare)
+        once = self._profiles(self.one_time)
+        for profile in steady:
+            self.assertGreater(profile.prob_alive, 0.9)
+            self.assertGreater(profile.expected_orders_12m, 6)
+            self.assertGreater(profile.expected_value_12m, 6000)
+            self.assertEqual(profile.repeat_order_days, 23)
+            self.assertFalse(profile.prediction_weak)
+        for profile in lapsed:
+            self.assertLess(profile.prob_alive, 0.3)
+            self.assertEqual(profile.repeat_order_days, 16)
+        for profile in self._profiles(self.churned):
+            self.assertLess(profile.prob_alive, 0.05)
+            self.assertLess(profile.expected_orders_12m, 0.1)
+        for profile in rare:
+            self.assertGreater(profile.prob_alive, lapsed[0].prob_alive)
+            self.assertGreater(profile.prob_alive, 0.5)
+        for profile in once:
+            self.assertEqual(profile.repeat_order_days, 0)
+            self.assertEqual(profile.prob_alive, 1.0)  # BG/NBD: no repeat, no dropout
+            self.assertTrue(profile.prediction_weak)
+            self.assertGreater(profile.expected_value_12m, 0)
+        # a lapsed big buyer is worth less next year than a steady one
+        self.assertLess(lapsed[0].expected_value_12m, steady[0].expected_value_12m)
+        # figures agree with the math module on the stored parameters
+        params = {k: program[f"bgnbd_{k}"] for k in ("r", "alpha", "a", "b")}
+        first = steady[0].first_order_date
+        last = steady[0].last_order_date
+        x, t_x, T = 23, (last - first).days, (self.eval_date - first).days
+        self.assertAlmostEqual(
+            steady[0].prob_alive,
+            float(predict.probability_alive(params, x, t_x, T)),
+            places=4,
+        )
+        self.assertAlmostEqual(
+            steady[0].expected_orders_12m,
+            float(predict.expected_purchases(params, 365, x, t_x, T)),
+            places=2,
+        )
+
+    def test_churn_flag_for_watched_tiers(self):
+        self.assertTrue(self.tier_a.watch_churn and self.tier_b.watch_churn)
+        self.assertFalse(self.tier_c.watch_churn or self.tier_d.watch_churn)
+        self._run()
+        lapsed = self._profiles(self.lapsed)
+        for profile in lapsed:
+            # about 15,000 in the window, last order 7 months old: tier B
+            self.assertEqual(profile.tier_id, self.tier_b)
+            self.assertTrue(profile.churn_risk)
+        others = self.steady + self.churned + self.rare + self.one_time
+        for profile in self._profiles(others):
+            self.assertFalse(profile.churn_risk)
+        Profile = self.env["customer.tier.profile"]
+        self.assertEqual(
+            Profile.search(
+                [("churn_risk", "=", True), ("company_id", "=", self.company.id)]
+            ),
+            Profile.browse([p.id for p in lapsed]),
+        )
+        # no longer watched: flag cleared at once; bound change re-evaluates
+        self.tier_b.watch_churn = False
+        self.assertFalse(any(p.churn_risk for p in lapsed))
+        self.tier_b.watch_churn = True
+        self.assertTrue(all(p.churn_risk for p in lapsed))
+        self.program.churn_alive_bound = 0.0
+        self.assertFalse(any(p.churn_risk for p in lapsed))
+        self.program.churn_alive_bound = 0.3
+        self.assertTrue(all(p.churn_risk for p in lapsed))
+        # a manual move to a tier that is not watched clears it too
+        manager_env = self._env_as(self.user_manager)
+        manager_env["customer.tier.profile"].browse(lapsed[0].id).write(
+            {"manual_tier_id": self.tier_c.id, "manual_reason": "Test"}
+        )
+        self.assertFalse(lapsed[0].churn_risk)
+
+    def test_incremental_refresh_reuses_fit(self):
+        self._run()
+        program = self.program
+        params = {k: program[f"bgnbd_{k}"] for k in ("r", "alpha", "a", "b")}
+        profile = self._profile(self.lapsed[0])
+        self.assertTrue(profile.churn_risk)
+        before = profile.prob_alive
+        # the lapsed buyer orders again
+        self._bulk_orders(self.lapsed[0], [self.eval_date], 5000)
+        program._engine().refresh_partners([self.lapsed[0].id], self.eval_date)
+        profile.invalidate_recordset()
+        self.assertEqual(profile.repeat_order_days, 17)
+        self.assertGreater(profile.prob_alive, 0.9)
+        self.assertGreater(profile.prob_alive, before)
+        self.assertFalse(profile.churn_risk)
+        program.invalidate_recordset()
+        self.assertEqual(
+            params, {k: program[f"bgnbd_{k}"] for k in ("r", "alpha", "a", "b")}
+        )
+        self.assertEqual(program.predict_fit_date, self.eval_date)
+
+    def test_too_few_repeat_customers(self):
+        program = self.program_b
+        one = self._customer("B Repeat")
+        self._bulk_orders(
+            one, [date(2024, 1, 5), date(2024, 3, 5)], 900, company=self.company_b
+        )
+        two = self._customer("B Once")
+        self._bulk_orders(two, [date(2024, 2, 5)], 700, company=self.company_b)
+        program.value_basis = "predicted"
+        self._run(company=self.company_b)
+        self.assertEqual(program.predict_status, "insufficient")
+        self.assertEqual(program.predict_repeaters, 1)
+        self.assertEqual(program.predict_customers, 2)
+        self.assertIn("10", program.predict_status_text)
+        self.assertIn("past revenue", program.predict_status_text)
+        for partner in (one, two):
+            profile = self._profile(partner, company=self.company_b)
+            self.assertTrue(profile.tier_id)
+            self.assertFalse(profile.prob_alive)
+            self.assertFalse(profile.expected_orders_12m)
+            self.assertFalse(profile.expected_value_12m)
+            self.assertFalse(profile.churn_risk)
+            # ranked by past revenue while there is no fit
+            self.assertEqual(
+                profile.pareto_rank, 1 if partner == one else 2, partner.name
+            )
+        self.assertEqual(
+            self._profile(one, company=self.company_b).repeat_order_days, 1
+        )
+        # the other company fits on its own customers
+        self._run()
+        self.assertEqual(self.program.predict_status, "ok")
+        self.assertEqual(program.predict_status, "insufficient")
+        # an incremental refresh without a fit leaves the figures empty
+        self._bulk_orders(two, [date(2024, 6, 1)], 700, company=self.company_b)
+        program._engine().refresh_partners([two.id], self.eval_date)
+        profile = self._profile(two, company=self.company_b)
+        self.assertFalse(profile.prob_alive)
+        self.assertEqual(profile.repeat_order_days, 1)
+
+    def test_rank_by_predicted_value(self):
+        program = self.program
+        engine = program._engine()
+        rows, _changes = engine.plan(self.eval_date)
+        self.assertEqual(engine.value_key, "revenue_window")
+        self.assertEqual(rows[self.lapsed[0].id]["computed_tier_id"], self.tier_b.id)
+        program.value_basis = "predicted"
+        engine = program._engine()
+        rows, _changes = engine.plan(self.eval_date)
+        self.assertEqual(engine.value_key, "expected_value_12m")
+        customers = [r for r in rows.values() if not r["is_prospect"]]
+        ranked = sorted(customers, key=lambda r: r["pareto_rank"])
+        values = [r["expected_value_12m"] for r in ranked]
+        self.assertEqual(values, sorted(values, reverse=True))
+        total = sum(values)
+        self.assertAlmostEqual(ranked[0]["revenue_share"], values[0] / total)
+        self.assertAlmostEqual(ranked[-1]["cumulative_share"], 1.0)
+        # thresholds apply to the predicted value: the lapsed buyers (15,600 of
+        # past revenue, tier B) fall below B's 2,000
+        lapsed = rows[self.lapsed[0].id]
+        self.assertLess(lapsed["expected_value_12m"], 2000)
+        self.assertEqual(lapsed["computed_tier_id"], self.tier_c.id)
+
+    def test_incremental_ranking_consistent_with_full(self):
+        program = self.program
+        program.write({"value_basis": "predicted", "method": "pareto"})
+        self._run()
+        self.assertEqual(program.predict_status, "ok")
+        profiles = self._profiles(self.steady + self.lapsed + self.rare)
+        full = {p.id: (p.pareto_rank, p.cumulative_share) for p in profiles}
+        # refreshing customers alone (no new order) changes nothing
+        program._engine().refresh_partners(
+            [self.steady[2].id, self.lapsed[1].id, self.rare[0].id],
+            eval_date=self.eval_date,
+        )
+        for profile in profiles:
+            profile.invalidate_recordset()
+            with self.subTest(customer=profile.partner_id.name):
+                self.assertEqual(profile.pareto_rank, full[profile.id][0])
+                self.assertAlmostEqual(
+                    profile.cumulative_share, full[profile.id][1], places=6
+                )
+
+    def test_views_and_access(self):
+        self._run()
+        profile = self._profile(self.steady[0])
+        own_env = self._env_as(self.user_own)
+        # the salesperson reads the prediction of an own customer only
+        own_profile = own_env["customer.tier.profile"].browse(profile.id)
+        self.assertGreater(own_profile.prob_alive, 0.9)
+        self.assertTrue(own_profile.predict_status_text)
+        self.assertFalse(
+            own_env["customer.tier.profile"].search(
+                [("partner_id", "=", self.lapsed[0].id)]
+            )
+        )
+        arch = own_env["customer.tier.profile"].get_views([(False, "form")])["views"][
+            "form"
+        ]["arch"]
+        page = etree.fromstring(arch).xpath("//page[@name='prediction']")
+        self.assertTrue(page)
+        self.assertIn("When not to trust them", etree.tostring(page[0]).decode())
+        form = Form(own_profile)
+        self.assertEqual(form.repeat_order_days, 23)
+        manager_env = self._env_as(self.user_manager)
+        with Form(manager_env["customer.tier.program"].browse(self.program.id)) as form:
+            form.value_basis = "predicted"
+            form.predict_min_repeaters = 5
+            form.churn_alive_bound = 0.25
+        self.assertEqual(self.program.value_basis, "predicted")
+        for view in ("list", "search"):
+            self.assertTrue(own_env["customer.tier.profile"].get_views([(False, view)]))
+        # the salesperson cannot change the program's prediction settings
+        with self.assertRaises(AccessError):
+            self.env["customer.tier.program"].with_user(self.user_own).browse(
+                self.program.id
+            ).write({"churn_alive_bound": 0.5})
+
+    def test_program_constraints(self):
+        with self.assertRaises(ValidationError):
+            self.program.churn_alive_bound = 1.5
+        with self.assertRaises(ValidationError):
+            self.program.predict_min_repeaters = 0
+
+    def test_new_company_watches_template_tiers(self):
+        company = self.env["res.company"].create({"name": "Tier Test Co C"})
+        program = self._program(company)
+        watched = program._customer_tiers().filtered("watch_churn")
+        self.assertEqual(watched.mapped("code"), ["A", "B"])
+        self.assertEqual(program.predict_status, "none")
+        self.assertIn("Not fitted", program.predict_status_text)
+
+    def test_prediction_weak_for_short_history(self):
+        partner = self._customer("New Ltd")
+        self._bulk_orders(
+            partner,
+            [self.eval_date - timedelta(days=60), self.eval_date - timedelta(days=30)],
+            900,
+        )
+        self._run()
+        profile = self._profile(partner)
+        self.assertEqual(profile.repeat_order_days, 1)
+        self.assertTrue(profile.prediction_weak)
+        self.assertTrue(profile.prob_alive)
