@@ -3,21 +3,27 @@
 The demo tells the story of the module: two years of confirmed orders from
 customers all over the world, in three currencies, shaped by the 80/20 rule (a
 few core buyers order every month, many small ones now and then), with one-time
-buyers, customers that stopped buying a year ago, open and cancelled
-quotations, and prospects graded by hand.
+buyers, customers that stopped buying a year ago, a key customer that went
+silent seven months ago (churn risk), open and cancelled quotations, and
+prospects graded by their score (one graded by hand). Customers carry needs,
+relationship types, estimated purchases, competing suppliers and logged notes;
+two core customers have a key-account profile with key contacts and dates.
 
 Everything is generated from fixed seeds relative to the installation date, so
 two installations on the same day hold the same figures. Orders go through the
 ORM (create, ``action_confirm``, ``_action_cancel``); the confirmation date is
 then moved into the past, which recomputes the stored ``currency_rate`` of the
-order at that date. Tiers are computed once at the end by a full evaluation.
+order at that date. Tiers are computed by three full evaluations (180 and 90
+days ago, then today), so the history shows upgrades, downgrades after their
+grace and pending downgrades; the daily follow-up run then fills the
+salespeople's activity queues.
 
 The XML file ``demo/customer_tier_demo.xml`` holds the products, their
 categories and the EUR and CNY pricelists; this file creates the rest.
 """
 
 import random
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 
@@ -33,7 +39,7 @@ SALESPEOPLE = [
 ]
 
 # Currency of the customers of a country (others buy in company currency).
-EUR_COUNTRIES = {"AT", "BE", "DE", "ES", "FI", "FR", "IE", "IT", "NL", "PT"}
+EUR_COUNTRIES = {"AT", "BE", "DE", "ES", "FI", "FR", "HR", "IE", "IT", "NL", "PT"}
 CNY_COUNTRIES = {"CN"}
 
 # Demo products (xml ids of demo/customer_tier_demo.xml).
@@ -72,6 +78,7 @@ DEFAULT_MIX = {"pump": 2, "sub": 2, "ball": 2, "fly": 1, "seal": 2, "impeller": 
 # ago, ``gap`` days between orders, order values in company currency. The
 # window revenue (last 12 months) is scaled into ``window`` so that every
 # customer lands in the tier its story needs.
+# fmt: off
 ARCHETYPES = {
     # A core: monthly orders all year round
     "core": {
@@ -87,6 +94,13 @@ ARCHETYPES = {
     "rising": {
         "start": (110, 160), "end": (3, 25), "gap": (24, 38),
         "value": (15000, 24000), "discount": 2.0, "window": (60000, 110000),
+    },
+    # B key going quiet: ordered every three to four weeks for more than a
+    # year, silent for about eight months (still within the key tier's 270
+    # days): a low probability of being active, a churn risk
+    "fading": {
+        "start": (600, 620), "end": (232, 242), "gap": (18, 32),
+        "value": (12000, 18000), "discount": 2.0, "window": (60000, 100000),
     },
     # C general: a few orders a year
     "general": {
@@ -104,10 +118,12 @@ ARCHETYPES = {
         "value": (4000, 14000), "discount": 0.0, "window": None,
     },
 }
+# fmt: on
 
 # Buying customers: (key, name, country, city, industry, salesperson, kind,
 # contact person or None). ``kind`` is an archetype or ("one_time", days ago,
 # value). Salesperson: "lin", "anna" or "admin".
+# fmt: off
 CUSTOMERS = [
     # core
     ("rhein", "Rhein Industrietechnik GmbH", "DE", "Düsseldorf", "C", "anna",
@@ -137,6 +153,8 @@ CUSTOMERS = [
     ("milano", "Milano Impianti S.r.l.", "IT", "Milan", "F", "anna", "rising", None),
     ("lvyuan", "Guangzhou Lvyuan Environmental Technology Co., Ltd.", "CN",
      "Guangzhou", "E", "lin", "rising", "Chen Jie"),
+    ("adriatic", "Adriatic Shipyard Services d.o.o.", "HR", "Rijeka", "H", "anna",
+     "fading", "Ivan Horvat"),
     # general
     ("poznan", "Polska Instalacje Sp. z o.o.", "PL", "Poznań", "F", "anna",
      "general", None),
@@ -206,30 +224,94 @@ CUSTOMERS = [
      ("one_time", 610, 7200), None),
 ]
 
-# Prospects: (key, name, country, city, industry, salesperson, grade code,
-# quotation state or None, reason of the grade).
+# Prospects: (key, name, country, city, industry, salesperson, quotation state
+# or None, scoring inputs: estimated annual purchases in company currency,
+# company size, reputation and fit stars). With the default weights and
+# minimum scores they score A (Stockholm 82 + its sent quotation, Khobar 75 +),
+# B (Antofagasta 46, Hanoi 41.8 + its quotation) and C (Canterbury 31.8,
+# Lagos 27.4, Zurich 31.2).
 PROSPECTS = [
     ("stockholm", "Stockholm Vatten Projekt AB", "SE", "Stockholm", "E", "anna",
-     "A", "sent", "Municipal water utility, tenders for 2,000 valves a year."),
+     "sent", (600000, "large", "5", "5")),
     ("khobar", "Al Khobar Desalination Projects Co.", "SA", "Al Khobar", "E",
-     "admin", "A", "draft", "Builds three desalination plants; asked for samples."),
+     "admin", "draft", (450000, "large", "4", "5")),
     ("antofagasta", "Andes Copper Mining Supply S.A.", "CL", "Antofagasta", "B",
-     "admin", "B", None, "Mid-size mining supplier, met at the Santiago fair."),
-    ("hanoi", "Hanoi Construction Materials JSC", "VN", "Hanoi", "F", "lin", "B",
-     "draft", "Regional distributor, weekly follow-up agreed."),
+     "admin", None, (150000, "medium", "3", "4")),
+    ("hanoi", "Hanoi Construction Materials JSC", "VN", "Hanoi", "F", "lin",
+     "draft", (80000, "medium", "3", "4")),
     ("canterbury", "Canterbury Dairy Irrigation Ltd", "NZ", "Christchurch", "A",
-     "lin", "C", None, "Small irrigation contractor, fits our submersible range."),
-    ("lagos", "Lagos Facility Management Ltd", "NG", "Lagos", "N", "admin", "C",
-     "cancel", "Facility manager; first quotation lost on price."),
-    ("zurich", "Zürich Labortechnik AG", "CH", "Zurich", "M", "anna", "C", None,
-     "Laboratory equipment, occasional small needs."),
+     "lin", None, (30000, "small", "2", "4")),
+    ("lagos", "Lagos Facility Management Ltd", "NG", "Lagos", "N", "admin",
+     "cancel", (40000, "medium", "2", "2")),
+    ("zurich", "Zürich Labortechnik AG", "CH", "Zurich", "M", "anna", None,
+     (20000, "small", "4", "2")),
 ]
+# fmt: on
 
-PROSPECT_GRADES = {
-    "A": "prospect_grade_a",
-    "B": "prospect_grade_b",
-    "C": "prospect_grade_c",
+# The one prospect graded by hand (a manual grade wins over the score):
+# (key, grade xml id, reason).
+PROSPECT_MANUAL_GRADE = (
+    "zurich",
+    "prospect_grade_b",
+    "Scores C, but the group is standardising the valves of its twelve "
+    "laboratories: graded up by the sales manager.",
+)
+
+# Customer facts: estimated annual purchases (company currency, or EUR for the
+# EUR customers), company size, relationship type, needs (xml ids without the
+# ``customer_tier_need_`` prefix). Iberia's estimate lies below what it buys
+# from us (share of wallet capped at 100 %).
+# fmt: off
+CUSTOMER_FACTS = {
+    "rhein": (900000, "large", "strategic_alliance",
+              ("high_end", "technical_support")),
+    "hengtai": (650000, "enterprise", "partner", ("delivery_speed", "price_sensitive")),
+    "gulfcoast": (1200000, "enterprise", "preferred_supplier",
+                  ("after_sales", "delivery_speed")),
+    "osaka": (500000, "large", "preferred_supplier", ("high_end",)),
+    "iberia": (250000, "medium", "partner", ("price_sensitive", "after_sales")),
+    "lyon": (300000, "medium", "preferred_supplier", ("technical_support",)),
+    "maple": (400000, "large", "vendor", ("after_sales",)),
+    "seoul": (250000, "large", "vendor", ("delivery_speed", "high_end")),
+    "pampas": (200000, "medium", "preferred_supplier", ("price_sensitive",)),
+    "mumbai": (180000, "medium", "vendor", ("price_sensitive", "technical_support")),
+    "lvyuan": (350000, "large", "vendor", ("delivery_speed",)),
+    "adriatic": (220000, "medium", "preferred_supplier", ("after_sales",)),
+    "poznan": (60000, "small", "vendor", ("price_sensitive",)),
+    "northern": (90000, "small", "vendor", ("after_sales", "delivery_speed")),
+    "saigon": (70000, "medium", "vendor", ("price_sensitive",)),
+    "queensland": (150000, "medium", "vendor", ("technical_support",)),
+    "hamburg": (25000, "micro", "vendor", ("delivery_speed",)),
+    "detroit": (180000, "medium", "vendor", ("price_sensitive",)),
 }
+# Competing suppliers (fictitious): customer -> [(name, products, share %)]
+COMPETITORS = {
+    "rhein": [
+        ("Nordpumpen Technik GmbH", "Centrifugal pumps for the coating lines", 25.0),
+        ("Alpine Valve Works AG", "Stainless ball valves", 10.0),
+    ],
+    "hengtai": [("Jiangsu Fluid Equipment Co.", "Butterfly valves, local stock", 35.0)],
+    "lyon": [("Rhône Robinetterie SA", "Ball valves below DN50", 20.0)],
+    "adriatic": [("Balkan Marine Pumps d.o.o.", "Submersible pumps, repairs", 40.0)],
+    "stockholm": [("Nordic Flow Systems AB", "Incumbent valve supplier", 70.0)],
+}
+# Logged notes of the salespeople: (customer, days ago, text).
+NOTES = [
+    ("rhein", 12, "Visited the plant with Jonas Weber: a second coating line is "
+     "planned for next year, quotation for 40 CP-200 pumps requested."),
+    ("hengtai", 52, "Call with Zhang Min: the Pudong tender closes next quarter; "
+     "they want local stock of the DN150 butterfly valves."),
+    ("lyon", 8, "Claire Dubois asked for the datasheets of the new valve range."),
+    ("seoul", 20, "Video call: the plant expansion is on hold until spring."),
+    ("queensland", 75, "Jack Wilson moved to a new mine site; new buyer to meet."),
+    ("adriatic", 150, "Ivan Horvat mentioned a cheaper offer from a local repair "
+     "shop."),
+    ("stockholm", 3, "Sent the tender documents and the reference list of "
+     "municipal utilities."),
+    ("hanoi", 2, "Weekly call: price list for the distributor agreed, samples "
+     "shipped."),
+]
+# fmt: on
 
 
 def _slug(name):
@@ -252,13 +334,8 @@ def _order_lines(rng, mix, value, discount):
     net = 1 - discount / 100.0
     return [
         (product, max(1, round(value * share / total / (LIST_PRICES[product] * net))))
-        for product, share in zip(chosen, shares)
+        for product, share in zip(chosen, shares, strict=True)
     ]
-
-
-def _lines_value(lines, discount):
-    net = 1 - discount / 100.0
-    return sum(LIST_PRICES[p] * qty * net for p, qty in lines)
 
 
 def demo_plan():
@@ -362,7 +439,7 @@ def demo_plan():
                     "lines": _order_lines(rng, mix, rng.uniform(*spec["value"]), 0.0),
                 }
             )
-    for key, _name, _country, _city, industry, _user, _grade, state, _r in PROSPECTS:
+    for key, _name, _country, _city, industry, _user, state, _inputs in PROSPECTS:
         if not state:
             continue
         rng = random.Random(f"{SEED}:{key}")
@@ -419,13 +496,39 @@ class CustomerTierProgram(models.Model):
         quiet._demo_currency_rates(company, today)
         users = quiet._demo_users(company)
         partners, contacts = quiet._demo_partners(company, users)
-        # No incremental refresh while orders are confirmed with today's date:
-        # the program sleeps until the orders carry their real dates.
+        # No incremental refresh while orders are confirmed with today's date
+        # (nor while the partners' facts are filled in): the program sleeps
+        # until the orders carry their real dates.
         program.with_context(tracking_disable=True).active = False
+        # Nor points credited at today's date and the no-tier multiplier: the
+        # points are back-filled on the order dates once tiers are known.
+        loyalty = program.loyalty_program_id
+        loyalty.active = False
+        quiet._demo_partner_facts(partners)
         quiet._demo_orders(company, partners, contacts, today)
         program.with_context(tracking_disable=True).active = True
+        loyalty.active = True
+        quiet._demo_notes(partners, users, today)
+        # Two earlier evaluations give the history its moves (and downgrades
+        # their grace); the activities they raised were handled back then.
+        for days in (180, 90):
+            program._engine().run(eval_date=today - timedelta(days=days))
+            quiet._demo_forget_activities(program)
         program._engine().run(eval_date=today)
-        self._demo_grade_prospects(program, partners)
+        quiet._demo_grade_prospects(program, partners)
+        quiet._demo_key_accounts(program, partners, contacts, today)
+        # Points: every confirmed order credited at its customer's tier, on
+        # its date; credits older than the expiry expire. Two spare parts
+        # are redeemable as free goods.
+        program._loyalty_backfill()
+        gift_tag = self.env.ref(f"{MODULE}.product_tag_loyalty_gift")
+        for xmlid in ("product_seal_kit_demo", "product_impeller_demo"):
+            self.env.ref(f"{MODULE}.{xmlid}").product_tag_ids |= gift_tag
+        # The daily follow-up run, until nothing is left to schedule.
+        for _batch in range(100):
+            _done, remaining = self._cron_followup()
+            if not remaining:
+                break
         return True
 
     # ------------------------------------------------------------------
@@ -500,10 +603,12 @@ class CustomerTierProgram(models.Model):
         self.env["ir.model.data"]._update_xmlids(
             [
                 {"xml_id": f"{MODULE}.{xmlid}", "record": user, "noupdate": True}
-                for (xmlid, *_rest), user in zip(SALESPEOPLE, users)
+                for (xmlid, *_rest), user in zip(SALESPEOPLE, users, strict=True)
             ]
         )
-        team = self.env.ref("sales_team.team_sales_department", raise_if_not_found=False)
+        team = self.env.ref(
+            "sales_team.team_sales_department", raise_if_not_found=False
+        )
         if team:
             self.env["crm.team.member"].create(
                 [{"crm_team_id": team.id, "user_id": user.id} for user in users]
@@ -528,17 +633,25 @@ class CustomerTierProgram(models.Model):
             (key, name, country, city, industry, user, None)
             for key, name, country, city, industry, user, *_rest in PROSPECTS
         ]
+        countries = {
+            country.code: country
+            for country in self.env["res.country"].search(
+                [("code", "in", list({row[2] for row in rows}))]
+            )
+        }
         vals_list = []
         for key, name, country, city, industry, user, _contact in rows:
             currency = (
-                "EUR" if country in EUR_COUNTRIES
-                else "CNY" if country in CNY_COUNTRIES
+                "EUR"
+                if country in EUR_COUNTRIES
+                else "CNY"
+                if country in CNY_COUNTRIES
                 else None
             )
             vals = {
                 "name": name,
                 "is_company": True,
-                "country_id": self.env.ref(f"base.{country.lower()}").id,
+                "country_id": countries[country].id,
                 "city": city,
                 "industry_id": self.env.ref(f"base.res_partner_industry_{industry}").id,
                 "user_id": users[user].id,
@@ -552,7 +665,7 @@ class CustomerTierProgram(models.Model):
             vals_list.append(vals)
         Partner = self.env["res.partner"]
         records = Partner.create(vals_list)
-        partners = {row[0]: record for row, record in zip(rows, records)}
+        partners = {row[0]: record for row, record in zip(rows, records, strict=True)}
         contact_rows = [(key, contact) for key, *_r, contact in rows if contact]
         contact_records = Partner.create(
             [
@@ -567,7 +680,10 @@ class CustomerTierProgram(models.Model):
                 for key, contact in contact_rows
             ]
         )
-        contacts = {key: rec for (key, _c), rec in zip(contact_rows, contact_records)}
+        contacts = {
+            key: rec
+            for (key, _c), rec in zip(contact_rows, contact_records, strict=True)
+        }
         self.env["ir.model.data"]._update_xmlids(
             [
                 {
@@ -639,15 +755,16 @@ class CustomerTierProgram(models.Model):
         SaleOrder = self.env["sale.order"].with_company(company)
         orders = SaleOrder.create(vals_list)
         by_state = {}
-        for order, spec in zip(orders, plan):
+        for order, spec in zip(orders, plan, strict=True):
             by_state[spec["state"]] = by_state.get(spec["state"], SaleOrder) | order
         empty = SaleOrder.browse()
-        (by_state.get("sale", empty) | by_state.get("cancel_sale", empty)).action_confirm()
+        confirmed = by_state.get("sale", empty) | by_state.get("cancel_sale", empty)
+        confirmed.action_confirm()
         by_state.get("cancel_sale", empty)._action_cancel()
         by_state.get("cancel", empty)._action_cancel()
         by_state.get("sent", empty).action_quotation_sent()
         # Back to the planned dates: the stored currency rate follows the date.
-        for order, date_order in zip(orders, dates):
+        for order, date_order in zip(orders, dates, strict=True):
             order.write(
                 {
                     "date_order": date_order,
@@ -658,23 +775,184 @@ class CustomerTierProgram(models.Model):
         return orders
 
     @api.model
-    def _demo_grade_prospects(self, program, partners):
-        """Grade the prospects by hand, as a sales manager would."""
-        Profile = self.env["customer.tier.profile"]
-        for key, *_rest, grade, _state, reason in PROSPECTS:
-            profile = Profile.search(
-                [
-                    ("partner_id", "=", partners[key].id),
-                    ("company_id", "=", program.company_id.id),
-                ],
-                limit=1,
+    def _demo_partner_facts(self, partners):
+        """Prospect inputs, needs, relationships, estimates and competitors."""
+        eur = self.env.ref("base.EUR")
+        for key, *_rest, (estimate, size, reputation, fit) in PROSPECTS:
+            partners[key].write(
+                {
+                    "tier_estimated_purchase": estimate,
+                    "tier_company_size": size,
+                    "tier_reputation": reputation,
+                    "tier_product_fit": fit,
+                }
             )
-            if profile:
-                profile.write(
-                    {
-                        "manual_tier_id": self.env.ref(
-                            f"{MODULE}.{PROSPECT_GRADES[grade]}"
-                        ).id,
-                        "manual_reason": reason,
-                    }
-                )
+        countries = {row[0]: row[2] for row in CUSTOMERS}
+        for key, (estimate, size, relationship, needs) in CUSTOMER_FACTS.items():
+            vals = {
+                "tier_estimated_purchase": estimate,
+                "tier_company_size": size,
+                "tier_relationship_type": relationship,
+                "tier_need_ids": [
+                    Command.set(
+                        [
+                            self.env.ref(f"{MODULE}.customer_tier_need_{need}").id
+                            for need in needs
+                        ]
+                    )
+                ],
+            }
+            if countries[key] in EUR_COUNTRIES and eur.active:
+                vals["tier_estimated_currency_id"] = eur.id
+            partners[key].write(vals)
+        self.env["customer.tier.competitor"].create(
+            [
+                {
+                    "partner_id": partners[key].id,
+                    "name": name,
+                    "products": products,
+                    "estimated_share": share,
+                }
+                for key, lines in COMPETITORS.items()
+                for name, products, share in lines
+            ]
+        )
+
+    @api.model
+    def _demo_notes(self, partners, users, today):
+        """Logged notes of the salespeople, dated in the past (last contact)."""
+        note = self.env.ref("mail.mt_note")
+        for key, days, text in NOTES:
+            partner = partners[key]
+            author = partner.user_id or users["admin"]
+            message = partner.message_post(
+                body=text,
+                message_type="comment",
+                subtype_id=note.id,
+                author_id=author.partner_id.id,
+            )
+            message.sudo().write(
+                {"date": datetime.combine(today - timedelta(days=days), time(9, 0))}
+            )
+
+    @api.model
+    def _demo_forget_activities(self, program):
+        """Drop the activities an earlier evaluation raised (handled back
+        then) and close their alert episodes."""
+        self.env["mail.activity"].sudo().search(
+            [("customer_tier_profile_id.program_id", "=", program.id)]
+        ).unlink()
+        self.env["customer.tier.profile"].sudo().search(
+            [
+                ("program_id", "=", program.id),
+                "|",
+                ("reorder_alert_date", "!=", False),
+                ("risk_alert_date", "!=", False),
+            ]
+        ).write({"reorder_alert_date": False, "risk_alert_date": False})
+
+    @api.model
+    def _demo_grade_prospects(self, program, partners):
+        """Grade one prospect by hand, above its score (the manual grade wins)."""
+        key, grade, reason = PROSPECT_MANUAL_GRADE
+        profile = self.env["customer.tier.profile"].search(
+            [
+                ("partner_id", "=", partners[key].id),
+                ("company_id", "=", program.company_id.id),
+            ],
+            limit=1,
+        )
+        if profile:
+            profile.write(
+                {
+                    "manual_tier_id": self.env.ref(f"{MODULE}.{grade}").id,
+                    "manual_reason": reason,
+                }
+            )
+
+    @api.model
+    def _demo_key_accounts(self, program, partners, contacts, today):
+        """Key-account profiles of two core customers: decision factors,
+        notes, key contacts and their key dates (one reminder due within a
+        week, one on 29 February)."""
+        profiles = {
+            profile.partner_id.id: profile
+            for profile in self.env["customer.tier.profile"].search(
+                [
+                    ("program_id", "=", program.id),
+                    (
+                        "partner_id",
+                        "in",
+                        [partners["rhein"].id, partners["hengtai"].id],
+                    ),
+                ]
+            )
+        }
+        rhein = profiles.get(partners["rhein"].id)
+        hengtai = profiles.get(partners["hengtai"].id)
+        factor = f"{MODULE}.decision_factor_"
+        if rhein:
+            rhein.write(
+                {
+                    "decision_factor_ids": [
+                        Command.set(
+                            [
+                                self.env.ref(factor + code).id
+                                for code in ("quality", "after_sales", "delivery")
+                            ]
+                        )
+                    ],
+                    "key_account_notes": "<p>Orders for two coating lines; the "
+                    "plant manager signs every order above 50,000. Quality "
+                    "audits each spring: send the inspection reports before "
+                    "March.</p>",
+                    "key_contact_ids": [Command.set(contacts["rhein"].ids)],
+                    "key_date_ids": [
+                        Command.create(
+                            {
+                                "contact_id": contacts["rhein"].id,
+                                "kind": "birthday",
+                                "date": date(1976, 2, 29),
+                                "note": "Born on a leap day: celebrates on 28 "
+                                "February in other years.",
+                            }
+                        ),
+                        Command.create(
+                            {
+                                "contact_id": partners["rhein"].id,
+                                "kind": "anniversary",
+                                "name": "Founding day",
+                                "date": date(1952, 9, 15),
+                            }
+                        ),
+                    ],
+                }
+            )
+        if hengtai:
+            soon = today + timedelta(days=4)
+            hengtai.write(
+                {
+                    "decision_factor_ids": [
+                        Command.set(
+                            [
+                                self.env.ref(factor + code).id
+                                for code in ("price", "delivery", "relationship")
+                            ]
+                        )
+                    ],
+                    "key_account_notes": "<p>Buys for municipal tenders: price "
+                    "and local stock decide. Zhang Min prefers WeChat to "
+                    "e-mail.</p>",
+                    "key_contact_ids": [Command.set(contacts["hengtai"].ids)],
+                    "key_date_ids": [
+                        Command.create(
+                            {
+                                "contact_id": contacts["hengtai"].id,
+                                "kind": "birthday",
+                                # 28 years back: a leap day stays a leap day
+                                "date": soon.replace(year=soon.year - 28),
+                            }
+                        ),
+                    ],
+                }
+            )
