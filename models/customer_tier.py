@@ -52,13 +52,11 @@ class CustomerTier(models.Model):
     )
     min_orders = fields.Integer(
         string="Minimum Orders",
-        help="Minimum number of confirmed orders in the window. 0 means no "
-        "condition.",
+        help="Minimum number of confirmed orders in the window. 0 means no condition.",
     )
     max_recency_days = fields.Integer(
         string="Maximum Days Since Last Order",
-        help="The last order must be at most this many days old. 0 means no "
-        "condition.",
+        help="The last order must be at most this many days old. 0 means no condition.",
     )
     min_margin = fields.Monetary(
         string="Minimum Margin",
@@ -188,10 +186,16 @@ class CustomerTier(models.Model):
                 f"{tier.code} - {tier.name}" if tier.code else tier.name or ""
             )
 
-    @api.constrains("min_order_amount", "min_order_policy", "fee_product_id", "fee_type")
+    @api.constrains(
+        "min_order_amount", "min_order_policy", "fee_product_id", "fee_type"
+    )
     def _check_fee_setup(self):
         for tier in self:
-            if tier.min_order_amount and tier.min_order_policy == "fee" and not tier.fee_product_id:
+            if (
+                tier.min_order_amount
+                and tier.min_order_policy == "fee"
+                and not tier.fee_product_id
+            ):
                 raise ValidationError(
                     self.env._(
                         "Tier %(tier)s adds a service fee below its minimum order: "
@@ -223,17 +227,29 @@ class CustomerTier(models.Model):
 
     @api.constrains("pareto_max_share", "sequence", "active")
     def _check_pareto_order(self):
+        for tier in self:
+            if not 0 <= tier.pareto_max_share <= 100:
+                raise ValidationError(
+                    self.env._(
+                        "Tier %(tier)s: a cumulative share bound lies between 0 and "
+                        "100 %%.",
+                        tier=tier.display_name,
+                    )
+                )
         self.filtered(lambda t: t.kind == "customer")._check_pareto_bounds()
 
     @api.constrains("min_revenue", "min_orders", "max_recency_days", "min_margin")
     def _check_conditions(self):
         for tier in self:
-            if min(
-                tier.min_revenue,
-                tier.min_orders,
-                tier.max_recency_days,
-                tier.min_margin,
-            ) < 0:
+            if (
+                min(
+                    tier.min_revenue,
+                    tier.min_orders,
+                    tier.max_recency_days,
+                    tier.min_margin,
+                )
+                < 0
+            ):
                 raise ValidationError(
                     self.env._(
                         "Tier %(tier)s: conditions cannot be negative.",
@@ -242,14 +258,18 @@ class CustomerTier(models.Model):
                 )
 
     def _check_not_held(self):
-        held = self.env["customer.tier.profile"].sudo().search_count(
-            [
-                "|",
-                "|",
-                ("tier_id", "in", self.ids),
-                ("manual_tier_id", "in", self.ids),
-                ("assigned_tier_id", "in", self.ids),
-            ]
+        held = (
+            self.env["customer.tier.profile"]
+            .sudo()
+            .search_count(
+                [
+                    "|",
+                    "|",
+                    ("tier_id", "in", self.ids),
+                    ("manual_tier_id", "in", self.ids),
+                    ("assigned_tier_id", "in", self.ids),
+                ]
+            )
         )
         if held:
             raise UserError(
@@ -282,10 +302,15 @@ class CustomerTier(models.Model):
             )._check_program_keeps_fallback()
         if "kind" in vals or "program_id" in vals:
             changed = self.filtered(
-                lambda t: t.kind != vals.get("kind", t.kind)
-                or t.program_id.id != vals.get("program_id", t.program_id.id)
+                lambda t: (
+                    t.kind != vals.get("kind", t.kind)
+                    or t.program_id.id != vals.get("program_id", t.program_id.id)
+                )
             )
             changed._check_not_held()
+            changed.filtered(
+                lambda t: t.active and t.kind == "customer"
+            )._check_program_keeps_fallback()
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
@@ -294,3 +319,70 @@ class CustomerTier(models.Model):
         self.filtered(
             lambda t: t.active and t.kind == "customer"
         )._check_program_keeps_fallback()
+
+    # Follow-up cadence and key-account profile (models/customer_tier_followup.py)
+    followup_interval = fields.Integer(
+        string="Follow-up Every (days)",
+        help="Days between two follow-ups of a customer (or prospect) of this "
+        "tier: the next follow-up falls this many days after the last contact "
+        "(or after the customer entered the tier). 0 means no scheduled "
+        "follow-up.",
+    )
+    followup_activity_type_id = fields.Many2one(
+        "mail.activity.type",
+        string="Follow-up Activity",
+        default=lambda self: self.env.ref(
+            "customer_tier.mail_activity_type_tier_followup", raise_if_not_found=False
+        ),
+        domain="['|', ('res_model', '=', False), ('res_model', '=', 'res.partner')]",
+        help="Activity scheduled on the customer when a follow-up is due "
+        "(empty: Tier follow-up).",
+    )
+    followup_summary = fields.Char(
+        translate=True, help="Summary of the scheduled follow-up activity."
+    )
+    followup_note = fields.Html(
+        translate=True,
+        help="What the salesperson does at each follow-up: the service "
+        "strategy of the tier, in words one can act on.",
+    )
+    followup_plan_id = fields.Many2one(
+        "mail.activity.plan",
+        string="Plan on Entry",
+        domain="[('res_model', '=', 'res.partner'), "
+        "('company_id', 'in', [company_id, False])]",
+        help="Activity plan launched on the customer when it enters this tier.",
+    )
+    key_account = fields.Boolean(
+        string="Key-Account Profile",
+        help="Customers of this tier get a key-account profile: ordering "
+        "cycle, preferred products, decision factors, key contacts and "
+        "their key dates.",
+    )
+    # Predictive value (models/customer_tier_prediction.py)
+    watch_churn = fields.Boolean(
+        help="Customers of this tier are flagged as a churn risk when their "
+        "probability of still being active falls below the program's bound.",
+    )
+
+    # Loyalty points (models/customer_tier_loyalty.py)
+    points_multiplier = fields.Float(
+        default=1.0,
+        help="Points earned by customers of this tier are the program's base "
+        "points times this multiplier (0: this tier earns no points).",
+    )
+    may_redeem = fields.Boolean(
+        string="May Redeem Points",
+        default=True,
+        help="Customers of this tier may redeem their points for rewards (each "
+        "reward may further be limited to some tiers).",
+    )
+
+    # Prospect scoring (models/customer_tier_prospect.py)
+    min_score = fields.Float(
+        string="Minimum Score",
+        digits=(16, 1),
+        help="Prospect grades: a prospect gets the best grade whose minimum "
+        "score (0-100) its prospect score reaches; below the minimum of every "
+        "grade it stays ungraded.",
+    )

@@ -20,7 +20,9 @@ Exact meaning of the figures (see DESIGN.md):
   gap between consecutive orders, for two orders or more;
 * revenue share and cumulative (Pareto) share: customers ranked by window
   revenue (ties by partner id); the cumulative share is the revenue of every
-  customer ranked at or above one, over the company total;
+  customer ranked at or above one, over the company total. A feature may rank
+  by another figure instead (``value_key``: the program's predicted 12-month
+  value), which the tiers' minimum revenue then applies to as well;
 * RFM scores: ``ceil(5 * cume_dist)`` among the company's buying customers,
   where cume_dist is the share of customers whose value is at most as good
   (recency: days since last order, fewer is better; frequency: orders in the
@@ -135,6 +137,13 @@ class TierEngine:
         self.segments = program.sudo().segment_ids.sorted(lambda s: (s.sequence, s.id))
         # Profile columns added by features through _engine_extend_figures.
         self.extra_columns = []
+        # Prospect rows of the current plan (partner id -> figures), open to
+        # features in _engine_extend_figures: a feature may grade a prospect
+        # by setting its ``computed_tier_id`` (customer_tier_prospect.py).
+        self.prospects = {}
+        # Figure that ranks customers (Pareto) and meets the tiers' minimum
+        # revenue; a feature may switch it (customer_tier_prediction.py).
+        self.value_key = "revenue_window"
 
     # ------------------------------------------------------------------
     # SQL
@@ -190,9 +199,13 @@ class TierEngine:
 
         A partner is a prospect of the company when Odoo counts it as a customer
         (``customer_rank`` > 0: it has a quotation, or was created as a
-        customer), it is active, shared with or owned by the company, and it is
-        not a company's own partner. Partners that already have a profile are
-        kept through their profile.
+        customer), it is active, it is not a company's own partner, and it is
+        owned by the company, or shared and either worked by the company (it
+        has an order of the company in any state) or worked by no other
+        company (no order of another company, and no salesperson or one who
+        works in the company): a shared customer or prospect of another
+        company is not this company's prospect until this company quotes it.
+        Partners that already have a profile are kept through their profile.
         """
         rows = self.env.execute_query(
             SQL(
@@ -202,9 +215,24 @@ class TierEngine:
                  WHERE p.active
                    AND p.id = p.commercial_partner_id
                    AND p.customer_rank > 0
-                   AND (p.company_id IS NULL OR p.company_id = %(company)s)
                    AND NOT EXISTS (SELECT 1 FROM res_company c
                                     WHERE c.partner_id = p.id)
+                   AND (p.company_id = %(company)s
+                        OR (p.company_id IS NULL
+                            AND (EXISTS (SELECT 1 FROM sale_order so
+                                           JOIN res_partner c ON c.id = so.partner_id
+                                          WHERE c.commercial_partner_id = p.id
+                                            AND so.company_id = %(company)s)
+                                 OR (NOT EXISTS (
+                                        SELECT 1 FROM sale_order so
+                                          JOIN res_partner c ON c.id = so.partner_id
+                                         WHERE c.commercial_partner_id = p.id
+                                           AND so.company_id <> %(company)s)
+                                     AND (p.user_id IS NULL
+                                          OR EXISTS (
+                                            SELECT 1 FROM res_company_users_rel r
+                                             WHERE r.user_id = p.user_id
+                                               AND r.cid = %(company)s))))))
                 """,
                 company=self.company.id,
             )
@@ -226,7 +254,7 @@ class TierEngine:
                 partner_filter,
             )
         )
-        return {row[1]: dict(zip(STATE_COLUMNS, row)) for row in rows}
+        return {row[1]: dict(zip(STATE_COLUMNS, row, strict=True)) for row in rows}
 
     # ------------------------------------------------------------------
     # Figures and scores
@@ -268,7 +296,9 @@ class TierEngine:
                 "first_order_date": first,
                 "last_order_date": last,
                 "recency_days": recency,
-                "average_order_value": round(revenue_w / count_w, dp) if count_w else 0.0,
+                "average_order_value": round(revenue_w / count_w, dp)
+                if count_w
+                else 0.0,
                 "orders_per_year": round(orders_per_year, 2),
                 "reorder_cycle_days": round(cycle, 1) if count > 1 else 0.0,
                 "expected_order_date": (
@@ -312,13 +342,14 @@ class TierEngine:
 
     def _score_full(self, figures):
         """Pareto ranks/shares and RFM scores over all buying customers."""
-        ranked = sorted(figures.items(), key=lambda kv: (-kv[1]["revenue_window"], kv[0]))
-        total = sum(f["revenue_window"] for _pid, f in ranked)
+        key = self.value_key
+        ranked = sorted(figures.items(), key=lambda kv: (-kv[1][key], kv[0]))
+        total = sum(f[key] for _pid, f in ranked)
         running = 0.0
         for rank, (_pid, fig) in enumerate(ranked, start=1):
-            running += fig["revenue_window"]
+            running += fig[key]
             fig["pareto_rank"] = rank
-            fig["revenue_share"] = fig["revenue_window"] / total if total else 0.0
+            fig["revenue_share"] = fig[key] / total if total else 0.0
             fig["cumulative_share"] = running / total if total else 0.0
         if not figures:
             return
@@ -339,16 +370,20 @@ class TierEngine:
         """
         if not figures:
             return
+        key = self.value_key
         values = SQL(", ").join(
             SQL(
-                "(%s, %s::numeric, %s::int, %s::date)",
+                "(%s, %s::numeric, %s::int, %s::date, %s::numeric)",
                 pid,
                 fig["revenue_window"],
                 fig["order_count_window"],
                 fig["last_order_date"],
+                fig[key],
             )
             for pid, fig in figures.items()
         )
+        # ranking figure of the stored others (window revenue unless switched)
+        stored = SQL("COALESCE(p.%s, 0)", SQL.identifier(key))
         others = SQL(
             "p.company_id = %s AND NOT p.is_prospect AND p.partner_id <> ALL(%s)",
             self.company.id,
@@ -358,54 +393,73 @@ class TierEngine:
             SQL(
                 """
                 SELECT v.pid,
-                       COALESCE(SUM(p.revenue_window) FILTER (
-                           WHERE p.revenue_window > v.rev
-                              OR (p.revenue_window = v.rev AND p.partner_id < v.pid)), 0),
+                       COALESCE(SUM(%(stored)s) FILTER (
+                           WHERE %(stored)s > v.val
+                              OR (%(stored)s = v.val AND p.partner_id < v.pid)), 0),
                        COUNT(p.id) FILTER (
-                           WHERE p.revenue_window > v.rev
-                              OR (p.revenue_window = v.rev AND p.partner_id < v.pid)),
-                       COALESCE(SUM(p.revenue_window), 0),
+                           WHERE %(stored)s > v.val
+                              OR (%(stored)s = v.val AND p.partner_id < v.pid)),
+                       COALESCE(SUM(%(stored)s), 0),
                        COUNT(p.id),
                        COUNT(p.id) FILTER (WHERE p.last_order_date <= v.last),
                        COUNT(p.id) FILTER (WHERE p.order_count_window <= v.cnt),
                        COUNT(p.id) FILTER (WHERE p.revenue_window <= v.rev)
-                  FROM (VALUES %s) AS v(pid, rev, cnt, last)
-                  LEFT JOIN customer_tier_profile p ON %s
+                  FROM (VALUES %(values)s) AS v(pid, rev, cnt, last, val)
+                  LEFT JOIN customer_tier_profile p ON %(others)s
                  GROUP BY v.pid
                 """,
-                values,
-                others,
+                stored=stored,
+                values=values,
+                others=others,
             )
         )
         own = list(figures.items())
-        for pid, above_rev, above_cnt, others_total, others_cnt, r_le, f_le, m_le in rows:
+        for (
+            pid,
+            above_rev,
+            above_cnt,
+            others_total,
+            others_cnt,
+            r_le,
+            f_le,
+            m_le,
+        ) in rows:
             fig = figures[pid]
             rev = fig["revenue_window"]
+            val = fig[key]
             # other refreshed customers ranked above this one
-            peers_above = [
-                f for p, f in own
-                if p != pid and (f["revenue_window"], -p) > (rev, -pid)
-            ]
-            total = float(others_total) + sum(f["revenue_window"] for _p, f in own)
-            cumulative = float(above_rev) + sum(f["revenue_window"] for f in peers_above) + rev
+            peers_above = [f for p, f in own if p != pid and (f[key], -p) > (val, -pid)]
+            total = float(others_total) + sum(f[key] for _p, f in own)
+            cumulative = float(above_rev) + sum(f[key] for f in peers_above) + val
             fig["pareto_rank"] = above_cnt + len(peers_above) + 1
-            fig["revenue_share"] = rev / total if total else 0.0
+            fig["revenue_share"] = val / total if total else 0.0
             fig["cumulative_share"] = cumulative / total if total else 0.0
             n = others_cnt + len(own)
             peers = [f for p, f in own]
-            r_at = r_le + sum(1 for f in peers if f["last_order_date"] <= fig["last_order_date"])
-            f_at = f_le + sum(1 for f in peers if f["order_count_window"] <= fig["order_count_window"])
+            r_at = r_le + sum(
+                1 for f in peers if f["last_order_date"] <= fig["last_order_date"]
+            )
+            f_at = f_le + sum(
+                1 for f in peers if f["order_count_window"] <= fig["order_count_window"]
+            )
             m_at = m_le + sum(1 for f in peers if f["revenue_window"] <= rev)
             fig["rfm_recency_score"] = max(1, min(5, math.ceil(5 * r_at / n - EPSILON)))
-            fig["rfm_frequency_score"] = max(1, min(5, math.ceil(5 * f_at / n - EPSILON)))
-            fig["rfm_monetary_score"] = max(1, min(5, math.ceil(5 * m_at / n - EPSILON)))
+            fig["rfm_frequency_score"] = max(
+                1, min(5, math.ceil(5 * f_at / n - EPSILON))
+            )
+            fig["rfm_monetary_score"] = max(
+                1, min(5, math.ceil(5 * m_at / n - EPSILON))
+            )
             fig["rfm_segment_id"] = self._segment(fig)
 
     def _segment(self, fig):
         r_score = fig["rfm_recency_score"]
         fm_score = (fig["rfm_frequency_score"] + fig["rfm_monetary_score"] + 1) // 2
         for segment in self.segments:
-            if segment.r_min <= r_score <= segment.r_max and segment.fm_min <= fm_score <= segment.fm_max:
+            if (
+                segment.r_min <= r_score <= segment.r_max
+                and segment.fm_min <= fm_score <= segment.fm_max
+            ):
                 return segment.id
         return None
 
@@ -414,7 +468,7 @@ class TierEngine:
     # ------------------------------------------------------------------
     def _threshold_tier(self, fig):
         for tier in self.tiers[:-1]:
-            if tier.min_revenue and fig["revenue_window"] < tier.min_revenue - EPSILON:
+            if tier.min_revenue and fig[self.value_key] < tier.min_revenue - EPSILON:
                 continue
             if tier.min_orders and fig["order_count_window"] < tier.min_orders:
                 continue
@@ -427,7 +481,7 @@ class TierEngine:
 
     def _pareto_tier(self, fig):
         fallback = self.tiers[-1]
-        if fig["revenue_window"] <= 0:
+        if fig[self.value_key] <= 0:
             return fallback
         share = fig["cumulative_share"] * 100.0
         for tier in self.tiers[:-1]:
@@ -458,15 +512,48 @@ class TierEngine:
         """True when tier_a ranks strictly better than tier_b."""
         return self.rank[tier_a] < self.rank[tier_b]
 
-    def _keep_amounts(self, figures):
-        """Per tier, the window revenue of its weakest computed member."""
+    def _keep_amounts(self, figures, partner_ids=None):
+        """Pareto: per customer tier, the window revenue a customer must
+        outrank to be computed in that tier (or a better one) again: that of
+        the weakest customer computed in the tier or a better one, else that
+        of the top customer. An incremental evaluation (``partner_ids``) reads
+        the other customers from their stored profiles (one query).
+        """
         weakest = {}
+        top = 0.0
         for fig in figures.values():
+            rev = fig["revenue_window"]
+            top = max(top, rev)
             tid = fig.get("computed_tier_id")
             if tid:
-                rev = fig["revenue_window"]
                 weakest[tid] = min(weakest.get(tid, rev), rev)
-        return weakest
+        if partner_ids is not None:
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    SELECT computed_tier_id, MIN(revenue_window), MAX(revenue_window)
+                      FROM customer_tier_profile
+                     WHERE company_id = %s AND NOT is_prospect
+                       AND partner_id <> ALL(%s)
+                     GROUP BY computed_tier_id
+                    """,
+                    self.company.id,
+                    list(partner_ids),
+                )
+            )
+            for tid, low, high in rows:
+                top = max(top, float(high or 0.0))
+                if tid:
+                    low = float(low or 0.0)
+                    weakest[tid] = min(weakest.get(tid, low), low)
+        keep_at = {}
+        outrank = None
+        for tier in self.tiers:
+            if tier.id in weakest:
+                low = weakest[tier.id]
+                outrank = low if outrank is None else min(outrank, low)
+            keep_at[tier.id] = top if outrank is None else outrank
+        return keep_at
 
     def _assign(self, pid, fig, old, eval_date, full, force_apply, weakest):
         """Decide the assigned and effective tier of one profile.
@@ -487,21 +574,30 @@ class TierEngine:
         }
         cause = None
         if fig["is_prospect"]:
-            # Grades are manual for prospects; a held grade stays.
-            assigned = held if held_kind == "prospect" else None
-            values.update(downgrade_tier_id=None, downgrade_count=0, downgrade_since=None)
-            if held and held_kind != "prospect":
-                cause = "computed"
+            # A prospect takes the grade its score gives (None: ungraded), at
+            # once (no grace); without automatic application a held grade stays.
+            if held_kind == "prospect" and not (program.auto_apply or force_apply):
+                assigned = held
+            else:
+                assigned = computed
+                cause = "computed" if held else "initial"
+            values.update(
+                downgrade_tier_id=None, downgrade_count=0, downgrade_since=None
+            )
         elif not held or held_kind != new_kind:
             assigned = computed
             cause = "first_order" if (old and old.get("is_prospect")) else "initial"
-            values.update(downgrade_tier_id=None, downgrade_count=0, downgrade_since=None)
+            values.update(
+                downgrade_tier_id=None, downgrade_count=0, downgrade_since=None
+            )
         elif not (program.auto_apply or force_apply):
             assigned = held
         elif computed == held or self._better(computed, held):
             assigned = computed
             cause = "computed"
-            values.update(downgrade_tier_id=None, downgrade_count=0, downgrade_since=None)
+            values.update(
+                downgrade_tier_id=None, downgrade_count=0, downgrade_since=None
+            )
         elif not full:
             # Downgrades wait for the next full evaluation (grace counting).
             assigned = held
@@ -522,29 +618,48 @@ class TierEngine:
             if expired:
                 assigned = computed
                 cause = "grace"
-                values.update(downgrade_tier_id=None, downgrade_count=0, downgrade_since=None)
+                values.update(
+                    downgrade_tier_id=None, downgrade_count=0, downgrade_since=None
+                )
             else:
                 assigned = held
-                values.update(downgrade_tier_id=computed, downgrade_count=count, downgrade_since=since)
-        if assigned == held and cause in ("computed", "grace", "initial", "first_order"):
+                values.update(
+                    downgrade_tier_id=computed,
+                    downgrade_count=count,
+                    downgrade_since=since,
+                )
+        if assigned == held and cause in (
+            "computed",
+            "grace",
+            "initial",
+            "first_order",
+        ):
             cause = None
         values["assigned_tier_id"] = assigned
         # revenue still needed to keep the held tier while it is at risk
         keep = 0.0
-        if values["downgrade_tier_id"] and assigned:
+        # (past revenue only: nothing to "bring" for a predicted value)
+        by_revenue = self.value_key == "revenue_window"
+        if values["downgrade_tier_id"] and assigned and by_revenue:
             tier = self.tier_by_id[assigned]
             if program.method == "threshold" and tier.min_revenue:
                 keep = tier.min_revenue - fig["revenue_window"]
             elif program.method == "pareto" and assigned in weakest:
-                keep = weakest[assigned] - fig["revenue_window"] + 10 ** -self.currency.decimal_places
-            elif program.method == "pareto" and tier.pareto_max_share:
-                # nobody computed in that tier: the share bound of the total
-                total = fig["revenue_window"] / fig["revenue_share"] if fig["revenue_share"] else 0.0
-                keep = total * tier.pareto_max_share / 100.0 - fig["revenue_window"]
+                keep = (
+                    weakest[assigned]
+                    - fig["revenue_window"]
+                    + 10**-self.currency.decimal_places
+                )
         values["revenue_to_keep"] = round(max(keep, 0.0), self.currency.decimal_places)
-        # manual override: must fit the partner's kind
+        # manual override: must fit the partner's kind and ends once its end
+        # date has passed (so a preview shows the end as a move)
         manual = old.get("manual_tier_id") if old else None
-        if manual and (manual not in self.tier_by_id or self.tier_by_id[manual].kind != new_kind):
+        end_date = old.get("manual_end_date") if manual else None
+        if manual and (
+            (end_date and end_date < eval_date)
+            or manual not in self.tier_by_id
+            or self.tier_by_id[manual].kind != new_kind
+        ):
             manual = None
             values.update(manual_tier_id=None, manual_reason=None, manual_end_date=None)
         else:
@@ -556,15 +671,23 @@ class TierEngine:
         effective = manual or assigned
         old_effective = old.get("tier_id") if old else None
         values["tier_id"] = effective
-        values["tier_sequence"] = self.tier_by_id[effective].sequence if effective else None
+        values["tier_sequence"] = (
+            self.tier_by_id[effective].sequence if effective else None
+        )
         values["manual_differs"] = bool(manual and manual != computed)
         values["at_risk"] = bool(values["downgrade_tier_id"])
         if effective != old_effective:
             values["tier_since"] = eval_date
             if manual:
                 cause = "manual"
+            elif (
+                old
+                and old.get("manual_tier_id")
+                and cause not in ("first_order", "initial")
+            ):
+                cause = "override_end"
             elif not cause:
-                cause = "override_end" if old and old.get("manual_tier_id") else "computed"
+                cause = "computed"
             return values, (old_effective, effective, cause)
         values["tier_since"] = old.get("tier_since") if old else None
         return values, None
@@ -599,21 +722,34 @@ class TierEngine:
             self._score_incremental(figures, eval_date)
             state = self._load_state(partner_ids)
             candidates = set(partner_ids)
+        self.prospects = {
+            pid: dict(self._prospect_figures(), computed_tier_id=None)
+            for pid in candidates - set(figures)
+        }
         # Extension point: features add figures (and their columns) here,
         # before the tiers are computed from them.
         self.program._engine_extend_figures(self, figures, eval_date, full)
+        if self.value_key != "revenue_window":
+            # a feature switched the ranking figure: rank again on it
+            if full:
+                self._score_full(figures)
+            else:
+                self._score_incremental(figures, eval_date)
         for fig in figures.values():
             fig["computed_tier_id"] = self.computed_tier(fig).id
-        weakest = self._keep_amounts(figures) if self.program.method == "pareto" else {}
+        weakest = (
+            self._keep_amounts(figures, partner_ids)
+            if self.program.method == "pareto"
+            else {}
+        )
         rows = {}
         changes = []
         for pid in sorted(candidates | set(figures)):
-            fig = figures.get(pid)
-            if fig is None:
-                fig = self._prospect_figures()
-                fig["computed_tier_id"] = None
+            fig = figures.get(pid) or self.prospects[pid]
             old = state.get(pid)
-            values, change = self._assign(pid, fig, old, eval_date, full, force_apply, weakest)
+            values, change = self._assign(
+                pid, fig, old, eval_date, full, force_apply, weakest
+            )
             row = dict(fig)
             row.update(values)
             row.update(
@@ -622,7 +758,9 @@ class TierEngine:
                 program_id=self.program.id,
                 evaluation_date=eval_date,
                 full_evaluation_date=(
-                    eval_date if full else (old.get("full_evaluation_date") if old else None)
+                    eval_date
+                    if full
+                    else (old.get("full_evaluation_date") if old else None)
                 ),
             )
             rows[pid] = row
@@ -638,7 +776,8 @@ class TierEngine:
         Returns a dict with ``written``, ``remaining`` and ``changes``.
         """
         eval_date = eval_date or fields.Date.context_today(self.program)
-        self.program.sudo()._end_expired_overrides(eval_date)
+        # Overrides whose end date has passed end in the plan (cause
+        # override_end), like any other move: the preview shows them.
         rows, changes = self.plan(eval_date, partner_ids, force_apply=force_apply)
         full = partner_ids is None
         state_dates = {}
@@ -696,21 +835,32 @@ class TierEngine:
             return
         uid = self.env.uid
         now = fields.Datetime.now()
-        profile_columns = PROFILE_COLUMNS + tuple(self.extra_columns)
-        columns = profile_columns + ("create_uid", "create_date", "write_uid", "write_date")
+        profile_columns = (*PROFILE_COLUMNS, *self.extra_columns)
+        columns = (
+            *profile_columns,
+            "create_uid",
+            "create_date",
+            "write_uid",
+            "write_date",
+        )
         updates = SQL(", ").join(
             SQL("%s = EXCLUDED.%s", SQL.identifier(c), SQL.identifier(c))
             for c in columns
             if c not in KEEP_ON_CONFLICT and c not in ("create_uid", "create_date")
         )
         for start in range(0, len(rows), UPSERT_CHUNK):
-            chunk = rows[start:start + UPSERT_CHUNK]
+            chunk = rows[start : start + UPSERT_CHUNK]
             values = SQL(", ").join(
                 SQL(
                     "(%s)",
                     SQL(", ").join(
                         [SQL("%s", row.get(c)) for c in profile_columns]
-                        + [SQL("%s", uid), SQL("%s", now), SQL("%s", uid), SQL("%s", now)]
+                        + [
+                            SQL("%s", uid),
+                            SQL("%s", now),
+                            SQL("%s", uid),
+                            SQL("%s", now),
+                        ]
                     ),
                 )
                 for row in chunk
@@ -779,7 +929,10 @@ class TierEngine:
                         old,
                         new,
                         cause,
-                        History._direction(browse(old) if old else browse(), browse(new) if new else browse()),
+                        History._direction(
+                            browse(old) if old else browse(),
+                            browse(new) if new else browse(),
+                        ),
                         rows[pid]["manual_reason"] if cause == "manual" else None,
                         rows[pid]["revenue_window"],
                         rows[pid]["margin_window"],

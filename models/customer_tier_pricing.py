@@ -24,7 +24,9 @@ class CustomerTierProgram(models.Model):
         """
         self.ensure_one()
         self.env.flush_all()
-        tiers = self.with_context(active_test=False).sudo().tier_ids | self.sudo().grade_ids
+        tiers = (
+            self.with_context(active_test=False).sudo().tier_ids | self.sudo().grade_ids
+        )
         tier_pricelist = {t.id: t.pricelist_id.id for t in tiers if t.pricelist_id}
         if not tier_pricelist:
             return
@@ -70,7 +72,9 @@ class CustomerTierProgram(models.Model):
                 to_set.append((pid, target))
                 notes.append((pid, current, target))
         if to_set:
-            values = SQL(", ").join(SQL("(%s::int, %s::int)", pid, pl) for pid, pl in to_set)
+            values = SQL(", ").join(
+                SQL("(%s::int, %s::int)", pid, pl) for pid, pl in to_set
+            )
             self.env.cr.execute(
                 SQL(
                     """
@@ -107,7 +111,8 @@ class CustomerTierProgram(models.Model):
             self.env["customer.tier.history"].invalidate_model(["pricelist_id"])
         if flags:
             values = SQL(", ").join(
-                SQL("(%s::int, %s::int, %s::bool)", pid, pl, manual) for pid, pl, manual in flags
+                SQL("(%s::int, %s::int, %s::bool)", pid, pl, manual)
+                for pid, pl, manual in flags
             )
             self.env.cr.execute(
                 SQL(

@@ -114,7 +114,6 @@ class CustomerTierProfile(models.Model):
         help="Share of the company's window revenue brought by this customer.",
     )
     cumulative_share = fields.Float(
-        string="Cumulative Share",
         readonly=True,
         digits=(16, 4),
         aggregator=None,
@@ -123,9 +122,15 @@ class CustomerTierProfile(models.Model):
     )
     pareto_rank = fields.Integer(readonly=True, aggregator=None)
     frequency_class = fields.Selection(FREQUENCY_CLASSES, readonly=True, index=True)
-    rfm_recency_score = fields.Integer(string="R Score", readonly=True, aggregator="avg")
-    rfm_frequency_score = fields.Integer(string="F Score", readonly=True, aggregator="avg")
-    rfm_monetary_score = fields.Integer(string="M Score", readonly=True, aggregator="avg")
+    rfm_recency_score = fields.Integer(
+        string="R Score", readonly=True, aggregator="avg"
+    )
+    rfm_frequency_score = fields.Integer(
+        string="F Score", readonly=True, aggregator="avg"
+    )
+    rfm_monetary_score = fields.Integer(
+        string="M Score", readonly=True, aggregator="avg"
+    )
     rfm_segment_id = fields.Many2one(
         "customer.tier.rfm.segment", string="RFM Segment", readonly=True, index=True
     )
@@ -144,17 +149,16 @@ class CustomerTierProfile(models.Model):
     )
     manual_tier_id = fields.Many2one(
         "customer.tier",
-        string="Manual Tier",
         tracking=True,
         check_company=True,
-        domain="[('program_id', '=', program_id)]",
+        domain="[('program_id', '=', program_id), "
+        "('kind', '=', 'prospect' if is_prospect else 'customer')]",
         help="Set by a manager: wins over the computed tier until the end date.",
     )
     manual_reason = fields.Char(string="Override Reason", tracking=True)
     manual_end_date = fields.Date(string="Override Until", tracking=True)
     tier_id = fields.Many2one(
         "customer.tier",
-        string="Tier",
         compute="_compute_tier_id",
         store=True,
         index=True,
@@ -164,7 +168,6 @@ class CustomerTierProfile(models.Model):
     tier_color = fields.Integer(related="tier_id.color")
     tier_since = fields.Date(readonly=True, help="Date since the tier holds.")
     manual_differs = fields.Boolean(
-        string="Manual Differs",
         compute="_compute_manual_differs",
         store=True,
         help="A manual tier is set and differs from the computed one.",
@@ -175,9 +178,7 @@ class CustomerTierProfile(models.Model):
         string="Pending Downgrade To",
         readonly=True,
     )
-    downgrade_count = fields.Integer(
-        string="Evaluations Below Tier", readonly=True
-    )
+    downgrade_count = fields.Integer(string="Evaluations Below Tier", readonly=True)
     downgrade_since = fields.Date(string="Below Tier Since", readonly=True)
     at_risk = fields.Boolean(
         string="At Risk of Downgrade",
@@ -247,8 +248,10 @@ class CustomerTierProfile(models.Model):
             # computed tier needs a reason.
             if not profile.is_prospect and not (profile.manual_reason or "").strip():
                 raise ValidationError(
-                    self.env._("A manual tier needs a reason (%(customer)s).",
-                               customer=profile.partner_id.display_name)
+                    self.env._(
+                        "A manual tier needs a reason (%(customer)s).",
+                        customer=profile.partner_id.display_name,
+                    )
                 )
             if profile.manual_tier_id.program_id != profile.program_id:
                 raise ValidationError(
@@ -298,7 +301,9 @@ class CustomerTierProfile(models.Model):
         return res
 
     def action_clear_override(self):
-        self.write({"manual_tier_id": False, "manual_reason": False, "manual_end_date": False})
+        self.write(
+            {"manual_tier_id": False, "manual_reason": False, "manual_end_date": False}
+        )
 
     def _record_changes(self, changes, eval_date=None):
         """Write history rows and partner chatter for ORM-side tier changes.
@@ -371,5 +376,228 @@ class CustomerTierProfile(models.Model):
         expired = self.sudo().search(
             [("manual_tier_id", "!=", False), ("manual_end_date", "<", today)]
         )
-        expired.write({"manual_tier_id": False, "manual_reason": False, "manual_end_date": False})
+        expired.write(
+            {"manual_tier_id": False, "manual_reason": False, "manual_end_date": False}
+        )
         return len(expired)
+
+    # Follow-up cadence (models/customer_tier_followup.py)
+    last_contact_date = fields.Date(
+        readonly=True,
+        help="Latest contact with the customer: an activity marked as done, or "
+        "a message or note logged on the customer or one of its contacts "
+        "(UTC date). System notifications do not count.",
+    )
+    next_followup_date = fields.Date(
+        string="Next Follow-up",
+        readonly=True,
+        index=True,
+        help="Last contact (or, without contact, the date the customer entered "
+        "its tier) plus the tier's follow-up interval.",
+    )
+    followup_overdue = fields.Boolean(
+        string="Follow-up Overdue",
+        compute="_compute_followup_overdue",
+        search="_search_followup_overdue",
+        help="The next follow-up date has passed.",
+    )
+    followup_interval = fields.Integer(
+        related="tier_id.followup_interval", string="Follow-up Every (days)"
+    )
+    reorder_alert_date = fields.Date(
+        readonly=True,
+        help="Date a reorder check was scheduled for the current overdue "
+        "reorder; cleared when the customer orders again.",
+    )
+    risk_alert_date = fields.Date(
+        readonly=True,
+        help="Date a reorder check was scheduled because the customer's RFM "
+        "segment turned to at risk / can't lose; cleared when it leaves them.",
+    )
+    # Key-account profile (models/customer_tier_key_account.py)
+    key_account = fields.Boolean(related="tier_id.key_account")
+    preferred_product_ids = fields.Many2many(
+        "product.product",
+        string="Preferred Products",
+        compute="_compute_preferred_product_ids",
+        help="Top products by revenue (company currency) in the evaluation window.",
+    )
+    decision_factor_ids = fields.Many2many(
+        "customer.tier.decision.factor",
+        string="Decision Factors",
+        help="What decides this customer's purchases.",
+    )
+    key_account_notes = fields.Html(string="Key-Account Notes")
+    key_contact_ids = fields.Many2many(
+        "res.partner",
+        "customer_tier_profile_key_contact_rel",
+        "profile_id",
+        "partner_id",
+        string="Key Contacts",
+        domain="[('commercial_partner_id', '=', partner_id), ('id', '!=', partner_id)]",
+    )
+    key_date_ids = fields.One2many(
+        "customer.tier.key.date", "profile_id", string="Key Dates"
+    )
+    # Predictive value (models/customer_tier_prediction.py)
+    prob_alive = fields.Float(
+        string="Probability Active",
+        readonly=True,
+        digits=(16, 4),
+        aggregator="avg",
+        help="Probability that the customer still buys from us (BG/NBD model), "
+        "from its number of purchase days, the date of the last one and the "
+        "length of its history. Empty without a model fit.",
+    )
+    expected_orders_12m = fields.Float(
+        string="Expected Orders (12 months)",
+        readonly=True,
+        digits=(16, 2),
+        aggregator="sum",
+        help="Expected number of purchase days in the next 365 days (BG/NBD "
+        "model). Empty without a model fit.",
+    )
+    expected_value_12m = fields.Monetary(
+        string="Expected Value (12 months)",
+        readonly=True,
+        aggregator="sum",
+        help="Expected orders in the next 12 months times the expected value of "
+        "an order (Gamma-Gamma model, or the customer's own mean order value "
+        "without that fit), untaxed, in company currency.",
+    )
+    repeat_order_days = fields.Integer(
+        string="Repeat Purchase Days",
+        readonly=True,
+        help="Distinct days with a confirmed order, minus the first one: the "
+        "repeat purchases the prediction models read.",
+    )
+    churn_risk = fields.Boolean(
+        readonly=True,
+        index=True,
+        help="The customer's tier is watched for churn and its probability of "
+        "still being active is below the program's bound.",
+    )
+    prediction_weak = fields.Boolean(
+        string="Prediction Unreliable",
+        compute="_compute_prediction_weak",
+        help="Fewer than two repeat purchase days or less than 180 days of "
+        "history: the predictions lean on the average customer.",
+    )
+    predict_status_text = fields.Char(related="program_id.predict_status_text")
+
+    # Prospect score (models/customer_tier_prospect.py)
+    prospect_score = fields.Float(
+        readonly=True,
+        digits=(16, 1),
+        aggregator="avg",
+        help="Potential of a prospect, 0 to 100, from the prospect inputs of "
+        "the partner and its open quotations; the weights and the grades' "
+        "minimum scores are set on the tier program. Empty for customers.",
+    )
+    prospect_score_explanation = fields.Text(
+        string="Score Explanation",
+        readonly=True,
+        help="How the score was reached, input by input.",
+    )
+    open_quotation_count = fields.Integer(
+        string="Open Quotations",
+        readonly=True,
+        help="Quotations (draft or sent) of the company dated on or before the "
+        "evaluation date whose validity has not expired.",
+    )
+    open_quotation_amount = fields.Monetary(
+        string="Open Quotations Amount",
+        readonly=True,
+        help="Untaxed amount of the open quotations, in company currency.",
+    )
+    # Dimensions (models/customer_tier_dimension.py)
+    estimated_purchase = fields.Monetary(
+        string="Estimated Annual Purchases",
+        readonly=True,
+        help="The partner's estimated annual purchases converted to company "
+        "currency at the evaluation date.",
+    )
+    share_of_wallet = fields.Float(
+        readonly=True,
+        digits=(16, 4),
+        aggregator="avg",
+        help="Our revenue per year (window revenue x 12 / window months) over "
+        "the estimated annual purchases, capped at 100 %. Empty without an "
+        "estimate.",
+    )
+    share_of_wallet_raw = fields.Float(
+        string="Share of Wallet (uncapped)",
+        readonly=True,
+        digits=(16, 4),
+        aggregator="avg",
+        help="Share of wallet before the cap: above 100 % the estimate is too low.",
+    )
+    wallet_band = fields.Selection(
+        [
+            ("low", "Under 25 %"),
+            ("medium", "25-50 %"),
+            ("high", "50-75 %"),
+            ("dominant", "75 % and more"),
+        ],
+        string="Share of Wallet Band",
+        readonly=True,
+        index=True,
+    )
+    main_category_id = fields.Many2one(
+        "product.category",
+        readonly=True,
+        index=True,
+        help="Product category bringing the most revenue in the window.",
+    )
+    main_category_share = fields.Float(
+        readonly=True,
+        digits=(16, 4),
+        aggregator="avg",
+        help="Share of the window revenue of the main category.",
+    )
+    top_category_ids = fields.Many2many(
+        "product.category",
+        "customer_tier_profile_top_category_rel",
+        "profile_id",
+        "category_id",
+        string="Top Categories",
+        readonly=True,
+        help="The (at most three) product categories bringing the most revenue "
+        "in the window.",
+    )
+    category_summary = fields.Char(
+        string="Product Preference",
+        readonly=True,
+        help="Top categories with their share of the window revenue.",
+    )
+    region_id = fields.Many2one(
+        "res.country.group",
+        compute="_compute_region_id",
+        store=True,
+        readonly=True,
+        index=True,
+        help="Smallest of the program's regions that holds the customer's country.",
+    )
+    relationship_type = fields.Selection(
+        related="partner_id.tier_relationship_type", store=True
+    )
+    company_size = fields.Selection(related="partner_id.tier_company_size", store=True)
+    reputation = fields.Selection(related="partner_id.tier_reputation", store=True)
+    product_fit = fields.Selection(related="partner_id.tier_product_fit", store=True)
+    source_id = fields.Many2one(related="partner_id.tier_source_id", store=True)
+    need_ids = fields.Many2many(
+        "customer.tier.need",
+        "customer_tier_profile_need_rel",
+        "profile_id",
+        "need_id",
+        string="Needs",
+        compute="_compute_need_ids",
+        store=True,
+    )
+    competitor_ids = fields.One2many(related="partner_id.tier_competitor_ids")
+    competitor_count = fields.Integer(
+        string="Competitors",
+        compute="_compute_competitor_count",
+        store=True,
+        aggregator="sum",
+    )

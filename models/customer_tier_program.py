@@ -280,23 +280,29 @@ class CustomerTierProgram(models.Model):
             )
             done_total += result["written"]
             remaining_total += result["remaining"]
-        self.env["ir.cron"]._notify_progress(
-            done=done_total, remaining=remaining_total
-        )
+        self.env["ir.cron"]._notify_progress(done=done_total, remaining=remaining_total)
 
     def _end_expired_overrides(self, eval_date):
         """End the overrides of this program whose end date has passed."""
         self.ensure_one()
-        expired = self.env["customer.tier.profile"].sudo().search(
-            [
-                ("program_id", "=", self.id),
-                ("manual_tier_id", "!=", False),
-                ("manual_end_date", "<", eval_date),
-            ]
+        expired = (
+            self.env["customer.tier.profile"]
+            .sudo()
+            .search(
+                [
+                    ("program_id", "=", self.id),
+                    ("manual_tier_id", "!=", False),
+                    ("manual_end_date", "<", eval_date),
+                ]
+            )
         )
         if expired:
             expired.write(
-                {"manual_tier_id": False, "manual_reason": False, "manual_end_date": False}
+                {
+                    "manual_tier_id": False,
+                    "manual_reason": False,
+                    "manual_end_date": False,
+                }
             )
         return expired
 
@@ -307,7 +313,9 @@ class CustomerTierProgram(models.Model):
         """Add figures to ``figures`` (partner id -> dict) before tiers are
         computed. A feature that adds profile columns appends their names to
         ``engine.extra_columns`` and fills them in each figure dict (prospect
-        rows get ``None`` for columns they lack)."""
+        rows get ``None`` for columns they lack). Prospect rows (partners
+        without counted orders) are in ``engine.prospects``; a feature grades
+        a prospect by setting its ``computed_tier_id``."""
         return None
 
     def _engine_after_write(self, engine, rows, changes, eval_date, full):
@@ -319,3 +327,214 @@ class CustomerTierProgram(models.Model):
     def _engine(self):
         self.ensure_one()
         return TierEngine(self)
+
+    # Follow-up cadence (models/customer_tier_followup.py)
+    followup_user_id = fields.Many2one(
+        "res.users",
+        string="Default Follow-up User",
+        domain="[('share', '=', False), ('company_ids', 'in', company_id)]",
+        help="Follow-up activities of customers without an (active) "
+        "salesperson are assigned to this user (empty: the administrator).",
+    )
+    followup_days_ahead = fields.Integer(
+        string="Schedule Follow-ups Ahead (days)",
+        default=3,
+        help="The daily follow-up run schedules an activity once the next "
+        "follow-up date is at most this many days away, so it shows in the "
+        "salesperson's queue before it falls due.",
+    )
+    followup_batch_size = fields.Integer(
+        default=500,
+        help="Number of activities the daily follow-up run creates per batch.",
+    )
+    key_date_remind_days = fields.Integer(
+        string="Remind Key Dates (days before)",
+        default=7,
+        help="A key date of a key contact (birthday, company anniversary ...) "
+        "produces a reminder activity this many days before it, once a year.",
+    )
+
+    # Predictive value (models/customer_tier_prediction.py)
+    value_basis = fields.Selection(
+        [
+            ("revenue", "Past Revenue (window)"),
+            ("predicted", "Predicted 12-Month Value"),
+        ],
+        string="Rank Customers By",
+        required=True,
+        default="revenue",
+        tracking=True,
+        help="Past revenue: the Pareto ranking and the tiers' minimum revenue "
+        "use the revenue of the evaluation window.\n"
+        "Predicted 12-month value: they use the expected value of the next 12 "
+        "months (BG/NBD and Gamma-Gamma models) instead; the tiers' minimum "
+        "revenue then applies to that value. Without a model fit, past revenue "
+        "is used.",
+    )
+    predict_min_repeaters = fields.Integer(
+        string="Minimum Repeat Customers",
+        default=10,
+        help="The prediction models are fitted only when at least this many "
+        "customers ordered on more than one day; otherwise the predicted "
+        "figures stay empty.",
+    )
+    churn_alive_bound = fields.Float(
+        string="Churn Risk Below",
+        default=0.3,
+        help="A customer of a tier watched for churn is flagged as a churn risk "
+        "when its probability of still being active falls below this bound "
+        "(0 to 1).",
+    )
+    predict_status = fields.Selection(
+        [
+            ("none", "Not fitted yet"),
+            ("ok", "Fitted"),
+            ("insufficient", "Too few repeat customers"),
+            ("failed", "Fit failed"),
+        ],
+        string="Purchase Model",
+        default="none",
+        readonly=True,
+        copy=False,
+        help="Result of the last BG/NBD fit (full recomputes only).",
+    )
+    predict_gg_status = fields.Selection(
+        [
+            ("none", "Not fitted yet"),
+            ("ok", "Fitted"),
+            ("insufficient", "Too few repeat customers"),
+            ("failed", "Fit failed"),
+        ],
+        string="Order Value Model",
+        default="none",
+        readonly=True,
+        copy=False,
+        help="Result of the last Gamma-Gamma fit (full recomputes only).",
+    )
+    predict_fit_date = fields.Date(string="Models Fitted On", readonly=True, copy=False)
+    predict_customers = fields.Integer(readonly=True, copy=False)
+    predict_repeaters = fields.Integer(readonly=True, copy=False)
+    predict_gg_customers = fields.Integer(readonly=True, copy=False)
+    # Fitted parameters (double precision: the stored fit is reused as is)
+    bgnbd_r = fields.Float(string="BG/NBD r", readonly=True, copy=False)
+    bgnbd_alpha = fields.Float(string="BG/NBD alpha (days)", readonly=True, copy=False)
+    bgnbd_a = fields.Float(string="BG/NBD a", readonly=True, copy=False)
+    bgnbd_b = fields.Float(string="BG/NBD b", readonly=True, copy=False)
+    gg_p = fields.Float(string="Gamma-Gamma p", readonly=True, copy=False)
+    gg_q = fields.Float(string="Gamma-Gamma q", readonly=True, copy=False)
+    gg_v = fields.Float(string="Gamma-Gamma v", readonly=True, copy=False)
+    predict_status_text = fields.Char(
+        string="Prediction Status", compute="_compute_predict_status_text"
+    )
+
+    # Loyalty points (models/customer_tier_loyalty.py)
+    loyalty_program_id = fields.Many2one(
+        "loyalty.program",
+        string="Points Program",
+        copy=False,
+        check_company=True,
+        domain="[('program_type', '=', 'loyalty'), ('company_id', '=', company_id)]",
+        help="Odoo loyalty program (type Loyalty Cards) through which the "
+        "customers of this company earn and redeem tier points. Its rules say "
+        "how many points a unit of untaxed amount (company currency) earns; "
+        "each tier multiplies them.",
+    )
+    loyalty_credit_on = fields.Selection(
+        [("confirm", "Order confirmation"), ("invoice", "Invoice posting")],
+        string="Credit Points On",
+        required=True,
+        default="confirm",
+        help="Order confirmation: the order's points are credited when it is "
+        "confirmed and reversed when it is cancelled.\n"
+        "Invoice posting: the points of the invoiced amount are credited when "
+        "a customer invoice is posted, debited when a credit note is posted, "
+        "and reversed when the invoice is reset to draft.",
+    )
+    loyalty_expiry_months = fields.Integer(
+        string="Points Expire After (months)",
+        default=12,
+        help="Each credit of points expires this many months after it was "
+        "earned; redemptions use the oldest points first. 0: points never "
+        "expire. Changing it applies to credits earned afterwards.",
+    )
+    loyalty_expiry_notice_days = fields.Integer(
+        string="Expiring Soon Within (days)",
+        default=30,
+        help="Cards and partners show the points that expire within this many days.",
+    )
+    loyalty_new_customer_multiplier = fields.Float(
+        string="Multiplier Without Tier",
+        default=1.0,
+        help="Points multiplier of customers that have no customer tier yet "
+        "(e.g. a prospect's first order).",
+    )
+
+    # Prospect scoring and dimensions (models/customer_tier_prospect.py,
+    # models/customer_tier_dimension.py)
+    prospect_weight_volume = fields.Integer(
+        string="Weight: Estimated Purchases",
+        default=30,
+        help="Points of the prospect score for the estimated annual purchases; "
+        "the full points go to an estimate at or above the volume for full "
+        "points, proportionally less below it.",
+    )
+    prospect_weight_size = fields.Integer(
+        string="Weight: Company Size",
+        default=15,
+        help="Points for the company size: 20 % of them for a micro company up "
+        "to all of them for an enterprise.",
+    )
+    prospect_weight_reputation = fields.Integer(
+        string="Weight: Reputation",
+        default=20,
+        help="Points for the reputation in its industry: rating / 5 of them.",
+    )
+    prospect_weight_fit = fields.Integer(
+        string="Weight: Fit With Our Range",
+        default=20,
+        help="Points for the fit with our product range: rating / 5 of them.",
+    )
+    prospect_weight_quotation = fields.Integer(
+        string="Weight: Open Quotations",
+        default=15,
+        help="Points for the open quotations (draft or sent, not expired): the "
+        "full points at or above the quotation amount for full points, "
+        "proportionally less below it.",
+    )
+    prospect_weight_source = fields.Integer(
+        string="Weight: Preferred Source",
+        default=10,
+        help="Points for a prospect that comes from one of the preferred "
+        "sources. Not counted while no preferred source is set.",
+    )
+    prospect_volume_full = fields.Monetary(
+        string="Purchases for Full Points",
+        default=500000.0,
+        help="Estimated annual purchases (company currency) that earn all the "
+        "points of the estimated-purchases weight.",
+    )
+    prospect_quotation_full = fields.Monetary(
+        string="Quotations for Full Points",
+        default=50000.0,
+        help="Untaxed amount of open quotations (company currency) that earns "
+        "all the points of the open-quotations weight.",
+    )
+    prospect_source_ids = fields.Many2many(
+        "utm.source",
+        "customer_tier_program_source_rel",
+        "program_id",
+        "source_id",
+        string="Preferred Sources",
+        help="Prospects from these sources (e.g. referrals, trade fairs) earn "
+        "the points of the preferred-source weight.",
+    )
+    region_group_ids = fields.Many2many(
+        "res.country.group",
+        "customer_tier_program_region_rel",
+        "program_id",
+        "group_id",
+        string="Regions",
+        help="Country groups that are regions for this company's reports. A "
+        "customer's region is the smallest of these groups (fewest countries) "
+        "that holds its country.",
+    )

@@ -31,8 +31,7 @@ class CustomerTierRfmSegment(models.Model):
     fm_min = fields.Integer(
         string="Frequency/Monetary Score From",
         default=1,
-        help="FM score = mean of the frequency and monetary scores, rounded "
-        "half up.",
+        help="FM score = mean of the frequency and monetary scores, rounded half up.",
     )
     fm_max = fields.Integer(string="Frequency/Monetary Score To", default=5)
     description = fields.Text(translate=True)
@@ -48,7 +47,10 @@ class CustomerTierRfmSegment(models.Model):
     @api.constrains("r_min", "r_max", "fm_min", "fm_max")
     def _check_ranges(self):
         for segment in self:
-            for low, high in ((segment.r_min, segment.r_max), (segment.fm_min, segment.fm_max)):
+            for low, high in (
+                (segment.r_min, segment.r_max),
+                (segment.fm_min, segment.fm_max),
+            ):
                 if not (1 <= low <= high <= 5):
                     raise ValidationError(
                         self.env._(

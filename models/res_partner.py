@@ -6,7 +6,6 @@ class ResPartner(models.Model):
 
     customer_tier_id = fields.Many2one(
         "customer.tier",
-        string="Customer Tier",
         company_dependent=True,
         readonly=True,
         copy=False,
@@ -42,7 +41,9 @@ class ResPartner(models.Model):
         related="customer_tier_profile_id.order_count_window"
     )
     tier_order_count = fields.Integer(related="customer_tier_profile_id.order_count")
-    tier_last_order_date = fields.Date(related="customer_tier_profile_id.last_order_date")
+    tier_last_order_date = fields.Date(
+        related="customer_tier_profile_id.last_order_date"
+    )
     tier_first_order_date = fields.Date(
         related="customer_tier_profile_id.first_order_date"
     )
@@ -159,3 +160,147 @@ class ResPartner(models.Model):
             "res_id": profile.id,
             "name": self.env._("Tier Profile"),
         }
+
+    # Follow-up cadence (models/customer_tier_followup.py)
+    tier_last_contact_date = fields.Date(
+        related="customer_tier_profile_id.last_contact_date", string="Last Contact"
+    )
+    tier_next_followup_date = fields.Date(
+        related="customer_tier_profile_id.next_followup_date", string="Next Follow-up"
+    )
+    tier_followup_overdue = fields.Boolean(
+        related="customer_tier_profile_id.followup_overdue",
+        string="Follow-up Overdue",
+    )
+
+    # Loyalty points (models/customer_tier_loyalty.py)
+    tier_loyalty_card_ids = fields.Many2many(
+        "loyalty.card",
+        string="Points Cards",
+        compute="_compute_tier_points",
+        groups="customer_tier.group_customer_tier_user",
+        help="Cards of the company's tier points program held by the commercial "
+        "partner or its contacts.",
+    )
+    tier_points_balance = fields.Float(
+        string="Points Balance",
+        compute="_compute_tier_points",
+        groups="customer_tier.group_customer_tier_user",
+    )
+    tier_points_expiring = fields.Float(
+        string="Points Expiring Soon",
+        compute="_compute_tier_points",
+        groups="customer_tier.group_customer_tier_user",
+        help="Points that expire within the program's notice period (30 days "
+        "by default) unless they are redeemed first.",
+    )
+    tier_points_expiration_date = fields.Date(
+        string="Next Points Expiry",
+        compute="_compute_tier_points",
+        groups="customer_tier.group_customer_tier_user",
+    )
+    tier_points_history_ids = fields.Many2many(
+        "loyalty.history",
+        string="Recent Points Movements",
+        compute="_compute_tier_points",
+        groups="customer_tier.group_customer_tier_user",
+    )
+
+    # Prospect inputs and customer dimensions, company-independent facts kept
+    # on the commercial partner (models/customer_tier_prospect.py)
+    tier_estimated_purchase = fields.Monetary(
+        string="Estimated Annual Purchases",
+        currency_field="tier_estimated_currency_id",
+        help="What the customer buys per year, from all its suppliers, of the "
+        "kind of products we sell (estimate by the sales team). Scores "
+        "prospects and gives the share of wallet of customers.",
+    )
+    tier_estimated_currency_id = fields.Many2one(
+        "res.currency",
+        string="Estimate Currency",
+        default=lambda self: self.env.company.currency_id,
+    )
+    tier_company_size = fields.Selection(
+        [
+            ("micro", "Micro (1-9 employees)"),
+            ("small", "Small (10-49)"),
+            ("medium", "Medium (50-249)"),
+            ("large", "Large (250-999)"),
+            ("enterprise", "Enterprise (1000+)"),
+        ],
+        string="Company Size",
+    )
+    tier_reputation = fields.Selection(
+        [
+            ("0", "Not rated"),
+            ("1", "Very low"),
+            ("2", "Low"),
+            ("3", "Medium"),
+            ("4", "High"),
+            ("5", "Very high"),
+        ],
+        string="Industry Reputation",
+        default="0",
+        help="Standing of the customer in its industry, 1 to 5 stars.",
+    )
+    tier_product_fit = fields.Selection(
+        [
+            ("0", "Not rated"),
+            ("1", "Very low"),
+            ("2", "Low"),
+            ("3", "Medium"),
+            ("4", "High"),
+            ("5", "Very high"),
+        ],
+        string="Fit With Our Range",
+        default="0",
+        help="How well what the customer buys matches our product range, 1 to 5 stars.",
+    )
+    tier_source_id = fields.Many2one(
+        "utm.source",
+        string="Prospect Source",
+        ondelete="set null",
+        help="Where the customer came from (trade fair, referral, website ...).",
+    )
+    tier_relationship_type = fields.Selection(
+        [
+            ("vendor", "Vendor"),
+            ("preferred_supplier", "Preferred Supplier"),
+            ("partner", "Partner"),
+            ("strategic_alliance", "Strategic Alliance"),
+        ],
+        string="Relationship",
+        help="Our relationship with the customer. Vendor: we sell to them, "
+        "order by order. Preferred supplier: they turn to us first. Partner: we "
+        "work together beyond orders (joint development, shared planning). "
+        "Strategic alliance: a long-term commitment on both sides.",
+    )
+    tier_need_ids = fields.Many2many(
+        "customer.tier.need",
+        "res_partner_customer_tier_need_rel",
+        "partner_id",
+        "need_id",
+        string="Needs",
+        help="What matters most to the customer.",
+    )
+    tier_competitor_ids = fields.One2many(
+        "customer.tier.competitor",
+        "partner_id",
+        string="Competing Suppliers",
+        help="Who else supplies the customer.",
+    )
+    tier_prospect_score = fields.Float(
+        related="customer_tier_profile_id.prospect_score", string="Prospect Score"
+    )
+    tier_prospect_score_explanation = fields.Text(
+        related="customer_tier_profile_id.prospect_score_explanation",
+        string="Score Explanation",
+    )
+    tier_share_of_wallet = fields.Float(
+        related="customer_tier_profile_id.share_of_wallet", string="Share of Wallet"
+    )
+    tier_estimated_purchase_company = fields.Monetary(
+        related="customer_tier_profile_id.estimated_purchase",
+        currency_field="tier_currency_id",
+        string="Estimated Purchases (company currency)",
+    )

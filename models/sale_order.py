@@ -7,7 +7,6 @@ class SaleOrder(models.Model):
 
     customer_tier_id = fields.Many2one(
         "customer.tier",
-        string="Customer Tier",
         compute="_compute_customer_tier_policy",
         help="Tier of the customer in the order's company.",
     )
@@ -23,7 +22,11 @@ class SaleOrder(models.Model):
         "(service fee lines not counted), in the order currency.",
     )
     tier_min_order_policy = fields.Selection(
-        [("warn", "Warn"), ("fee", "Add a service fee"), ("block", "Block confirmation")],
+        [
+            ("warn", "Warn"),
+            ("fee", "Add a service fee"),
+            ("block", "Block confirmation"),
+        ],
         string="Below Minimum Policy",
         compute="_compute_customer_tier_policy",
     )
@@ -126,9 +129,14 @@ class SaleOrder(models.Model):
                 updates = {}
                 if keep.product_id != tier.fee_product_id:
                     updates["product_id"] = tier.fee_product_id.id
-                if float_compare(
-                    keep.price_unit, amount, precision_rounding=order.currency_id.rounding
-                ) or keep.product_uom_qty != 1:
+                if (
+                    float_compare(
+                        keep.price_unit,
+                        amount,
+                        precision_rounding=order.currency_id.rounding,
+                    )
+                    or keep.product_uom_qty != 1
+                ):
                     updates.update(price_unit=amount, product_uom_qty=1)
                 if updates:
                     keep.write(updates)
@@ -182,8 +190,12 @@ class SaleOrder(models.Model):
                 "%(minimum)s: add %(missing)s to this order before confirming it.",
                 customer=self.partner_id.commercial_partner_id.display_name,
                 tier=tier.display_name,
-                minimum=format_amount(self.env, self.tier_min_order_amount, self.currency_id),
-                missing=format_amount(self.env, self.tier_min_order_missing, self.currency_id),
+                minimum=format_amount(
+                    self.env, self.tier_min_order_amount, self.currency_id
+                ),
+                missing=format_amount(
+                    self.env, self.tier_min_order_missing, self.currency_id
+                ),
             )
         return False
 

@@ -32,9 +32,11 @@ class SaleOrderLine(models.Model):
         )
         if self.product_id not in program.sample_fee_product_ids:
             return False
-        tier = order.partner_id.commercial_partner_id.with_company(
-            order.company_id
-        ).sudo().customer_tier_id
+        tier = (
+            order.partner_id.commercial_partner_id.with_company(order.company_id)
+            .sudo()
+            .customer_tier_id
+        )
         return bool(tier.waive_sample_fee)
 
     @api.model_create_multi

@@ -30,7 +30,7 @@ check_odoo() {
         die "Odoo's addons (sale_margin) were not found next to the odoo package ($ODOO_ADDONS). Set ODOO_ADDONS_PATH to the folder holding Odoo's addons."
     fi
     ODOO_ADDONS="${ODOO_ADDONS_PATH:-$ODOO_ADDONS}"
-    "$PYTHON" -c 'import xlsxwriter, openpyxl' 2>/dev/null || die "Python packages missing: run '$PYTHON -m pip install -r $REPO_ROOT/requirements.txt'."
+    "$PYTHON" -c 'import xlsxwriter, openpyxl, numpy, scipy' 2>/dev/null || die "Python packages missing: run '$PYTHON -m pip install -r $REPO_ROOT/requirements.txt'."
 }
 
 check_postgres() {
@@ -86,11 +86,34 @@ PY
 }
 
 # Fail on any WARNING/ERROR/CRITICAL line of an Odoo log file.
+# pytest-odoo imports the test modules before it switches Odoo into test
+# mode, which makes Odoo log "Importing test framework" as an error once per
+# test file: that one line is not a problem of the module and is ignored.
+LOG_LINE='^[0-9-]+ [0-9:,]+ [0-9]+ (WARNING|ERROR|CRITICAL) '
+IGNORED='odoo.tests.common: Importing test framework, avoid importing from business modules'
 check_log() {
     local log="$1" what="$2"
-    if grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (WARNING|ERROR|CRITICAL) ' "$log" >/dev/null; then
+    if grep -E "$LOG_LINE" "$log" | grep -v -F "$IGNORED" >/dev/null; then
         echo "ERROR: $what logged warnings or errors:" >&2
-        grep -E -A5 '^[0-9-]+ [0-9:,]+ [0-9]+ (WARNING|ERROR|CRITICAL) ' "$log" >&2
+        grep -E "$LOG_LINE" "$log" | grep -v -F "$IGNORED" >&2
         exit 1
+    fi
+}
+
+# System tools some tests need: wkhtmltopdf (PDF reports) and Chromium (the
+# browser tour), from Debian's packages, installed when missing and possible.
+ensure_system_tools() {
+    local missing=()
+    command -v wkhtmltopdf >/dev/null 2>&1 || missing+=(wkhtmltopdf)
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        echo "== Installing ${missing[*]} (Debian packages)"
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null \
+            && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
+            || die "could not install ${missing[*]} with apt-get"
+    else
+        die "missing ${missing[*]}: install them (Debian: apt-get install ${missing[*]})."
     fi
 }

@@ -1,1 +1,2 @@
 from . import customer_tier_recompute
+from . import customer_tier_workbook_wizard

@@ -31,7 +31,9 @@ class CustomerTierRecompute(models.TransientModel):
         [("draft", "Draft"), ("preview", "Preview"), ("done", "Done")],
         default="draft",
     )
-    line_ids = fields.One2many("customer.tier.recompute.line", "wizard_id", readonly=True)
+    line_ids = fields.One2many(
+        "customer.tier.recompute.line", "wizard_id", readonly=True
+    )
     count_up = fields.Integer(string="Up", readonly=True)
     count_down = fields.Integer(string="Down", readonly=True)
     count_new = fields.Integer(string="New", readonly=True)
@@ -98,11 +100,17 @@ class CustomerTierRecompute(models.TransientModel):
         rows = Markup()
         Tier = self.env["customer.tier"]
         for tier_id, counts in sorted(
-            per_tier.items(), key=lambda kv: (Tier.browse(kv[0]).kind, Tier.browse(kv[0]).sequence)
+            per_tier.items(),
+            key=lambda kv: (Tier.browse(kv[0]).kind, Tier.browse(kv[0]).sequence),
         ):
-            name = Tier.browse(tier_id).display_name if tier_id else self.env._("No tier")
+            name = (
+                Tier.browse(tier_id).display_name if tier_id else self.env._("No tier")
+            )
             rows += Markup("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>") % (
-                escape(name), counts["up"], counts["down"], counts["new"]
+                escape(name),
+                counts["up"],
+                counts["down"],
+                counts["new"],
             )
         return Markup(
             "<table class='table table-sm'><thead><tr><th>%s</th><th>%s</th>"
@@ -120,7 +128,11 @@ class CustomerTierRecompute(models.TransientModel):
         if self.state != "preview":
             raise UserError(self.env._("Preview the recompute before applying it."))
         planned = {
-            (line.partner_id.id, line.from_tier_id.id or None, line.to_tier_id.id or None)
+            (
+                line.partner_id.id,
+                line.from_tier_id.id or None,
+                line.to_tier_id.id or None,
+            )
             for line in self.line_ids
         }
         result = self.program_id._engine().run(self.eval_date, force_apply=True)
@@ -147,14 +159,17 @@ class CustomerTierRecomputeLine(models.TransientModel):
     _description = "Recompute Preview Line"
     _order = "direction, to_tier_id, revenue_window desc"
 
-    wizard_id = fields.Many2one("customer.tier.recompute", required=True, ondelete="cascade")
+    wizard_id = fields.Many2one(
+        "customer.tier.recompute", required=True, ondelete="cascade"
+    )
     currency_id = fields.Many2one(related="wizard_id.currency_id")
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     from_tier_id = fields.Many2one("customer.tier", string="From", readonly=True)
     to_tier_id = fields.Many2one("customer.tier", string="To", readonly=True)
     cause = fields.Selection(CAUSES, readonly=True)
     direction = fields.Selection(
-        [("up", "Up"), ("down", "Down"), ("new", "New"), ("same", "Same")], readonly=True
+        [("up", "Up"), ("down", "Down"), ("new", "New"), ("same", "Same")],
+        readonly=True,
     )
     revenue_window = fields.Monetary(string="Revenue (window)", readonly=True)
     order_count_window = fields.Integer(string="Orders (window)", readonly=True)
