@@ -106,7 +106,8 @@ ensure_system_tools() {
     local missing=()
     command -v wkhtmltopdf >/dev/null 2>&1 || missing+=(wkhtmltopdf)
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-    fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+    # (no "grep -q" here: under pipefail its early exit fails fc-list)
+    [ -n "$(fc-list 2>/dev/null | grep -i "Noto Sans CJK")" ] || missing+=(fonts-noto-cjk)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
         echo "== Installing ${missing[*]} (Debian packages)"
