@@ -26,7 +26,7 @@ from unittest.mock import patch
 from freezegun import freeze_time
 from openpyxl import load_workbook
 
-from odoo import fields
+from odoo import fields, http
 from odoo.tests import HttpCase, tagged
 
 from .common import CustomerTierCase
@@ -47,6 +47,12 @@ class CustomerTierTourCase(HttpCase, CustomerTierCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # Read every module manifest now, in this thread: otherwise the HTTP
+        # server's threads parse them concurrently on the tour's first
+        # requests, which trips a CPython 3.11 race in ast.parse ("AST
+        # constructor recursion depth mismatch") and fails a static request.
+        if "customer_tier" not in http.root.statics:
+            raise AssertionError("customer_tier's static folder is not served")
         # Odoo's own test runner raises this flag, pytest-odoo (18.0) does not:
         # without it the chatter's e-mails would be sent for real.
         cls.startClassPatcher(patch("odoo.modules.module.current_test", True))
