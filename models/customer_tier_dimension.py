@@ -33,6 +33,8 @@ are foundation figures.
 from odoo import api, models
 from odoo.tools import SQL
 
+from .customer_tier_engine import ORDER_RATE, partner_filter
+
 DIMENSION_COLUMNS = ("main_category_id", "main_category_share", "category_summary")
 TOP_CATEGORIES = 3
 # Region groups shipped with the module (data/customer_tier_dimension_data.xml)
@@ -116,15 +118,7 @@ class CustomerTierProgram(models.Model):
     def _category_query(self, engine, eval_date, partner_ids=None):
         """Top categories by window line revenue per commercial partner."""
         window_start, end = engine._window(eval_date)
-        rate = SQL(
-            "(CASE COALESCE(so.currency_rate, 0) WHEN 0 THEN 1.0 "
-            "ELSE so.currency_rate END)"
-        )
-        partner_filter = (
-            SQL("AND p.commercial_partner_id = ANY(%s)", list(partner_ids))
-            if partner_ids is not None
-            else SQL()
-        )
+        rate = ORDER_RATE
         return SQL(
             """
             WITH cat AS (
@@ -163,7 +157,7 @@ class CustomerTierProgram(models.Model):
             company=engine.company.id,
             start=window_start,
             end=end,
-            partner_filter=partner_filter,
+            partner_filter=partner_filter(partner_ids),
             top=TOP_CATEGORIES,
         )
 

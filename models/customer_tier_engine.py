@@ -106,6 +106,20 @@ STATE_COLUMNS = (
     "last_order_date",
 )
 UPSERT_CHUNK = 1000
+# Order amount in company currency: divided by the stored currency rate, as
+# sale.report does (a missing or zero rate counts as 1).
+ORDER_RATE = SQL(
+    "(CASE COALESCE(so.currency_rate, 0) WHEN 0 THEN 1.0 ELSE so.currency_rate END)"
+)
+
+
+def partner_filter(partner_ids, column="p.commercial_partner_id"):
+    """``AND <column> = ANY(ids)``, or nothing for a company-wide query."""
+    if partner_ids is None:
+        return SQL()
+    return SQL("AND %s = ANY(%s)", SQL(column), list(partner_ids))
+
+
 EPSILON = 1e-9
 
 
@@ -156,16 +170,8 @@ class TierEngine:
     def aggregate_query(self, eval_date, partner_ids=None):
         """The one aggregate of counted orders per commercial partner."""
         window_start, end = self._window(eval_date)
-        rate = SQL(
-            "(CASE COALESCE(so.currency_rate, 0) WHEN 0 THEN 1.0 "
-            "ELSE so.currency_rate END)"
-        )
+        rate = ORDER_RATE
         in_window = SQL("so.date_order >= %s", window_start)
-        partner_filter = (
-            SQL("AND p.commercial_partner_id = ANY(%s)", list(partner_ids))
-            if partner_ids is not None
-            else SQL()
-        )
         return SQL(
             """
             SELECT p.commercial_partner_id,
@@ -191,7 +197,7 @@ class TierEngine:
             in_window=in_window,
             company=self.company.id,
             end=end,
-            partner_filter=partner_filter,
+            partner_filter=partner_filter(partner_ids),
         )
 
     def _prospect_ids(self):
@@ -241,17 +247,12 @@ class TierEngine:
 
     def _load_state(self, partner_ids=None):
         columns = SQL(", ").join(SQL.identifier(c) for c in STATE_COLUMNS)
-        partner_filter = (
-            SQL("AND partner_id = ANY(%s)", list(partner_ids))
-            if partner_ids is not None
-            else SQL()
-        )
         rows = self.env.execute_query(
             SQL(
                 "SELECT %s FROM customer_tier_profile WHERE company_id = %s %s",
                 columns,
                 self.company.id,
-                partner_filter,
+                partner_filter(partner_ids, "partner_id"),
             )
         )
         return {row[1]: dict(zip(STATE_COLUMNS, row, strict=True)) for row in rows}

@@ -46,6 +46,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from . import customer_tier_predict as predict
+from .customer_tier_engine import ORDER_RATE, partner_filter
 
 _logger = logging.getLogger(__name__)
 
@@ -148,15 +149,7 @@ class CustomerTierProgram(models.Model):
     def _prediction_query(self, engine, eval_date, partner_ids=None):
         """x, t_x, T, repeat amount and total amount per commercial partner."""
         _start, end = engine._window(eval_date)
-        rate = SQL(
-            "(CASE COALESCE(so.currency_rate, 0) WHEN 0 THEN 1.0 "
-            "ELSE so.currency_rate END)"
-        )
-        partner_filter = (
-            SQL("AND p.commercial_partner_id = ANY(%s)", list(partner_ids))
-            if partner_ids is not None
-            else SQL()
-        )
+        rate = ORDER_RATE
         return SQL(
             """
             WITH days AS (
@@ -188,7 +181,7 @@ class CustomerTierProgram(models.Model):
             company=engine.company.id,
             end=end,
             eval_date=eval_date,
-            partner_filter=partner_filter,
+            partner_filter=partner_filter(partner_ids),
         )
 
     def _prediction_stored_fit(self):
@@ -336,11 +329,6 @@ class CustomerTierProgram(models.Model):
                 bound,
                 watched,
             )
-            partner_filter = (
-                SQL("AND prof.partner_id = ANY(%s)", list(partner_ids))
-                if partner_ids is not None
-                else SQL()
-            )
             self.env.flush_all()
             self.env.cr.execute(
                 SQL(
@@ -355,7 +343,7 @@ class CustomerTierProgram(models.Model):
                     rule=rule,
                     company=program.company_id.id,
                     program=program.id,
-                    partner_filter=partner_filter,
+                    partner_filter=partner_filter(partner_ids, "prof.partner_id"),
                 )
             )
         self.env["customer.tier.profile"].invalidate_model(["churn_risk"])

@@ -1,11 +1,36 @@
 from markupsafe import Markup
 
-from odoo import models
+from odoo import api, models, tools
 from odoo.tools import SQL
 
 
 class CustomerTierProgram(models.Model):
     _inherit = "customer.tier.program"
+
+    @api.model
+    @tools.ormcache("company_id")
+    def _sample_fee_product_ids(self, company_id):
+        """Sample/courier fee products of the company's program (cached: read
+        for every order line whose price is computed)."""
+        program = self.sudo().search([("company_id", "=", company_id)], limit=1)
+        return frozenset(program.sample_fee_product_ids.ids)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        programs = super().create(vals_list)
+        self.env.registry.clear_cache()
+        return programs
+
+    def write(self, vals):
+        res = super().write(vals)
+        if {"sample_fee_product_ids", "company_id", "active"} & vals.keys():
+            self.env.registry.clear_cache()
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()
+        return res
 
     def _engine_after_write(self, engine, rows, changes, eval_date, full):
         res = super()._engine_after_write(engine, rows, changes, eval_date, full)

@@ -329,8 +329,7 @@ class CustomerTierProfile(models.Model):
                 for profile, old, new, cause in changes
             ]
         )
-        for profile, _old, _new, _cause in changes:
-            profile.sudo().tier_since = today
+        self.browse([c[0].id for c in changes]).sudo().write({"tier_since": today})
         self.env["customer.tier.history"]._post_partner_messages(
             [
                 (profile.partner_id.id, old, new, cause, profile.manual_reason)
@@ -368,18 +367,6 @@ class CustomerTierProfile(models.Model):
         for program, profiles in self.grouped("program_id").items():
             program._engine().refresh_partners(profiles.partner_id.ids)
         return True
-
-    @api.model
-    def _cron_end_overrides(self):
-        """End overrides whose end date has passed (tracked, history row)."""
-        today = fields.Date.context_today(self)
-        expired = self.sudo().search(
-            [("manual_tier_id", "!=", False), ("manual_end_date", "<", today)]
-        )
-        expired.write(
-            {"manual_tier_id": False, "manual_reason": False, "manual_end_date": False}
-        )
-        return len(expired)
 
     # Follow-up cadence (models/customer_tier_followup.py)
     last_contact_date = fields.Date(

@@ -48,7 +48,7 @@ from odoo import api, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL, format_amount
 
-from .customer_tier_engine import EPSILON
+from .customer_tier_engine import EPSILON, ORDER_RATE
 
 COMPANY_SIZE_PARTS = {
     "micro": 0.2,
@@ -161,10 +161,7 @@ class CustomerTierProgram(models.Model):
         is a preferred one, whether the program has preferred sources, and
         its open quotations (count, amount in company currency)."""
         _start, end = engine._window(eval_date)
-        rate = SQL(
-            "(CASE COALESCE(so.currency_rate, 0) WHEN 0 THEN 1.0 "
-            "ELSE so.currency_rate END)"
-        )
+        rate = ORDER_RATE
         return SQL(
             """
             WITH quotations AS (

@@ -119,19 +119,20 @@ class ResPartner(models.Model):
         query = self.env["customer.tier.profile"].sudo()._search(domain)
         return [("commercial_partner_id", op, query.subselect("partner_id"))]
 
+    # Both flags read the profile the partner already found (one search).
+    @api.depends("customer_tier_profile_id")
     @api.depends_context("company")
     def _compute_tier_reorder_overdue(self):
-        by_partner = self._tier_profiles()
         for partner in self:
-            profile = by_partner.get(partner.commercial_partner_id.id)
-            partner.tier_reorder_overdue = bool(profile and profile.reorder_overdue)
+            partner.tier_reorder_overdue = (
+                partner.customer_tier_profile_id.reorder_overdue
+            )
 
+    @api.depends("customer_tier_profile_id")
     @api.depends_context("company")
     def _compute_tier_is_prospect(self):
-        by_partner = self._tier_profiles()
         for partner in self:
-            profile = by_partner.get(partner.commercial_partner_id.id)
-            partner.tier_is_prospect = bool(profile and profile.is_prospect)
+            partner.tier_is_prospect = partner.customer_tier_profile_id.is_prospect
 
     def _search_profile_flag(self, field_name, operator, value):
         if operator not in ("=", "!="):

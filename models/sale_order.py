@@ -71,11 +71,21 @@ class SaleOrder(models.Model):
     )
     @api.depends_context("company")
     def _compute_customer_tier_policy(self):
-        exempt = self._tier_profile_exempt() if self.partner_id else set()
+        tiers = {
+            order: order.partner_id.commercial_partner_id.with_company(
+                order.company_id or self.env.company
+            )
+            .sudo()
+            .customer_tier_id
+            for order in self
+        }
+        # Exemptions only matter where a tier sets a minimum (one query then).
+        with_minimum = self.filtered(lambda o: tiers[o].min_order_amount)
+        exempt = with_minimum._tier_profile_exempt() if with_minimum else set()
         for order in self:
             partner = order.partner_id.commercial_partner_id
             company = order.company_id or self.env.company
-            tier = partner.with_company(company).sudo().customer_tier_id
+            tier = tiers[order]
             order.customer_tier_id = tier
             order.tier_min_order_policy = tier.min_order_policy if tier else False
             order.tier_min_order_exempt = (partner.id, company.id) in exempt

@@ -25,12 +25,10 @@ class SaleOrderLine(models.Model):
         order = self.order_id
         if not self.product_id or not order.partner_id:
             return False
-        program = (
-            self.env["customer.tier.program"]
-            .sudo()
-            .search([("company_id", "=", order.company_id.id)], limit=1)
+        sample_fees = self.env["customer.tier.program"]._sample_fee_product_ids(
+            order.company_id.id
         )
-        if self.product_id not in program.sample_fee_product_ids:
+        if self.product_id.id not in sample_fees:
             return False
         tier = (
             order.partner_id.commercial_partner_id.with_company(order.company_id)

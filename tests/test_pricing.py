@@ -284,6 +284,57 @@ class TestTierPricing(TransactionCase):
             line = quote.order_line.filtered(lambda ln: ln.product_id == self.sample)
             self.assertAlmostEqual(line.price_unit, expected, msg=partner.name)
 
+    def test_policies_stay_in_their_company(self):
+        """Company B's quotation for a marginal customer of company A gets no
+        fee, no minimum and no waiver: tiers and policies are per company."""
+        company_b = self.env["res.company"].create({"name": "Tier Pricing Co B"})
+        self.env.user.company_ids |= company_b
+        env_b = self.env(
+            context=dict(self.env.context, allowed_company_ids=[company_b.id])
+        )
+        quote = env_b["sale.order"].create(
+            {
+                "partner_id": self.small.id,
+                "company_id": company_b.id,
+                "order_line": [
+                    Command.create(
+                        {"product_id": self.product.id, "product_uom_qty": 1}
+                    ),
+                    Command.create({"product_id": self.sample.id}),
+                ],
+            }
+        )
+        self.assertFalse(quote.customer_tier_id)
+        self.assertFalse(quote.order_line.filtered("is_tier_fee"))
+        self.assertEqual(quote.tier_min_order_missing, 0.0)
+        sample_line = quote.order_line.filtered(lambda ln: ln.product_id == self.sample)
+        self.assertAlmostEqual(sample_line.price_unit, 35.0)
+        quote.action_confirm()
+        self.assertEqual(quote.state, "sale")
+        # still marginal with the same minimum in company A
+        self.assertEqual(
+            self.small.with_company(self.company).customer_tier_id, self.tier_d
+        )
+
+    def test_sample_fee_products_follow_the_program(self):
+        """The cached list of sample-fee products follows program edits."""
+
+        def price_for_big():
+            quote = self.env["sale.order"].create(
+                {
+                    "partner_id": self.big.id,
+                    "company_id": self.company.id,
+                    "order_line": [Command.create({"product_id": self.sample.id})],
+                }
+            )
+            return quote.order_line.price_unit
+
+        self.assertAlmostEqual(price_for_big(), 0.0)
+        self.program.sample_fee_product_ids = False
+        self.assertAlmostEqual(price_for_big(), 35.0)
+        self.program.sample_fee_product_ids = self.sample
+        self.assertAlmostEqual(price_for_big(), 0.0)
+
     def test_views(self):
         quote = self._quote(self.small, 2)
         with Form(quote) as form:
