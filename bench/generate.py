@@ -167,7 +167,8 @@ class Generator:
         # Bulk load: the rows are consistent by construction, so skip the
         # per-row foreign-key triggers (needs a superuser role, as Odoo's).
         cr.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-        if cr.fetchone()[0]:
+        self.replica = cr.fetchone()[0]
+        if self.replica:
             cr.execute("SET session_replication_role = replica")
         else:
             print("note: not a superuser role: foreign keys are checked row by row.")
@@ -699,8 +700,9 @@ class Generator:
             sequence.number_next = count + 1
 
     def finish(self):
+        if self.replica:
+            self.cr.execute("SET session_replication_role = DEFAULT")
         self.cr.execute(
-            "SET session_replication_role = DEFAULT; "
             "DROP TABLE bench_rate, bench_product, bench_customer, bench_contact, "
             "bench_order, bench_line"
         )
