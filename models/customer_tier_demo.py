@@ -846,10 +846,18 @@ class CustomerTierProgram(models.Model):
             [
                 ("program_id", "=", program.id),
                 "|",
+                "|",
                 ("reorder_alert_date", "!=", False),
                 ("risk_alert_date", "!=", False),
+                ("alert_pending_date", "!=", False),
             ]
-        ).write({"reorder_alert_date": False, "risk_alert_date": False})
+        ).write(
+            {
+                "reorder_alert_date": False,
+                "risk_alert_date": False,
+                "alert_pending_date": False,
+            }
+        )
 
     @api.model
     def _demo_grade_prospects(self, program, partners):

@@ -166,6 +166,19 @@ class CustomerTierProgram(models.Model):
         for column in DIMENSION_COLUMNS:
             if column not in engine.extra_columns:
                 engine.extra_columns.append(column)
+        # partner facts, copied by the profile upsert itself
+        engine.joined_columns.update(
+            relationship_type=SQL("p.tier_relationship_type"),
+            company_size=SQL("p.tier_company_size"),
+            reputation=SQL("p.tier_reputation"),
+            product_fit=SQL("p.tier_product_fit"),
+            source_id=SQL("p.tier_source_id"),
+            competitor_count=SQL(
+                "(SELECT COUNT(*) FROM customer_tier_competitor c "
+                "WHERE c.partner_id = p.id)"
+            ),
+            region_id=SQL("(%s::int4[])[p.country_id]", self._region_by_country()),
+        )
         rows = self.env.execute_query(
             self._category_query(engine, eval_date, None if full else list(figures))
         )
@@ -196,11 +209,39 @@ class CustomerTierProgram(models.Model):
             self._write_dimensions(engine, rows)
         return res
 
+    def _region_by_country(self):
+        """The program's region of each country, as a list indexed by
+        country id (the rule of :func:`region_pick`: the smallest group, then
+        the lowest id), for the profile upsert. One query."""
+        self.ensure_one()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT DISTINCT ON (country) country, grp
+                  FROM (SELECT rel.res_country_id AS country,
+                               rel.res_country_group_id AS grp,
+                               COUNT(*) OVER (
+                                   PARTITION BY rel.res_country_group_id) AS size
+                          FROM res_country_res_country_group_rel rel
+                          JOIN customer_tier_program_region_rel pr
+                            ON pr.group_id = rel.res_country_group_id
+                         WHERE pr.program_id = %s) AS candidates
+                 ORDER BY country, size, grp
+                """,
+                self.id,
+            )
+        )
+        # PostgreSQL arrays start at 1: position k holds country id k
+        regions = [None] * max((country for country, _grp in rows), default=0)
+        for country, grp in rows:
+            regions[country - 1] = grp
+        return regions
+
     def _write_dimensions(self, engine, rows):
-        """Top categories, needs, partner facts and region of the written
-        profiles, in one statement: the two relation tables are brought to
-        what they should hold (delete the extra rows, insert the missing
-        ones) and the scalar columns are updated where they differ."""
+        """Top categories and needs of the written profiles, in one
+        statement: the two relation tables are brought to what they should
+        hold (delete the extra rows, insert the missing ones). The scalar
+        partner facts are written by the profile upsert (joined columns)."""
         pairs = [
             (row["partner_id"], categ)
             for row in rows
@@ -236,62 +277,22 @@ class CustomerTierProgram(models.Model):
                            SELECT 1 FROM res_partner_customer_tier_need_rel pr
                             WHERE pr.partner_id = prof.partner_id
                               AND pr.need_id = r.need_id)
-                ), ins_need AS (
-                    INSERT INTO customer_tier_profile_need_rel (profile_id, need_id)
-                    SELECT prof.id, pr.need_id
-                      FROM prof
-                      JOIN res_partner_customer_tier_need_rel pr
-                        ON pr.partner_id = prof.partner_id
-                    ON CONFLICT DO NOTHING
-                ), facts AS (
-                    SELECT prof.id,
-                           p.tier_relationship_type AS relationship_type,
-                           p.tier_company_size AS company_size,
-                           p.tier_reputation AS reputation,
-                           p.tier_product_fit AS product_fit,
-                           p.tier_source_id AS source_id,
-                           (SELECT COUNT(*) FROM customer_tier_competitor c
-                             WHERE c.partner_id = p.id) AS competitor_count,
-                           %(region)s AS region_id
-                      FROM prof
-                      JOIN res_partner p ON p.id = prof.partner_id
                 )
-                UPDATE customer_tier_profile t
-                   SET relationship_type = facts.relationship_type,
-                       company_size = facts.company_size,
-                       reputation = facts.reputation,
-                       product_fit = facts.product_fit,
-                       source_id = facts.source_id,
-                       competitor_count = facts.competitor_count,
-                       region_id = facts.region_id
-                  FROM facts
-                 WHERE t.id = facts.id
-                   AND (t.relationship_type, t.company_size, t.reputation,
-                        t.product_fit, t.source_id, t.competitor_count, t.region_id)
-                       IS DISTINCT FROM
-                       (facts.relationship_type, facts.company_size,
-                        facts.reputation, facts.product_fit, facts.source_id,
-                        facts.competitor_count, facts.region_id)
+                INSERT INTO customer_tier_profile_need_rel (profile_id, need_id)
+                SELECT prof.id, pr.need_id
+                  FROM prof
+                  JOIN res_partner_customer_tier_need_rel pr
+                    ON pr.partner_id = prof.partner_id
+                ON CONFLICT DO NOTHING
                 """,
                 company=engine.company.id,
                 partners=[row["partner_id"] for row in rows],
                 pair_partners=[pid for pid, _categ in pairs],
                 pair_categs=[categ for _pid, categ in pairs],
-                region=region_pick(SQL("p.country_id"), SQL("%s", self.id)),
             )
         )
         self.env["customer.tier.profile"].invalidate_model(
-            [
-                "top_category_ids",
-                "relationship_type",
-                "company_size",
-                "reputation",
-                "product_fit",
-                "source_id",
-                "competitor_count",
-                "need_ids",
-                "region_id",
-            ]
+            ["top_category_ids", "need_ids"]
         )
 
 

@@ -105,7 +105,7 @@ STATE_COLUMNS = (
     "order_count_window",
     "last_order_date",
 )
-UPSERT_CHUNK = 1000
+UPSERT_CHUNK = 5000
 # Order amount in company currency: divided by the stored currency rate, as
 # sale.report does (a missing or zero rate counts as 1).
 ORDER_RATE = SQL(
@@ -118,6 +118,29 @@ def partner_filter(partner_ids, column="p.commercial_partner_id"):
     if partner_ids is None:
         return SQL()
     return SQL("AND %s = ANY(%s)", SQL(column), list(partner_ids))
+
+
+# Array casts of the column types the engine writes through unnest().
+ARRAY_CASTS = {
+    "int4": SQL("int4[]"),
+    "numeric": SQL("numeric[]"),
+    "float8": SQL("float8[]"),
+    "date": SQL("date[]"),
+    "bool": SQL("bool[]"),
+    "varchar": SQL("varchar[]"),
+    "text": SQL("text[]"),
+    "timestamp": SQL("timestamp[]"),
+}
+
+
+def unnest_arrays(columns, types):
+    """``%s::type[], ...``: the arguments of an ``unnest()`` (one typed array
+    of values per column), so that a set of rows travels as a few arrays
+    instead of one SQL fragment per value."""
+    return SQL(", ").join(
+        SQL("%s::%s", values, ARRAY_CASTS[pg_type.lower()])
+        for values, pg_type in zip(columns, types, strict=True)
+    )
 
 
 EPSILON = 1e-9
@@ -151,6 +174,13 @@ class TierEngine:
         self.segments = program.sudo().segment_ids.sorted(lambda s: (s.sequence, s.id))
         # Profile columns added by features through _engine_extend_figures.
         self.extra_columns = []
+        # Profile columns copied from the partner (alias ``p``) by the upsert:
+        # column -> SQL expression. Features add their partner facts.
+        self.joined_columns = {
+            "user_id": SQL("p.user_id"),
+            "country_id": SQL("p.country_id"),
+            "industry_id": SQL("p.industry_id"),
+        }
         # Prospect rows of the current plan (partner id -> figures), open to
         # features in _engine_extend_figures: a feature may grade a prospect
         # by setting its ``computed_tier_id`` (customer_tier_prospect.py).
@@ -796,6 +826,8 @@ class TierEngine:
         selected_set = set(selected)
         changes = [c for c in changes if c[0] in selected_set]
         written = [rows[pid] for pid in selected]
+        # Extension point: columns that depend on the assigned tier.
+        self.program._engine_before_write(self, written, eval_date, full)
         self.write_profiles(written)
         if changes:
             self.write_changes(changes, rows, eval_date)
@@ -831,71 +863,69 @@ class TierEngine:
         )
         return rows[0][0]
 
+    def _column_types(self, columns):
+        """PostgreSQL type of each profile column, from its ORM field."""
+        fields_ = self.env["customer.tier.profile"]._fields
+        return [fields_[c].column_type[1] for c in columns]
+
     def write_profiles(self, rows):
+        """Upsert the profiles of ``rows`` in one statement per chunk.
+
+        The values travel as one typed array per column (``unnest``), the
+        columns copied from the partner (``joined_columns``: salesperson,
+        country, industry, and the partner facts features add) are read in the
+        same statement, and an existing row is only rewritten when a value
+        differs (a rerun that changes nothing writes nothing).
+        """
         if not rows:
             return
         uid = self.env.uid
         now = fields.Datetime.now()
         profile_columns = (*PROFILE_COLUMNS, *self.extra_columns)
-        columns = (
-            *profile_columns,
-            "create_uid",
-            "create_date",
-            "write_uid",
-            "write_date",
-        )
-        updates = SQL(", ").join(
-            SQL("%s = EXCLUDED.%s", SQL.identifier(c), SQL.identifier(c))
-            for c in columns
-            if c not in KEEP_ON_CONFLICT and c not in ("create_uid", "create_date")
-        )
+        joined = dict(self.joined_columns)
+        written = (*profile_columns, *joined)
+        types = self._column_types(profile_columns)
+        compared = [c for c in written if c not in KEEP_ON_CONFLICT]
         for start in range(0, len(rows), UPSERT_CHUNK):
             chunk = rows[start : start + UPSERT_CHUNK]
-            values = SQL(", ").join(
-                SQL(
-                    "(%s)",
-                    SQL(", ").join(
-                        [SQL("%s", row.get(c)) for c in profile_columns]
-                        + [
-                            SQL("%s", uid),
-                            SQL("%s", now),
-                            SQL("%s", uid),
-                            SQL("%s", now),
-                        ]
-                    ),
-                )
-                for row in chunk
+            arrays = unnest_arrays(
+                [[row.get(c) for row in chunk] for c in profile_columns], types
             )
             self.cr.execute(
                 SQL(
                     """
-                    INSERT INTO customer_tier_profile (%s) VALUES %s
-                    ON CONFLICT (partner_id, company_id) DO UPDATE SET %s
+                    INSERT INTO customer_tier_profile (%(columns)s, create_uid,
+                                                       create_date, write_uid,
+                                                       write_date)
+                    SELECT %(values)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                      FROM unnest(%(arrays)s) AS v(%(names)s)
+                      JOIN res_partner p ON p.id = v.partner_id
+                    ON CONFLICT (partner_id, company_id) DO UPDATE
+                       SET %(updates)s, write_uid = EXCLUDED.write_uid,
+                           write_date = EXCLUDED.write_date
+                     WHERE (%(old)s) IS DISTINCT FROM (%(new)s)
                     """,
-                    SQL(", ").join(SQL.identifier(c) for c in columns),
-                    values,
-                    updates,
+                    columns=SQL(", ").join(SQL.identifier(c) for c in written),
+                    values=SQL(", ").join(
+                        [SQL.identifier("v", c) for c in profile_columns]
+                        + list(joined.values())
+                    ),
+                    uid=uid,
+                    now=now,
+                    arrays=arrays,
+                    names=SQL(", ").join(SQL.identifier(c) for c in profile_columns),
+                    updates=SQL(", ").join(
+                        SQL("%s = EXCLUDED.%s", SQL.identifier(c), SQL.identifier(c))
+                        for c in compared
+                    ),
+                    old=SQL(", ").join(
+                        SQL.identifier("customer_tier_profile", c) for c in compared
+                    ),
+                    new=SQL(", ").join(
+                        SQL("EXCLUDED.%s", SQL.identifier(c)) for c in compared
+                    ),
                 )
             )
-        # Stored related fields (salesperson, country, industry) are not part of
-        # the upsert: copy them from the partners in one statement.
-        self.cr.execute(
-            SQL(
-                """
-                UPDATE customer_tier_profile prof
-                   SET user_id = p.user_id, country_id = p.country_id,
-                       industry_id = p.industry_id
-                  FROM res_partner p
-                 WHERE prof.partner_id = p.id
-                   AND prof.company_id = %s
-                   AND prof.partner_id = ANY(%s)
-                   AND (prof.user_id, prof.country_id, prof.industry_id)
-                       IS DISTINCT FROM (p.user_id, p.country_id, p.industry_id)
-                """,
-                self.company.id,
-                [row["partner_id"] for row in rows],
-            )
-        )
         self.env["customer.tier.profile"].invalidate_model()
         self.sync_partner_tiers(
             self.env,
@@ -904,49 +934,53 @@ class TierEngine:
 
     def write_changes(self, changes, rows, eval_date):
         """History rows (one INSERT) and partner notes for tier changes."""
-        ids = self.env.execute_query(
-            SQL(
-                "SELECT partner_id, id FROM customer_tier_profile "
-                "WHERE company_id = %s AND partner_id = ANY(%s)",
-                self.company.id,
-                [c[0] for c in changes],
-            )
-        )
-        profile_ids = dict(ids)
         History = self.env["customer.tier.history"]
         browse = self.env["customer.tier"].browse
         now = fields.Datetime.now()
-        values = SQL(", ").join(
-            SQL(
-                "(%s)",
-                SQL(", ").join(
-                    SQL("%s", v)
-                    for v in (
-                        profile_ids[pid],
-                        pid,
-                        self.company.id,
-                        None,
-                        eval_date,
-                        old,
-                        new,
-                        cause,
-                        History._direction(
-                            browse(old) if old else browse(),
-                            browse(new) if new else browse(),
-                        ),
-                        rows[pid]["manual_reason"] if cause == "manual" else None,
-                        rows[pid]["revenue_window"],
-                        rows[pid]["margin_window"],
-                        rows[pid]["order_count_window"],
-                        rows[pid]["recency_days"],
-                        self.env.uid,
-                        now,
-                        self.env.uid,
-                        now,
-                    )
-                ),
-            )
-            for pid, old, new, cause in changes
+        directions = {}
+        columns = {
+            "partner_id": [],
+            "from_tier_id": [],
+            "to_tier_id": [],
+            "cause": [],
+            "direction": [],
+            "reason": [],
+            "revenue_window": [],
+            "margin_window": [],
+            "order_count_window": [],
+            "recency_days": [],
+        }
+        for pid, old, new, cause in changes:
+            row = rows[pid]
+            if (old, new) not in directions:
+                directions[old, new] = History._direction(
+                    browse(old) if old else browse(),
+                    browse(new) if new else browse(),
+                )
+            for name, value in (
+                ("partner_id", pid),
+                ("from_tier_id", old),
+                ("to_tier_id", new),
+                ("cause", cause),
+                ("direction", directions[old, new]),
+                ("reason", row["manual_reason"] if cause == "manual" else None),
+                ("revenue_window", row["revenue_window"]),
+                ("margin_window", row["margin_window"]),
+                ("order_count_window", row["order_count_window"]),
+                ("recency_days", row["recency_days"]),
+            ):
+                columns[name].append(value)
+        types = (
+            "int4",
+            "int4",
+            "int4",
+            "varchar",
+            "varchar",
+            "text",
+            "numeric",
+            "numeric",
+            "int4",
+            "int4",
         )
         self.cr.execute(
             SQL(
@@ -956,22 +990,26 @@ class TierEngine:
                      to_tier_id, cause, direction, reason, revenue_window,
                      margin_window, order_count_window, recency_days,
                      create_uid, create_date, write_uid, write_date)
-                VALUES %s
-                """,
-                values,
-            )
-        )
-        # salesperson of the partner at the time of the change
-        self.cr.execute(
-            SQL(
-                """
-                UPDATE customer_tier_history h SET user_id = p.user_id
-                  FROM res_partner p
-                 WHERE h.partner_id = p.id AND h.user_id IS NULL
-                   AND h.company_id = %s AND h.date = %s
+                SELECT prof.id, v.partner_id, %s, p.user_id, %s, v.from_tier_id,
+                       v.to_tier_id, v.cause, v.direction, v.reason,
+                       v.revenue_window, v.margin_window, v.order_count_window,
+                       v.recency_days, %s, %s, %s, %s
+                  FROM unnest(%s) AS v(partner_id, from_tier_id, to_tier_id, cause,
+                                       direction, reason, revenue_window,
+                                       margin_window, order_count_window,
+                                       recency_days)
+                  JOIN customer_tier_profile prof
+                    ON prof.partner_id = v.partner_id AND prof.company_id = %s
+                  JOIN res_partner p ON p.id = v.partner_id
                 """,
                 self.company.id,
                 eval_date,
+                self.env.uid,
+                now,
+                self.env.uid,
+                now,
+                unnest_arrays(list(columns.values()), types),
+                self.company.id,
             )
         )
         History.invalidate_model()
@@ -994,10 +1032,7 @@ class TierEngine:
         """
         if not triples:
             return
-        values = SQL(", ").join(
-            SQL("(%s::int, %s::text, %s::int)", pid, str(cid), tid)
-            for pid, cid, tid in triples
-        )
+        partners, companies, tiers = zip(*triples, strict=True)
         env.cr.execute(
             SQL(
                 """
@@ -1008,7 +1043,8 @@ class TierEngine:
                        ELSE COALESCE(p.customer_tier_id, '{}'::jsonb)
                             || jsonb_build_object(v.company, v.tier)
                        END
-                  FROM (VALUES %s) AS v(partner, company, tier)
+                  FROM unnest(%s::int4[], %s::text[], %s::int4[])
+                       AS v(partner, company, tier)
                  WHERE p.commercial_partner_id = v.partner
                    AND p.customer_tier_id IS DISTINCT FROM (CASE
                        WHEN v.tier IS NULL
@@ -1017,7 +1053,9 @@ class TierEngine:
                             || jsonb_build_object(v.company, v.tier)
                        END)
                 """,
-                values,
+                list(partners),
+                [str(cid) for cid in companies],
+                list(tiers),
             )
         )
         env["res.partner"].invalidate_model(["customer_tier_id"])

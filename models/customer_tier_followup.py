@@ -52,6 +52,25 @@ CONTACT_MESSAGE_TYPES = ("comment", "email", "email_outgoing")
 RISK_SEGMENT_CODES = ("at_risk", "cant_lose")
 FOLLOWUP_TYPE = "customer_tier.mail_activity_type_tier_followup"
 REORDER_TYPE = "customer_tier.mail_activity_type_reorder_check"
+# Profile figures a reorder check is raised from and describes.
+ALERT_FIGURES = (
+    "partner_id",
+    "is_prospect",
+    "reorder_overdue",
+    "rfm_segment_id",
+    "churn_risk",
+    "expected_order_date",
+    "reorder_cycle_days",
+    "recency_days",
+    "rfm_recency_score",
+    "rfm_frequency_score",
+    "rfm_monetary_score",
+    "prob_alive",
+    "expected_orders_12m",
+    "last_order_date",
+    "order_count_window",
+    "revenue_window",
+)
 KEY_DATE_TYPE = "customer_tier.mail_activity_type_key_date"
 
 
@@ -190,22 +209,75 @@ class CustomerTierProgram(models.Model):
     # ------------------------------------------------------------------
     # Engine side effects
     # ------------------------------------------------------------------
+    def _engine_before_write(self, engine, rows, eval_date, full):
+        """Last contact and next follow-up of the profiles about to be
+        written, so that the upsert writes them with the figures (one query
+        for the set, no second pass over the rows)."""
+        res = super()._engine_before_write(engine, rows, eval_date, full)
+        for column in ("last_contact_date", "next_followup_date"):
+            if column not in engine.extra_columns:
+                engine.extra_columns.append(column)
+        if not rows:
+            return res
+        contacts = dict(
+            self.env.execute_query(
+                SQL(
+                    """
+                    SELECT p.commercial_partner_id, MAX(m.date)::date
+                      FROM res_partner p
+                      JOIN mail_message m
+                        ON m.model = 'res.partner' AND m.res_id = p.id
+                     WHERE p.commercial_partner_id = ANY(%s)
+                       AND (m.mail_activity_type_id IS NOT NULL
+                            OR m.message_type IN %s)
+                     GROUP BY p.commercial_partner_id
+                    """,
+                    [row["partner_id"] for row in rows],
+                    CONTACT_MESSAGE_TYPES,
+                )
+            )
+        )
+        intervals = {
+            tier_id: tier.followup_interval
+            for tier_id, tier in engine.tier_by_id.items()
+        }
+        for row in rows:
+            last = contacts.get(row["partner_id"])
+            interval = intervals.get(row.get("tier_id")) or 0
+            start = last or row.get("tier_since")
+            row["last_contact_date"] = last
+            row["next_followup_date"] = (
+                start + timedelta(days=interval) if interval > 0 and start else None
+            )
+        return res
+
     def _engine_after_write(self, engine, rows, changes, eval_date, full):
         res = super()._engine_after_write(engine, rows, changes, eval_date, full)
-        partner_ids = {row["partner_id"] for row in rows} | {c[0] for c in changes}
-        if partner_ids:
+        # the engine's rows carry their dates (_engine_before_write); tier
+        # changes made through the ORM (overrides) come without rows
+        written = {row["partner_id"] for row in rows}
+        others = {c[0] for c in changes} - written
+        if others:
             self._followup_refresh_dates(
                 SQL(
                     "prof.program_id = %s AND prof.partner_id = ANY(%s)",
                     self.id,
-                    sorted(partner_ids),
+                    sorted(others),
                 )
             )
         if changes:
             self._followup_reschedule(changes, eval_date)
             self._followup_launch_plans(changes, eval_date)
         if rows:
-            self._followup_alerts(engine, rows, eval_date)
+            # A full evaluation may open thousands of episodes: their checks
+            # are created by the follow-up run, in its bounded batches.
+            if self._followup_alerts(engine, rows, eval_date, defer=full):
+                cron = self.env.ref(
+                    "customer_tier.ir_cron_customer_tier_followup",
+                    raise_if_not_found=False,
+                )
+                if cron:
+                    cron.sudo()._trigger()
         return res
 
     def _followup_reschedule(self, changes, today):
@@ -334,8 +406,13 @@ class CustomerTierProgram(models.Model):
         self._followup_create_activities(vals_list)
         self._followup_post_notes(messages)
 
-    def _followup_alerts(self, engine, rows, today):
-        """Reorder checks, once per episode of overdue reorder or risk."""
+    def _followup_alerts(self, engine, rows, today, defer=False):
+        """Reorder checks, once per episode of overdue reorder or risk.
+
+        With ``defer``, the checks of the episodes opened today are not
+        created here but marked pending (``alert_pending_date``) for the
+        follow-up run. Returns the number of checks left pending.
+        """
         self.ensure_one()
         risk_segments = {
             s.id: s for s in engine.segments if s.code in RISK_SEGMENT_CODES
@@ -346,7 +423,8 @@ class CustomerTierProgram(models.Model):
                 SQL(
                     """
                     SELECT prof.partner_id, prof.id, prof.reorder_alert_date,
-                           prof.risk_alert_date, p.active, %s
+                           prof.risk_alert_date, prof.alert_pending_date,
+                           p.active, %s
                       FROM customer_tier_profile prof
                       JOIN res_partner p ON p.id = prof.partner_id
                      WHERE prof.program_id = %s AND prof.partner_id = ANY(%s)
@@ -357,12 +435,13 @@ class CustomerTierProgram(models.Model):
                 )
             )
         }
-        updates = []  # (profile id, reorder alert date, risk alert date)
+        updates = []  # (profile id, reorder date, risk date, pending date)
         alerts = []  # (row, profile id, user id, reorder?, risk segment)
+        pending = 0
         for row in rows:
             if row["partner_id"] not in state:
                 continue
-            profile_id, reorder_date, risk_date, active, user_id = state[
+            profile_id, reorder_date, risk_date, pending_date, active, user_id = state[
                 row["partner_id"]
             ]
             customer = not row.get("is_prospect")
@@ -378,13 +457,28 @@ class CustomerTierProgram(models.Model):
             can_raise = bool(active and user_id)
             raise_reorder = can_raise and reorder_on and not reorder_date
             raise_risk = bool(can_raise and risk_on and not risk_date)
+            if pending_date and can_raise and not defer:
+                # a check left pending by a full evaluation is created now,
+                # for every episode still open
+                raise_reorder, raise_risk = reorder_on, risk_on
             if raise_reorder:
                 new_reorder = today
             if raise_risk:
                 new_risk = today
-            if (new_reorder, new_risk) != (reorder_date, risk_date):
-                updates.append((profile_id, new_reorder, new_risk))
-            if raise_reorder or raise_risk:
+            # a pending check waits while its episode lasts
+            keep = defer or not can_raise
+            new_pending = pending_date if (reorder_on or risk_on) and keep else None
+            if defer and (raise_reorder or raise_risk) and not pending_date:
+                new_pending = today
+            if new_pending:
+                pending += 1
+            if (new_reorder, new_risk, new_pending) != (
+                reorder_date,
+                risk_date,
+                pending_date,
+            ):
+                updates.append((profile_id, new_reorder, new_risk, new_pending))
+            if (raise_reorder or raise_risk) and not defer:
                 alerts.append(
                     (
                         row,
@@ -400,19 +494,25 @@ class CustomerTierProgram(models.Model):
                 SQL(
                     """
                     UPDATE customer_tier_profile prof
-                       SET reorder_alert_date = v.reorder, risk_alert_date = v.risk
-                      FROM (VALUES %s) AS v(id, reorder, risk)
+                       SET reorder_alert_date = v.reorder, risk_alert_date = v.risk,
+                           alert_pending_date = v.pending
+                      FROM unnest(%s::int4[], %s::date[], %s::date[], %s::date[])
+                           AS v(id, reorder, risk, pending)
                      WHERE prof.id = v.id
                     """,
-                    SQL(", ").join(
-                        SQL("(%s::int, %s::date, %s::date)", *update)
-                        for update in updates
-                    ),
+                    *(list(column) for column in zip(*updates, strict=True)),
                 )
             )
             self.env["customer.tier.profile"].invalidate_model(
-                ["reorder_alert_date", "risk_alert_date"]
+                ["reorder_alert_date", "risk_alert_date", "alert_pending_date"]
             )
+        if alerts:
+            self._followup_create_alerts(alerts, today)
+        return pending
+
+    def _followup_create_alerts(self, alerts, today):
+        """Create the reorder checks of ``alerts``: (row of figures, profile
+        id, user id, reorder?, risk segment or None, churn?)."""
         if not alerts:
             return
         activity_type = self.env.ref(REORDER_TYPE)
@@ -535,7 +635,49 @@ class CustomerTierProgram(models.Model):
         limit = self.followup_batch_size if limit is None else limit
         done_dates, left_dates = self._followup_key_dates(today, limit)
         done_due, left_due = self._followup_due(today, limit - done_dates)
-        return done_dates + done_due, left_dates + left_due
+        done_alerts, left_alerts = self._followup_pending_alerts(
+            today, limit - done_dates - done_due
+        )
+        return (
+            done_dates + done_due + done_alerts,
+            left_dates + left_due + left_alerts,
+        )
+
+    def _followup_pending_alerts(self, today, limit):
+        """Create the reorder checks a full evaluation left pending, at most
+        ``limit``, from the figures stored on the profiles."""
+        self.ensure_one()
+        self.env.flush_all()
+        condition = SQL(
+            "prof.program_id = %s AND prof.alert_pending_date IS NOT NULL", self.id
+        )
+        if limit <= 0:
+            rows = self.env.execute_query(
+                SQL(
+                    "SELECT COUNT(*) FROM customer_tier_profile prof WHERE %s",
+                    condition,
+                )
+            )
+            return 0, rows[0][0]
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT prof.id, COUNT(*) OVER ()
+                  FROM customer_tier_profile prof
+                 WHERE %s
+                 ORDER BY prof.alert_pending_date, prof.id
+                 LIMIT %s
+                """,
+                condition,
+                limit,
+            )
+        )
+        if not rows:
+            return 0, 0
+        profiles = self.env["customer.tier.profile"].sudo().browse(r[0] for r in rows)
+        figures = profiles.read(ALERT_FIGURES, load=None)
+        self._followup_alerts(self._engine(), figures, today)
+        return len(rows), rows[0][1] - len(rows)
 
     def _followup_due_condition(self, today):
         return SQL(

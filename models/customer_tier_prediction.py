@@ -292,6 +292,21 @@ class CustomerTierProgram(models.Model):
             "gg": gg_fit.params if (bg_fit.ok and gg_fit.ok) else None,
         }
 
+    def _engine_before_write(self, engine, rows, eval_date, full):
+        res = super()._engine_before_write(engine, rows, eval_date, full)
+        if "churn_risk" not in engine.extra_columns:
+            engine.extra_columns.append("churn_risk")
+        bound, watched = self._prediction_churn_rule()
+        watched = set(watched)
+        for row in rows:
+            row["churn_risk"] = bool(
+                not row.get("is_prospect")
+                and row.get("prob_alive") is not None
+                and row["prob_alive"] < bound
+                and row.get("tier_id") in watched
+            )
+        return res
+
     def _engine_after_write(self, engine, rows, changes, eval_date, full):
         fit = getattr(engine, "prediction_fit", None)
         if full and fit is not None:
@@ -300,17 +315,11 @@ class CustomerTierProgram(models.Model):
             current = program.read(list(values), load=None)[0]
             if any(current[name] != value for name, value in values.items()):
                 program.write(values)
-        partner_ids = {row["partner_id"] for row in rows} | {c[0] for c in changes}
-        if partner_ids:
-            self._prediction_update_churn(partner_ids)
-            bound, watched = self._prediction_churn_rule()
-            for row in rows:
-                row["churn_risk"] = bool(
-                    not row.get("is_prospect")
-                    and row.get("prob_alive") is not None
-                    and row["prob_alive"] < bound
-                    and row.get("tier_id") in watched
-                )
+        # rows carry their flag (_engine_before_write); tier changes made
+        # through the ORM (overrides) come without rows
+        others = {c[0] for c in changes} - {row["partner_id"] for row in rows}
+        if others:
+            self._prediction_update_churn(others)
         return super()._engine_after_write(engine, rows, changes, eval_date, full)
 
     def _prediction_churn_rule(self):

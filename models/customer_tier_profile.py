@@ -391,6 +391,12 @@ class CustomerTierProfile(models.Model):
     followup_interval = fields.Integer(
         related="tier_id.followup_interval", string="Follow-up Every (days)"
     )
+    alert_pending_date = fields.Date(
+        readonly=True,
+        index="btree_not_null",
+        help="A full evaluation opened a reorder or risk episode on this date; "
+        "the follow-up run creates its reorder check (in bounded batches).",
+    )
     reorder_alert_date = fields.Date(
         readonly=True,
         help="Date a reorder check was scheduled for the current overdue "

@@ -318,6 +318,12 @@ class CustomerTierProgram(models.Model):
         a prospect by setting its ``computed_tier_id``."""
         return None
 
+    def _engine_before_write(self, engine, rows, eval_date, full):
+        """Fill, in the profile values ``rows`` about to be written, the
+        columns that depend on the assigned tier (appending their names to
+        ``engine.extra_columns``), so that one upsert writes everything."""
+        return None
+
     def _engine_after_write(self, engine, rows, changes, eval_date, full):
         """Side effects once profiles (``rows``: list of value dicts) and the
         tier ``changes`` ((partner_id, old_tier_id, new_tier_id, cause)) are

@@ -360,6 +360,14 @@ class TestFollowup(CustomerTierCase):
             self._run(date(2024, 6, 30))
         profile = self._profile(cust)
         self.assertTrue(profile.reorder_overdue)
+        # a full evaluation leaves the check to the follow-up run's batches
+        self.assertFalse(self._reorder_checks(cust))
+        self.assertEqual(profile.alert_pending_date, date(2024, 6, 30))
+        with freeze_time("2024-06-30"):
+            done, left = self.program._followup_pending_alerts(date(2024, 6, 30), 10)
+        self.assertGreaterEqual(done, 1)
+        self.assertEqual(left, 0)
+        self.assertFalse(profile.alert_pending_date)
         check = self._reorder_checks(cust)
         self.assertEqual(len(check), 1)
         self.assertEqual(check.activity_type_id, self.env.ref(REORDER_TYPE))
@@ -383,6 +391,7 @@ class TestFollowup(CustomerTierCase):
         # overdue again later: a new check
         with freeze_time("2024-11-01"):
             self._run(date(2024, 11, 1))
+            self.program._followup_run(date(2024, 11, 1))
         self.assertTrue(profile.reorder_overdue)
         self.assertEqual(len(self._reorder_checks(cust)), 1)
         self.assertEqual(profile.reorder_alert_date, date(2024, 11, 1))
@@ -398,6 +407,7 @@ class TestFollowup(CustomerTierCase):
         self.assertTrue(self._profile(cust).reorder_overdue)
         self.assertFalse(self._reorder_checks(cust))
         self.assertFalse(self._profile(cust).reorder_alert_date)
+        self.assertFalse(self._profile(cust).alert_pending_date)
         self.assertFalse(self._reorder_checks(self.prospect))
 
     # ------------------------------------------------------------------
@@ -433,7 +443,9 @@ class TestFollowup(CustomerTierCase):
                 reports.append((progress.done, progress.remaining))
                 if not progress.remaining:
                     break
-        self.assertEqual(reports, [(25, 38), (25, 13), (13, 0)])
+        # (+1: the reorder check of an overdue fixture customer, left pending
+        # by the full evaluation of the fixture)
+        self.assertEqual(reports, [(25, 39), (25, 14), (14, 0)])
         self.assertEqual(len(self._followups(partners)), 60)
         with freeze_time("2024-09-01"):
             self.assertEqual(self._cron(), (0, 0))
@@ -545,6 +557,7 @@ class TestFollowupRiskAlert(CustomerTierCase):
                 small = self._customer(f"Small recent {i}")
                 self._order(small, 100, self.eval_date - timedelta(days=days))
             self._run(self.eval_date)
+            self._program()._followup_run(self.eval_date)
         profile = self._profile(big)
         self.assertIn(profile.rfm_segment_id.code, ("at_risk", "cant_lose"))
         self.assertFalse(profile.reorder_overdue)
