@@ -13,10 +13,11 @@ Exact meaning of the dates (tests pin them):
   the tier has no interval;
 * overdue: the next follow-up date is before today.
 
-Both dates are stored on the profile and refreshed with one SQL statement per
-batch: after every engine write (so the daily recompute refreshes them all),
-when a message is posted on a partner (a done activity posts one), when a
-tier's interval changes, and for the candidates of each follow-up run.
+Both dates are stored on the profile: the engine's upsert writes them with the
+figures (``_engine_before_write``, one last-contact query per batch), and one
+SQL statement refreshes them when a message is posted on a partner (a done
+activity posts one), when a tier's interval changes, after a tier change made
+through the ORM (override), and for the candidates of each follow-up run.
 
 The daily follow-up run (``_cron_followup``) schedules, in bounded batches:
 
@@ -29,11 +30,13 @@ The daily follow-up run (``_cron_followup``) schedules, in bounded batches:
   to the partner's salesperson or else the program's default follow-up user,
   with the next follow-up date (today at the earliest) as deadline.
 
-Engine side effects (``_engine_after_write``): refresh the dates, reschedule
-open follow-ups of customers that changed tier to the new tier's cadence,
-launch the new tier's activity plan, and raise a "Reorder check" once per
-episode when a customer's reorder becomes overdue or its RFM segment turns to
-at risk / can't lose.
+Engine side effects (``_engine_after_write``): reschedule open follow-ups of
+customers that changed tier to the new tier's cadence, launch the new tier's
+activity plan, and raise a "Reorder check" once per episode when a customer's
+reorder becomes overdue or its RFM segment turns to at risk / can't lose (or
+it becomes a churn risk). A refresh of a few customers creates the check at
+once; a full evaluation only marks the episode (``alert_pending_date``) and
+triggers the follow-up run, which creates the checks in its bounded batches.
 """
 
 from datetime import timedelta
@@ -72,6 +75,26 @@ ALERT_FIGURES = (
     "revenue_window",
 )
 KEY_DATE_TYPE = "customer_tier.mail_activity_type_key_date"
+
+
+def last_contact_sql(partners):
+    """SQL: ``(commercial partner id, last contact date)`` of the commercial
+    partners selected by ``partners`` (an ``SQL`` list of ids or subquery),
+    from the messages of the partner and of its contacts that count as a
+    contact (see the module docstring)."""
+    return SQL(
+        """
+        SELECT p.commercial_partner_id AS partner_id,
+               MAX(m.date)::date AS last_contact
+          FROM res_partner p
+          JOIN mail_message m ON m.model = 'res.partner' AND m.res_id = p.id
+         WHERE p.commercial_partner_id IN (%(partners)s)
+           AND (m.mail_activity_type_id IS NOT NULL OR m.message_type IN %(types)s)
+         GROUP BY p.commercial_partner_id
+        """,
+        partners=partners,
+        types=CONTACT_MESSAGE_TYPES,
+    )
 
 
 def _paragraphs(text):
@@ -116,15 +139,7 @@ class CustomerTierProgram(models.Model):
                       FROM customer_tier_profile prof
                       LEFT JOIN customer_tier t ON t.id = prof.tier_id
                      WHERE %(condition)s
-                ), contact AS (
-                    SELECT tg.id, MAX(m.date)::date AS last_contact
-                      FROM target tg
-                      JOIN res_partner p ON p.commercial_partner_id = tg.partner_id
-                      JOIN mail_message m
-                        ON m.model = 'res.partner' AND m.res_id = p.id
-                     WHERE m.mail_activity_type_id IS NOT NULL
-                        OR m.message_type IN %(types)s
-                     GROUP BY tg.id
+                ), contact AS (%(contact)s
                 ), computed AS (
                     SELECT tg.id, c.last_contact,
                            CASE WHEN tg.interval > 0
@@ -132,7 +147,7 @@ class CustomerTierProgram(models.Model):
                                      + tg.interval
                            END AS next_date
                       FROM target tg
-                      LEFT JOIN contact c ON c.id = tg.id
+                      LEFT JOIN contact c ON c.partner_id = tg.partner_id
                 )
                 UPDATE customer_tier_profile prof
                    SET last_contact_date = computed.last_contact,
@@ -144,7 +159,7 @@ class CustomerTierProgram(models.Model):
              RETURNING prof.id
                 """,
                 condition=condition,
-                types=CONTACT_MESSAGE_TYPES,
+                contact=last_contact_sql(SQL("SELECT partner_id FROM target")),
             )
         )
         if rows:
@@ -221,19 +236,10 @@ class CustomerTierProgram(models.Model):
             return res
         contacts = dict(
             self.env.execute_query(
-                SQL(
-                    """
-                    SELECT p.commercial_partner_id, MAX(m.date)::date
-                      FROM res_partner p
-                      JOIN mail_message m
-                        ON m.model = 'res.partner' AND m.res_id = p.id
-                     WHERE p.commercial_partner_id = ANY(%s)
-                       AND (m.mail_activity_type_id IS NOT NULL
-                            OR m.message_type IN %s)
-                     GROUP BY p.commercial_partner_id
-                    """,
-                    [row["partner_id"] for row in rows],
-                    CONTACT_MESSAGE_TYPES,
+                last_contact_sql(
+                    SQL(
+                        "SELECT unnest(%s::int4[])", [row["partner_id"] for row in rows]
+                    )
                 )
             )
         )

@@ -364,6 +364,11 @@ class TestFollowup(CustomerTierCase):
         self.assertFalse(self._reorder_checks(cust))
         self.assertEqual(profile.alert_pending_date, date(2024, 6, 30))
         with freeze_time("2024-06-30"):
+            # the other company's follow-up run leaves this company's checks
+            self.assertEqual(
+                self.program_b._followup_pending_alerts(date(2024, 6, 30), 10), (0, 0)
+            )
+            self.assertEqual(profile.alert_pending_date, date(2024, 6, 30))
             done, left = self.program._followup_pending_alerts(date(2024, 6, 30), 10)
         self.assertGreaterEqual(done, 1)
         self.assertEqual(left, 0)
