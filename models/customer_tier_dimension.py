@@ -262,8 +262,10 @@ class CustomerTierProgram(models.Model):
                     DELETE FROM customer_tier_profile_top_category_rel r
                      USING prof
                      WHERE r.profile_id = prof.id
-                       AND (r.profile_id, r.category_id) NOT IN
-                           (SELECT profile_id, categ FROM desired)
+                       AND NOT EXISTS (
+                           SELECT 1 FROM desired d
+                            WHERE d.profile_id = r.profile_id
+                              AND d.categ = r.category_id)
                 ), ins_categ AS (
                     INSERT INTO customer_tier_profile_top_category_rel
                            (profile_id, category_id)
