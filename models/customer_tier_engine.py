@@ -133,12 +133,43 @@ ARRAY_CASTS = {
 }
 
 
+def array_literal(values):
+    """PostgreSQL's text form of a one-dimensional array (``{1,NULL,"a b"}``).
+
+    A whole column travels as one string parameter that PostgreSQL parses
+    with ``array_in``: much cheaper on both sides than psycopg2's
+    ``ARRAY[v1, v2, ...]``, which adapts every value and makes the server
+    parse one constant per value. Elements are quoted (backslash and double
+    quote escaped) except numbers; ``None`` is ``NULL``; booleans are
+    ``t``/``f``; dates and datetimes are in ISO format.
+    """
+    items = []
+    append = items.append
+    for value in values:
+        if value is None:
+            append("NULL")
+        elif value is True:
+            append("t")
+        elif value is False:
+            append("f")
+        elif isinstance(value, int):
+            append(str(int(value)))
+        elif isinstance(value, float):
+            # float() first: numpy's float64 repr is "np.float64(...)"
+            append(repr(float(value)))
+        else:
+            text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+            append('"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return "{" + ",".join(items) + "}"
+
+
 def unnest_arrays(columns, types):
     """``%s::type[], ...``: the arguments of an ``unnest()`` (one typed array
-    of values per column), so that a set of rows travels as a few arrays
-    instead of one SQL fragment per value."""
+    of values per column, sent as its text form: :func:`array_literal`), so
+    that a set of rows travels as a few strings instead of one SQL fragment
+    per value."""
     return SQL(", ").join(
-        SQL("%s::%s", values, ARRAY_CASTS[pg_type.lower()])
+        SQL("%s::%s", array_literal(values), ARRAY_CASTS[pg_type.lower()])
         for values, pg_type in zip(columns, types, strict=True)
     )
 
@@ -172,6 +203,25 @@ class TierEngine:
         self.tier_by_id = {t.id: t for t in self.tiers | self.grades}
         self.rank = {t.id: (t.sequence, t.id) for t in self.tiers | self.grades}
         self.segments = program.sudo().segment_ids.sorted(lambda s: (s.sequence, s.id))
+        # The rules as plain tuples: scoring reads them once per customer, and
+        # an ORM field access costs more than the comparison itself.
+        self.segment_rules = [
+            (s.r_min, s.r_max, s.fm_min, s.fm_max, s.id) for s in self.segments
+        ]
+        rfm = program.method == "rfm"
+        self.tier_rules = [
+            (
+                tier,
+                tier.min_revenue,
+                tier.min_orders,
+                tier.max_recency_days,
+                tier.min_margin,
+                tier.pareto_max_share,
+                # (read only when used: one query)
+                frozenset(tier.rfm_segment_ids.ids if rfm else ()),
+            )
+            for tier in self.tiers[:-1]
+        ]
         # Profile columns added by features through _engine_extend_figures.
         self.extra_columns = []
         # Profile columns copied from the partner (alias ``p``) by the upsert:
@@ -486,26 +536,35 @@ class TierEngine:
     def _segment(self, fig):
         r_score = fig["rfm_recency_score"]
         fm_score = (fig["rfm_frequency_score"] + fig["rfm_monetary_score"] + 1) // 2
-        for segment in self.segments:
-            if (
-                segment.r_min <= r_score <= segment.r_max
-                and segment.fm_min <= fm_score <= segment.fm_max
-            ):
-                return segment.id
+        for r_min, r_max, fm_min, fm_max, segment_id in self.segment_rules:
+            if r_min <= r_score <= r_max and fm_min <= fm_score <= fm_max:
+                return segment_id
         return None
 
     # ------------------------------------------------------------------
     # Tier assignment
     # ------------------------------------------------------------------
     def _threshold_tier(self, fig):
-        for tier in self.tiers[:-1]:
-            if tier.min_revenue and fig[self.value_key] < tier.min_revenue - EPSILON:
+        value = fig[self.value_key]
+        orders = fig["order_count_window"]
+        recency = fig["recency_days"]
+        margin = fig["margin_window"]
+        for (
+            tier,
+            min_rev,
+            min_orders,
+            max_recency,
+            min_margin,
+            _p,
+            _s,
+        ) in self.tier_rules:
+            if min_rev and value < min_rev - EPSILON:
                 continue
-            if tier.min_orders and fig["order_count_window"] < tier.min_orders:
+            if min_orders and orders < min_orders:
                 continue
-            if tier.max_recency_days and fig["recency_days"] > tier.max_recency_days:
+            if max_recency and recency > max_recency:
                 continue
-            if tier.min_margin and fig["margin_window"] < tier.min_margin - EPSILON:
+            if min_margin and margin < min_margin - EPSILON:
                 continue
             return tier
         return self.tiers[-1]
@@ -515,19 +574,19 @@ class TierEngine:
         if fig[self.value_key] <= 0:
             return fallback
         share = fig["cumulative_share"] * 100.0
-        for tier in self.tiers[:-1]:
-            if tier.pareto_max_share and share <= tier.pareto_max_share + EPSILON:
+        for tier, *_thresholds, max_share, _segments in self.tier_rules:
+            if max_share and share <= max_share + EPSILON:
                 return tier
-        for tier in self.tiers[:-1]:
-            if not tier.pareto_max_share:
+        for tier, *_thresholds, max_share, _segments in self.tier_rules:
+            if not max_share:
                 return tier
         return fallback
 
     def _rfm_tier(self, fig):
         segment_id = fig.get("rfm_segment_id")
         if segment_id:
-            for tier in self.tiers[:-1]:
-                if segment_id in tier.rfm_segment_ids.ids:
+            for tier, *_rules, segment_ids in self.tier_rules:
+                if segment_id in segment_ids:
                     return tier
         return self.tiers[-1]
 

@@ -874,3 +874,28 @@ class TestIndependentComputation(CustomerTierCase):
                 [("partner_id", "in", without.ids), ("is_prospect", "=", False)]
             )
         )
+
+
+@tagged("post_install", "-at_install")
+class TestArrayTransport(CustomerTierCase):
+    """The engine sends a column of values as the text form of an array
+    (``array_literal``): every kind of value comes back from PostgreSQL as
+    it was sent."""
+
+    def test_round_trip(self):
+        from ..models.customer_tier_engine import unnest_arrays
+
+        columns = [
+            [1, None, -7, 2**31 - 1],
+            [0.1, None, 1e-7, 12345678.125],
+            [True, False, None, True],
+            [date(2024, 2, 29), None, date(1999, 12, 31), date(2026, 1, 1)],
+            ['say "hi"', "back\\slash", None, "核心客户, {x} NULL"],
+            ["", "NULL", None, "a\nb"],
+            [datetime(2024, 6, 30, 23, 59, 58), None, None, datetime(2000, 1, 1)],
+        ]
+        types = ("int4", "float8", "bool", "date", "varchar", "text", "timestamp")
+        rows = self.env.execute_query(
+            SQL("SELECT * FROM unnest(%s)", unnest_arrays(columns, types))
+        )
+        self.assertEqual(rows, list(zip(*columns, strict=True)))
