@@ -75,6 +75,8 @@ ALERT_FIGURES = (
     "revenue_window",
 )
 KEY_DATE_TYPE = "customer_tier.mail_activity_type_key_date"
+# Profile columns of a reorder check episode (written by full evaluations).
+ALERT_COLUMNS = ("reorder_alert_date", "risk_alert_date", "alert_pending_date")
 
 
 def last_contact_sql(partners):
@@ -255,6 +257,29 @@ class CustomerTierProgram(models.Model):
             row["next_followup_date"] = (
                 start + timedelta(days=interval) if interval > 0 and start else None
             )
+        if full:
+            # A full evaluation may open thousands of reorder check episodes:
+            # it only marks them (the follow-up run creates the checks in its
+            # bounded batches), and the marks travel with the upsert instead
+            # of a second pass over the written profiles. Refreshes create
+            # their checks at once, after the write (_engine_after_write).
+            for column in ALERT_COLUMNS:
+                if column not in engine.extra_columns:
+                    engine.extra_columns.append(column)
+            state = self._followup_alert_state(row["partner_id"] for row in rows)
+            pending = 0
+            decisions = self._followup_alert_decisions(
+                engine, rows, state, eval_date, True
+            )
+            for row, _profile, _user, _before, after, *_raised in decisions:
+                row.update(zip(ALERT_COLUMNS, after, strict=True))
+                pending += bool(after[2])
+            engine.followup_pending = pending
+        else:
+            # a refresh leaves the episode dates to _followup_alerts
+            for column in ALERT_COLUMNS:
+                if column in engine.extra_columns:
+                    engine.extra_columns.remove(column)
         return res
 
     def _engine_after_write(self, engine, rows, changes, eval_date, full):
@@ -274,16 +299,18 @@ class CustomerTierProgram(models.Model):
         if changes:
             self._followup_reschedule(changes, eval_date)
             self._followup_launch_plans(changes, eval_date)
-        if rows:
-            # A full evaluation may open thousands of episodes: their checks
-            # are created by the follow-up run, in its bounded batches.
-            if self._followup_alerts(engine, rows, eval_date, defer=full):
-                cron = self.env.ref(
-                    "customer_tier.ir_cron_customer_tier_followup",
-                    raise_if_not_found=False,
-                )
-                if cron:
-                    cron.sudo()._trigger()
+        if full:
+            # episodes marked by the upsert (_engine_before_write)
+            pending = getattr(engine, "followup_pending", 0)
+        else:
+            pending = rows and self._followup_alerts(engine, rows, eval_date)
+        if pending:
+            cron = self.env.ref(
+                "customer_tier.ir_cron_customer_tier_followup",
+                raise_if_not_found=False,
+            )
+            if cron:
+                cron.sudo()._trigger()
         return res
 
     def _followup_reschedule(self, changes, today):
@@ -412,38 +439,42 @@ class CustomerTierProgram(models.Model):
         self._followup_create_activities(vals_list)
         self._followup_post_notes(messages)
 
-    def _followup_alerts(self, engine, rows, today, defer=False):
-        """Reorder checks, once per episode of overdue reorder or risk.
-
-        With ``defer``, the checks of the episodes opened today are not
-        created here but marked pending (``alert_pending_date``) for the
-        follow-up run. Returns the number of checks left pending.
-        """
+    def _followup_alert_state(self, partner_ids):
+        """Per partner: (profile id or None, reorder episode date, risk episode
+        date, pending date, partner active?, assignee). One query; a partner
+        without a profile yet has no episode."""
         self.ensure_one()
-        risk_segments = {
-            s.id: s for s in engine.segments if s.code in RISK_SEGMENT_CODES
-        }
-        state = {
+        return {
             row[0]: row[1:]
             for row in self.env.execute_query(
                 SQL(
                     """
-                    SELECT prof.partner_id, prof.id, prof.reorder_alert_date,
+                    SELECT p.id, prof.id, prof.reorder_alert_date,
                            prof.risk_alert_date, prof.alert_pending_date,
                            p.active, %s
-                      FROM customer_tier_profile prof
-                      JOIN res_partner p ON p.id = prof.partner_id
-                     WHERE prof.program_id = %s AND prof.partner_id = ANY(%s)
+                      FROM unnest(%s::int4[]) AS v(partner_id)
+                      JOIN res_partner p ON p.id = v.partner_id
+                      LEFT JOIN customer_tier_profile prof
+                        ON prof.partner_id = p.id AND prof.program_id = %s
                     """,
                     self._followup_user_sql(),
+                    list(partner_ids),
                     self.id,
-                    [row["partner_id"] for row in rows],
                 )
             )
         }
-        updates = []  # (profile id, reorder date, risk date, pending date)
-        alerts = []  # (row, profile id, user id, reorder?, risk segment)
-        pending = 0
+
+    def _followup_alert_decisions(self, engine, rows, state, today, defer):
+        """What each row's reorder check episode becomes.
+
+        Yields ``(row, profile id, user id, (reorder date, risk date, pending
+        date) before, the same after, raise reorder?, risk segment to raise or
+        None, churn?)``. With ``defer``, a check due today is not raised but
+        marked pending (the pending date).
+        """
+        risk_segments = {
+            s.id: s for s in engine.segments if s.code in RISK_SEGMENT_CODES
+        }
         for row in rows:
             if row["partner_id"] not in state:
                 continue
@@ -476,25 +507,47 @@ class CustomerTierProgram(models.Model):
             new_pending = pending_date if (reorder_on or risk_on) and keep else None
             if defer and (raise_reorder or raise_risk) and not pending_date:
                 new_pending = today
-            if new_pending:
+            yield (
+                row,
+                profile_id,
+                user_id,
+                (reorder_date, risk_date, pending_date),
+                (new_reorder, new_risk, new_pending),
+                raise_reorder and not defer,
+                segment if raise_risk and not defer else None,
+                churn and raise_risk and not defer,
+            )
+
+    def _followup_alerts(self, engine, rows, today, defer=False):
+        """Reorder checks, once per episode of overdue reorder or risk.
+
+        With ``defer``, the checks of the episodes opened today are not
+        created here but marked pending (``alert_pending_date``) for the
+        follow-up run. Returns the number of checks left pending.
+        """
+        self.ensure_one()
+        state = self._followup_alert_state(row["partner_id"] for row in rows)
+        updates = []  # (profile id, reorder date, risk date, pending date)
+        alerts = []  # (row, profile id, user id, reorder?, risk segment, churn?)
+        pending = 0
+        for (
+            row,
+            profile_id,
+            user_id,
+            before,
+            after,
+            reorder,
+            segment,
+            churn,
+        ) in self._followup_alert_decisions(engine, rows, state, today, defer):
+            if profile_id is None:
+                continue  # not written (yet): nothing to mark
+            if after[2]:
                 pending += 1
-            if (new_reorder, new_risk, new_pending) != (
-                reorder_date,
-                risk_date,
-                pending_date,
-            ):
-                updates.append((profile_id, new_reorder, new_risk, new_pending))
-            if (raise_reorder or raise_risk) and not defer:
-                alerts.append(
-                    (
-                        row,
-                        profile_id,
-                        user_id,
-                        raise_reorder,
-                        segment if raise_risk else None,
-                        churn and raise_risk,
-                    )
-                )
+            if after != before:
+                updates.append((profile_id, *after))
+            if reorder or segment or churn:
+                alerts.append((row, profile_id, user_id, reorder, segment, churn))
         if updates:
             self.env.cr.execute(
                 SQL(

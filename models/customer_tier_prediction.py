@@ -293,7 +293,7 @@ class CustomerTierProgram(models.Model):
         }
 
     def _engine_before_write(self, engine, rows, eval_date, full):
-        res = super()._engine_before_write(engine, rows, eval_date, full)
+        # the flag first: the follow-up's hook (super) opens churn episodes
         if "churn_risk" not in engine.extra_columns:
             engine.extra_columns.append("churn_risk")
         bound, watched = self._prediction_churn_rule()
@@ -305,7 +305,7 @@ class CustomerTierProgram(models.Model):
                 and row["prob_alive"] < bound
                 and row.get("tier_id") in watched
             )
-        return res
+        return super()._engine_before_write(engine, rows, eval_date, full)
 
     def _engine_after_write(self, engine, rows, changes, eval_date, full):
         fit = getattr(engine, "prediction_fit", None)
