@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
 from .customer_tier_engine import TierEngine
@@ -25,12 +25,30 @@ class CustomerTierProfile(models.Model):
     _order = "company_id, tier_sequence, revenue_window desc, id"
     _rec_name = "partner_id"
 
+    def init(self):
+        # The lists' order, per company: the first page of a company's
+        # profiles, or of one tier, is read from the index instead of sorting
+        # every profile (EXPLAIN on 20,000 profiles: 0.2 ms instead of 5 ms
+        # for a tier, 0.1 ms instead of 21 ms unfiltered; issue 9).
+        tools.create_index(
+            self.env.cr,
+            "customer_tier_profile_company_order_index",
+            self._table,
+            ["company_id", "tier_sequence", "revenue_window DESC", "id"],
+        )
+        # partner_id had an index of its own before the unique index took its
+        # place (Odoo keeps an index a field no longer asks for)
+        tools.sql.drop_index(
+            self.env.cr, "customer_tier_profile__partner_id_index", self._table
+        )
+
     partner_id = fields.Many2one(
         "res.partner",
         string="Customer",
         required=True,
         ondelete="cascade",
-        index=True,
+        # no index of its own: the unique (partner_id, company_id) index
+        # serves every lookup by customer
         readonly=True,
     )
     company_id = fields.Many2one("res.company", required=True, readonly=True)

@@ -15,3 +15,4 @@ from . import test_i18n
 from . import test_loyalty
 from . import test_prospects
 from . import test_dimensions
+from . import test_indexes
