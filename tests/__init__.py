@@ -16,3 +16,4 @@ from . import test_loyalty
 from . import test_prospects
 from . import test_dimensions
 from . import test_indexes
+from . import test_batches

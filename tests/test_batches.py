@@ -1,0 +1,205 @@
+"""Issue 9, item 5: a full recompute in batches is robust.
+
+The scheduled recompute writes ``batch_size`` profiles per call, and the cron
+runner commits after each call: a run killed during a batch loses that batch
+only (its transaction is rolled back) and the next call continues with the
+profiles not yet evaluated for the day. Here each call runs in a savepoint;
+a kill is the rollback of the savepoint of the call it interrupts. Whatever
+the batch the kill hits, the state once the run has been resumed to its end
+is exactly the state of one uninterrupted evaluation: the same profiles, the
+same history rows (none twice), the same chatter notes, the same partner
+tiers.
+"""
+
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from odoo.addons.customer_tier.models.customer_tier_engine import PROFILE_COLUMNS
+
+from .test_assignment import AssignmentCase
+
+DAY1 = date(2024, 5, 31)
+DAY2 = date(2024, 6, 30)
+
+
+class Killed(Exception):
+    """Stands for the process dying inside a batch."""
+
+
+@tagged("post_install", "-at_install")
+class TestInterruptedRecompute(AssignmentCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customers = cls.env["res.partner"]
+        # 7 customers over several tiers; DAY2's orders move some of them
+        specs = [
+            [(6000.0, date(2024, 1, 10)), (5000.0, date(2024, 3, 5))],
+            [(900.0, date(2023, 9, 1))],
+            [(3000.0, date(2024, 2, 1)), (200.0, date(2024, 5, 1))],
+            [(15000.0, date(2023, 12, 1))],
+            [(50.0, date(2023, 1, 1))],
+            [(1200.0, date(2024, 4, 4)), (1300.0, date(2024, 5, 5))],
+            [(700.0, date(2024, 5, 20))],
+        ]
+        for index, orders in enumerate(specs):
+            customer = cls._customer(f"Batch {index}")
+            cls._buy_many(customer, orders)
+            cls.customers |= customer
+        cls.prospect = cls._customer("Batch Prospect", customer_rank=1)
+        cls.program.batch_size = 3
+        # yesterday's state: one full evaluation
+        cls._run(DAY1)
+        # then orders that move customers between tiers on DAY2
+        cls._buy_many(cls.customers[1], [(9000.0, date(2024, 6, 10))])
+        cls._buy_many(cls.customers[4], [(2500.0, date(2024, 6, 1))])
+        cls._buy_many(
+            cls.customers[6],
+            [(4000.0, date(2024, 6, 15)), (7000.0, date(2024, 6, 25))],
+        )
+
+    def _state(self):
+        """Everything a recompute writes, without ids and timestamps."""
+        self.env.flush_all()
+        columns = [c for c in PROFILE_COLUMNS if c != "partner_id"]
+        profiles = {
+            pid: tuple(row[c] for c in columns)
+            for pid, row in self._snapshot(columns=PROFILE_COLUMNS).items()
+        }
+        history = sorted(
+            (h.partner_id.id, h.date, h.from_tier_id.id, h.to_tier_id.id, h.cause)
+            for h in self._history()
+        )
+        partners = self.customers | self.prospect
+        notes = sorted((m.res_id, m.body) for m in self._tier_notes(partners))
+        tiers = {p.id: p.customer_tier_id.id for p in partners}
+        return {
+            "profiles": profiles,
+            "history": history,
+            "notes": notes,
+            "partner tiers": tiers,
+            "last run": self.program.last_run_date,
+        }
+
+    def _cron_call(self, kill=False):
+        """One call of the scheduled recompute, committed; or killed inside
+        its batch (after the profiles were written), then rolled back."""
+        try:
+            with self.env.cr.savepoint():
+                with freeze_time(DAY2):
+                    self.env["customer.tier.program"]._cron_recompute()
+                    self.env.flush_all()
+                    if kill:
+                        raise Killed
+        except Killed:
+            pass
+        self.env.invalidate_all()
+
+    def _pending(self):
+        return self.program._engine()._count_pending(DAY2)
+
+    def test_killed_during_any_batch_ends_as_one_run(self):
+        with self.env.cr.savepoint(flush=True) as start:
+            self._run(DAY2)
+            expected = self._state()
+            start.rollback()
+        # the reference moved people around, so the check can tell
+        self.assertTrue(any(h[1] == DAY2 for h in expected["history"]))
+        self.assertTrue(expected["notes"])
+        batches = -(-len(expected["profiles"]) // self.program.batch_size)
+        self.assertEqual(batches, 3)
+        for killed_at in range(batches + 1):
+            with self.subTest(killed_during_batch=killed_at + 1):
+                with self.env.cr.savepoint(flush=True) as attempt:
+                    for _done in range(killed_at):
+                        self._cron_call()
+                    pending = self._pending()
+                    self._cron_call(kill=True)
+                    # nothing of the killed batch is left
+                    self.assertEqual(self._pending(), pending)
+                    calls = 0
+                    while self._pending() and calls < 10:
+                        self._cron_call()
+                        calls += 1
+                    self.assertEqual(self._state(), expected)
+                    attempt.rollback()
+
+    def test_batches_resume_where_they_stopped(self):
+        """Each call writes at most one batch of not yet evaluated profiles;
+        a second pass over an evaluated day writes nothing."""
+        total = len(self.customers | self.prospect)
+        seen = []
+        for _call in range(4):
+            self._cron_call()
+            seen.append(self._pending())
+        self.assertEqual(seen, [total - 3, total - 6, 0, 0])
+        history = len(self._history())
+        state = self._state()
+        self._cron_call()
+        self.assertEqual(len(self._history()), history)
+        self.assertEqual(self._state(), state)
+
+
+@tagged("post_install", "-at_install")
+class TestOrderDuringRecompute(AssignmentCase):
+    """An order confirmed while a recompute is between two batches."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customers = cls.env["res.partner"]
+        for index in range(6):
+            customer = cls._customer(f"Busy {index}")
+            cls._buy_many(customer, [(800.0 * (index + 1), date(2024, 5, 1 + index))])
+            cls.customers |= customer
+        cls.program.batch_size = 2
+
+    def _confirm_during(self, customer, after_batches):
+        """Run the scheduled recompute of DAY2; after ``after_batches`` calls,
+        confirm an order of ``customer`` (it refreshes the customer at once,
+        as in its own transaction) and let the recompute finish."""
+        with freeze_time(DAY2):
+            Program = self.env["customer.tier.program"]
+            for _call in range(after_batches):
+                Program._cron_recompute()
+            order = self._order(customer, 20000.0, DAY2)
+            for _call in range(10):
+                Program._cron_recompute()
+                if not self.program._engine()._count_pending(DAY2):
+                    break
+        self.env.flush_all()
+        self.env.invalidate_all()
+        return order
+
+    def test_order_counted_whichever_batch_has_the_customer(self):
+        # first batch (already evaluated when the order comes), last batch
+        for customer in (self.customers[0], self.customers[-1]):
+            with self.subTest(customer=customer.name):
+                with self.env.cr.savepoint(flush=True) as attempt:
+                    before_revenue = sum(
+                        customer.sale_order_ids.mapped("amount_untaxed")
+                    )
+                    self._confirm_during(customer, after_batches=1)
+                    profile = self._profile(customer)
+                    expected = self._snapshot(partners=customer)[customer.id]
+                    # the same figures as a fresh evaluation that sees the order
+                    with self.env.cr.savepoint(flush=True) as check:
+                        self._run(DAY2)
+                        fresh = self._snapshot(partners=customer)[customer.id]
+                        check.rollback()
+                    for column in (
+                        "order_count",
+                        "revenue_window",
+                        "revenue_total",
+                        "last_order_date",
+                        "tier_id",
+                    ):
+                        self.assertEqual(expected[column], fresh[column], column)
+                    # 20,000 more: out of the fallback tier D
+                    self.assertEqual(profile.order_count, 2)
+                    self.assertEqual(profile.revenue_window, 20000.0 + before_revenue)
+                    self.assertNotEqual(profile.tier_id, self.tier_d)
+                    attempt.rollback()
