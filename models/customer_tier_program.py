@@ -1,7 +1,15 @@
+import logging
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from .customer_tier_engine import TierEngine
+
+_logger = logging.getLogger(__name__)
+# A batch interrupted by a concurrent change runs again after this delay.
+RETRY_DELAY = timedelta(minutes=1)
 
 
 class CustomerTierProgram(models.Model):
@@ -275,9 +283,33 @@ class CustomerTierProgram(models.Model):
                 # Count only; a later call processes it.
                 remaining_total += program._engine()._count_pending(today)
                 continue
-            result = program._engine().run(
-                eval_date=today, batch_size=program.batch_size
-            )
+            try:
+                with self.env.cr.savepoint():
+                    result = program._engine().run(
+                        eval_date=today, batch_size=program.batch_size
+                    )
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as exc:
+                # A profile of the batch was written meanwhile by another
+                # transaction (an order confirmed and its customer refreshed):
+                # this snapshot is stale, so the batch is dropped whole and
+                # runs again shortly in a new transaction, which sees the
+                # other one's work.
+                _logger.info(
+                    "Tier program %s: batch interrupted by a concurrent update "
+                    "(%s), run again in %s.",
+                    program.id,
+                    exc.pgcode,
+                    RETRY_DELAY,
+                )
+                self.env.invalidate_all()
+                cron = self.env.ref(
+                    "customer_tier.ir_cron_customer_tier_recompute",
+                    raise_if_not_found=False,
+                )
+                if cron:
+                    cron.sudo()._trigger(at=fields.Datetime.now() + RETRY_DELAY)
+                remaining_total += program._engine()._count_pending(today)
+                continue
             done_total += result["written"]
             remaining_total += result["remaining"]
         self.env["ir.cron"]._notify_progress(done=done_total, remaining=remaining_total)

@@ -11,13 +11,19 @@ same history rows (none twice), the same chatter notes, the same partner
 tiers.
 """
 
-from datetime import date
+from datetime import date, datetime
+from unittest.mock import patch
 
 from freezegun import freeze_time
+from psycopg2 import errors
 
 from odoo.tests import tagged
 
-from odoo.addons.customer_tier.models.customer_tier_engine import PROFILE_COLUMNS
+from odoo.addons.customer_tier.models import customer_tier_program as program_module
+from odoo.addons.customer_tier.models.customer_tier_engine import (
+    PROFILE_COLUMNS,
+    TierEngine,
+)
 
 from .test_assignment import AssignmentCase
 
@@ -203,3 +209,41 @@ class TestOrderDuringRecompute(AssignmentCase):
                     self.assertEqual(profile.revenue_window, 20000.0 + before_revenue)
                     self.assertNotEqual(profile.tier_id, self.tier_d)
                     attempt.rollback()
+
+    def test_batch_hit_by_a_concurrent_update_runs_again(self):
+        """A batch whose profile write meets a row changed by a concurrent
+        transaction (PostgreSQL's serialization failure under Odoo's
+        REPEATABLE READ) is dropped whole, and the scheduled recompute is
+        triggered again a minute later instead of failing until tomorrow."""
+        customer = self.customers[2]
+        self._order(customer, 1000.0, DAY2)  # refreshed at once (today)
+        Trigger = self.env["ir.cron.trigger"]
+        cron = self.env.ref("customer_tier.ir_cron_customer_tier_recompute")
+        triggers = Trigger.search([("cron_id", "=", cron.id)])
+        pending = self.program._engine()._count_pending(DAY2)
+        original = TierEngine.write_profiles
+        calls = []
+
+        def write_profiles(engine, rows):
+            original(engine, rows)
+            if not calls:
+                calls.append(len(rows))
+                raise errors.SerializationFailure("concurrent update")
+
+        with freeze_time(datetime(2024, 6, 30, 9, 0)):
+            with patch.object(TierEngine, "write_profiles", write_profiles):
+                with patch.object(program_module._logger, "info") as info:
+                    self.env["customer.tier.program"]._cron_recompute()
+        self.assertEqual(calls, [2])
+        self.assertIn("interrupted by a concurrent update", info.call_args[0][0])
+        # nothing of the batch is kept
+        self.assertEqual(self.program._engine()._count_pending(DAY2), pending)
+        new = Trigger.search([("cron_id", "=", cron.id)]) - triggers
+        self.assertEqual(new.mapped("call_at"), [datetime(2024, 6, 30, 9, 1)])
+        # the next calls finish the day, the order counted once
+        with freeze_time(DAY2):
+            for _call in range(5):
+                self.env["customer.tier.program"]._cron_recompute()
+        self.env.invalidate_all()
+        self.assertEqual(self.program._engine()._count_pending(DAY2), 0)
+        self.assertEqual(self._profile(customer).order_count, 2)
