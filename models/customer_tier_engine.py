@@ -1018,7 +1018,10 @@ class TierEngine:
                     new=SQL(", ").join(
                         SQL("EXCLUDED.%s", SQL.identifier(c)) for c in compared
                     ),
-                )
+                ),
+                # a conflict with a concurrent refresh is the caller's to
+                # handle (_cron_recompute): no "bad query" dump of the arrays
+                log_exceptions=False,
             )
         self.env["customer.tier.profile"].invalidate_model()
         self.sync_partner_tiers(
@@ -1104,7 +1107,8 @@ class TierEngine:
                 now,
                 unnest_arrays(list(columns.values()), types),
                 self.company.id,
-            )
+            ),
+            log_exceptions=False,
         )
         History.invalidate_model()
         # Chatter: moves between tiers (not the very first assignment)
@@ -1150,6 +1154,7 @@ class TierEngine:
                 list(partners),
                 [str(cid) for cid in companies],
                 list(tiers),
-            )
+            ),
+            log_exceptions=False,
         )
         env["res.partner"].invalidate_model(["customer_tier_id"])

@@ -93,6 +93,7 @@ class TestInterruptedRecompute(AssignmentCase):
     def _cron_call(self, kill=False):
         """One call of the scheduled recompute, committed; or killed inside
         its batch (after the profiles were written), then rolled back."""
+        killed = False
         try:
             with self.env.cr.savepoint():
                 with freeze_time(DAY2):
@@ -101,7 +102,8 @@ class TestInterruptedRecompute(AssignmentCase):
                     if kill:
                         raise Killed
         except Killed:
-            pass
+            killed = True
+        self.assertEqual(killed, kill)
         self.env.invalidate_all()
 
     def _pending(self):

@@ -1,0 +1,316 @@
+#!/usr/bin/env python3
+# pylint: disable=print-used,invalid-commit
+"""Check that an order confirmed while the scheduled recompute runs is counted.
+
+Usage (from the repository root, Odoo 18 importable)::
+
+    python3 bench/concurrency.py --db NAME
+
+``NAME`` is a database with the module installed (demo data or not). The
+script works on a copy of it (``NAME_concurrency``, created from it as a
+template and dropped at the end unless ``--keep``), because it commits: two
+real transactions meet here, as a cron worker and a salesperson's request
+do, which the test suite cannot show (its tests run inside one transaction).
+
+Setup (committed): six customers of the main company with confirmed orders, a
+full evaluation dated yesterday, two quotations of the first customer, and a
+batch size of 3, so that the scheduled recompute of today takes two calls and
+the first customer is in the first batch.
+
+1. *The order commits first*: the first batch has read the orders and is
+   about to write its profiles when the salesperson confirms a quotation in
+   another transaction, which refreshes the customer and commits. The batch
+   then meets that customer's profile row, changed after its snapshot
+   (PostgreSQL raises a serialization failure under Odoo's REPEATABLE READ):
+   the batch is dropped and the recompute is triggered again a minute later.
+2. *The batch holds the row first*: the first batch has written its profiles
+   and not committed yet when the salesperson confirms the second quotation;
+   the request waits on the row lock, fails on the batch's commit and is
+   retried by Odoo (``odoo.service.model.retrying``, as for any request).
+
+After each, the recompute is run to its end; the customer's profile must then
+hold every confirmed order (figures equal to the SQL aggregate), with one
+history row at most per day. Exit status 0 when every check passes, 1
+otherwise.
+"""
+
+import sys
+import threading
+import time
+from datetime import timedelta
+from functools import partial
+from itertools import pairwise
+
+from _common import new_parser, setup_odoo
+
+CHECKS = []
+
+
+def check(label, ok, detail=""):
+    CHECKS.append(ok)
+    print(f"{'PASS' if ok else 'FAIL'}  {label}{(': ' + detail) if detail else ''}")
+
+
+def parse_args(argv):
+    parser = new_parser(__doc__)
+    parser.add_argument("--keep", action="store_true", help="keep the copy")
+    return parser.parse_args(argv)
+
+
+def admin(args, sql):
+    """Run ``sql`` on the ``postgres`` database (autocommit)."""
+    import psycopg2
+
+    cnx = psycopg2.connect(
+        host=args.db_host,
+        port=args.db_port,
+        user=args.db_user,
+        password=args.db_password,
+        dbname="postgres",
+    )
+    try:
+        cnx.autocommit = True
+        with cnx.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        cnx.close()
+
+
+def environment(cr):
+    import odoo
+
+    return odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+
+
+def setup(registry):
+    from odoo import fields
+
+    with registry.cursor() as cr:
+        env = environment(cr)
+        company = env.ref("base.main_company")
+        env = env(context={"allowed_company_ids": [company.id]})
+        program = env["customer.tier.program"].search(
+            [("company_id", "=", company.id)], limit=1
+        )
+        program.batch_size = 3
+        product = env["product.product"].create(
+            {"name": "Concurrency Valve", "type": "consu", "list_price": 100.0}
+        )
+        customers = env["res.partner"].create(
+            [{"name": f"Concurrent {i}", "is_company": True} for i in range(6)]
+        )
+
+        def order(customer, qty, confirm=True):
+            so = env["sale.order"].create(
+                {
+                    "partner_id": customer.id,
+                    "company_id": company.id,
+                    "order_line": [
+                        (0, 0, {"product_id": product.id, "product_uom_qty": qty})
+                    ],
+                }
+            )
+            if confirm:
+                so.action_confirm()
+                # dated before yesterday's evaluation
+                so.date_order = fields.Datetime.now() - timedelta(days=10)
+            return so
+
+        for index, customer in enumerate(customers):
+            order(customer, 10 * (index + 1))
+        drafts = order(customers[0], 70, False) | order(customers[0], 90, False)
+        today = fields.Date.context_today(program)
+        yesterday = today - timedelta(days=1)
+        program._engine().run(eval_date=yesterday)
+        return program.id, customers[0].id, drafts.ids, today
+
+
+def pending(registry, program_id, today):
+    with registry.cursor() as cr:
+        env = environment(cr)
+        return (
+            env["customer.tier.program"]
+            .browse(program_id)
+            ._engine()
+            ._count_pending(today)
+        )
+
+
+def cron_call(registry):
+    with registry.cursor() as cr:
+        environment(cr)["customer.tier.program"]._cron_recompute()
+
+
+def finish(registry, program_id, today):
+    for _call in range(10):
+        if not pending(registry, program_id, today):
+            return True
+        cron_call(registry)
+    return not pending(registry, program_id, today)
+
+
+def verify(registry, program_id, customer_id, today, label):
+    from odoo.tools import SQL
+
+    with registry.cursor() as cr:
+        env = environment(cr)
+        program = env["customer.tier.program"].browse(program_id)
+        engine = program._engine()
+        rows = env.execute_query(engine.aggregate_query(today, [customer_id]))
+        count, revenue = rows[0][1], round(float(rows[0][2]), 2)
+        profile = env["customer.tier.profile"].search(
+            [("partner_id", "=", customer_id), ("program_id", "=", program_id)]
+        )
+        check(
+            f"{label}: the profile counts every confirmed order",
+            profile.order_count == count and round(profile.revenue_total, 2) == revenue,
+            f"{profile.order_count} orders / {profile.revenue_total} "
+            f"(orders: {count} / {revenue})",
+        )
+        history = env.execute_query(
+            SQL(
+                "SELECT date, from_tier_id, to_tier_id, cause "
+                "FROM customer_tier_history WHERE partner_id = %s ORDER BY id",
+                customer_id,
+            )
+        )
+        # a move is written once: two rows in a row never repeat one
+        duplicates = [
+            row
+            for previous, row in pairwise(history)
+            if previous == row or previous[2] != row[1]
+        ]
+        print(f"      history of the customer: {history}")
+        check(
+            f"{label}: each move written once, in a chain",
+            not duplicates,
+            str(duplicates),
+        )
+
+
+def order_commits_first(registry, program_id, customer_id, draft_id, today):
+    """Scenario 1: the refresh commits between the batch's read and write."""
+    from odoo import fields
+
+    from odoo.addons.customer_tier.models.customer_tier_program import (
+        CustomerTierProgram,
+    )
+
+    original = CustomerTierProgram._engine_before_write
+    done = []
+
+    def before_write(program, engine, rows, eval_date, full):
+        if full and not done:
+            done.append(True)
+            with registry.cursor() as cr2:
+                environment(cr2)["sale.order"].browse(draft_id).action_confirm()
+        return original(program, engine, rows, eval_date, full)
+
+    CustomerTierProgram._engine_before_write = before_write
+    try:
+        with registry.cursor() as cr:
+            env = environment(cr)
+            triggers = env["ir.cron.trigger"].search_count([])
+            env["customer.tier.program"]._cron_recompute()
+            cr.flush()
+            retried = env["ir.cron.trigger"].search(
+                [("call_at", ">", fields.Datetime.now())]
+            )
+            check(
+                "1: the batch met the committed refresh and was dropped",
+                bool(done) and pending(registry, program_id, today) > 0,
+            )
+            check(
+                "1: the recompute is triggered again",
+                env["ir.cron.trigger"].search_count([]) > triggers and bool(retried),
+            )
+    finally:
+        CustomerTierProgram._engine_before_write = original
+    check("1: the recompute then runs to its end", finish(registry, program_id, today))
+    verify(registry, program_id, customer_id, today, "1")
+
+
+def batch_holds_the_row(registry, program_id, customer_id, draft_id, today):
+    """Scenario 2: the request waits for the batch's lock, then is retried."""
+    from odoo.service.model import retrying
+
+    # start today's evaluation afresh for this scenario
+    with registry.cursor() as cr:
+        cr.execute(
+            "UPDATE customer_tier_profile SET full_evaluation_date = NULL "
+            "WHERE program_id = %s",
+            [program_id],
+        )
+    attempts = []
+    errors = []
+
+    def confirm(env):
+        attempts.append(time.perf_counter())
+        env["sale.order"].browse(draft_id).action_confirm()
+
+    def request():
+        try:
+            with registry.cursor() as cr2:
+                env2 = environment(cr2)
+                retrying(partial(confirm, env2), env2)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            errors.append(exc)
+
+    cr = registry.cursor()
+    try:
+        env = environment(cr)
+        env["customer.tier.program"]._cron_recompute()
+        cr.flush()
+        thread = threading.Thread(target=request)
+        thread.start()
+        waited = False
+        for _poll in range(100):
+            cr_poll = registry.cursor()
+            try:
+                cr_poll.execute(
+                    "SELECT COUNT(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+                waited = cr_poll.fetchone()[0] > 0
+            finally:
+                cr_poll.close()
+            if waited:
+                break
+            time.sleep(0.05)
+        check("2: the request waits on the batch's row lock", waited)
+        cr.commit()
+    finally:
+        cr.close()
+    thread.join(30)
+    check(
+        "2: the request failed on the batch's commit and was retried",
+        not errors and len(attempts) >= 2,
+        f"{len(attempts)} attempts, errors {errors}",
+    )
+    check("2: the recompute then runs to its end", finish(registry, program_id, today))
+    verify(registry, program_id, customer_id, today, "2")
+
+
+def main(argv):
+    args = parse_args(argv)
+    source = args.db
+    args.db = f"{source}_concurrency"
+    admin(args, f'DROP DATABASE IF EXISTS "{args.db}"')
+    admin(args, f'CREATE DATABASE "{args.db}" TEMPLATE "{source}"')
+    try:
+        registry = setup_odoo(args)
+        program_id, customer_id, drafts, today = setup(registry)
+        print(f"Copy {args.db}: program {program_id}, customer {customer_id}")
+        order_commits_first(registry, program_id, customer_id, drafts[0], today)
+        batch_holds_the_row(registry, program_id, customer_id, drafts[1], today)
+    finally:
+        if not args.keep:
+            from odoo.sql_db import close_all
+
+            close_all()
+            admin(args, f'DROP DATABASE IF EXISTS "{args.db}"')
+    return 0 if CHECKS and all(CHECKS) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
