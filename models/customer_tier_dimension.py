@@ -180,7 +180,7 @@ class CustomerTierProgram(models.Model):
             region_id=SQL("(%s::int4[])[p.country_id]", self._region_by_country()),
         )
         rows = self.env.execute_query(
-            self._category_query(engine, eval_date, None if full else list(figures))
+            self._category_query(engine, eval_date, engine.feature_scope(figures, full))
         )
         names = {}
         top = {}

@@ -268,6 +268,9 @@ class TierEngine:
         # Figure that ranks customers (Pareto) and meets the tiers' minimum
         # revenue; a feature may switch it (customer_tier_prediction.py).
         self.value_key = "revenue_window"
+        # Partners of the batch a batched full evaluation writes (None: all).
+        self.batch_ids = None
+        self.batch_remaining = 0
 
     # ------------------------------------------------------------------
     # SQL
@@ -276,6 +279,20 @@ class TierEngine:
         start = eval_date - relativedelta(months=self.program.window_months)
         # Window: dates strictly after ``start`` up to ``eval_date`` included.
         return start + timedelta(days=1), eval_date + timedelta(days=1)
+
+    def in_batch(self, partner_ids):
+        """``partner_ids`` restricted to the batch being planned, if any."""
+        if self.batch_ids is None:
+            return list(partner_ids)
+        return [pid for pid in partner_ids if pid in self.batch_ids]
+
+    def feature_scope(self, figures, full):
+        """Partners whose feature figures a feature must compute: ``None``
+        for all the company's (an unbatched full evaluation), else a list
+        (the batch's, or the refreshed customers)."""
+        if full and self.batch_ids is None:
+            return None
+        return self.in_batch(figures)
 
     def aggregate_query(self, eval_date, partner_ids=None):
         """The one aggregate of counted orders per commercial partner."""
@@ -820,12 +837,21 @@ class TierEngine:
     # ------------------------------------------------------------------
     # Plan (pure) and write
     # ------------------------------------------------------------------
-    def plan(self, eval_date=None, partner_ids=None, force_apply=False):
+    def plan(
+        self, eval_date=None, partner_ids=None, force_apply=False, batch_size=None
+    ):
         """Compute everything, write nothing.
 
         Returns ``(rows, changes)``: ``rows`` maps partner id to the full
         profile values; ``changes`` is a list of
         ``(partner_id, old_tier_id, new_tier_id, cause)``.
+
+        With ``batch_size`` (full evaluation only), the figures and scores
+        still cover every customer (ranks and shares need them all), but the
+        rows are those of the next batch only: the first ``batch_size``
+        profiles, by partner id, not yet evaluated for ``eval_date``
+        (``self.batch_ids``; ``self.batch_remaining`` counts the others).
+        Features restrict their own queries to them (:meth:`in_batch`).
         """
         if not self.tiers:
             raise UserError(
@@ -847,6 +873,18 @@ class TierEngine:
             self._score_incremental(figures, eval_date)
             state = self._load_state(partner_ids)
             candidates = set(partner_ids)
+        everyone = sorted(candidates | set(figures))
+        self.batch_ids = None
+        self.batch_remaining = 0
+        if full and batch_size:
+            pending = [
+                pid
+                for pid in everyone
+                if (state.get(pid) or {}).get("full_evaluation_date") != eval_date
+            ]
+            self.batch_ids = set(pending[:batch_size])
+            self.batch_remaining = len(pending) - len(self.batch_ids)
+            everyone = sorted(self.batch_ids)
         self.prospects = {
             pid: dict(self._prospect_figures(), computed_tier_id=None)
             for pid in candidates - set(figures)
@@ -869,7 +907,7 @@ class TierEngine:
         )
         rows = {}
         changes = []
-        for pid in sorted(candidates | set(figures)):
+        for pid in everyone:
             fig = figures.get(pid) or self.prospects[pid]
             old = state.get(pid)
             values, change = self._assign(
@@ -903,23 +941,16 @@ class TierEngine:
         eval_date = eval_date or fields.Date.context_today(self.program)
         # Overrides whose end date has passed end in the plan (cause
         # override_end), like any other move: the preview shows them.
-        rows, changes = self.plan(eval_date, partner_ids, force_apply=force_apply)
         full = partner_ids is None
-        state_dates = {}
-        if full and batch_size:
-            state_dates = {
-                pid: row["full_evaluation_date"]
-                for pid, row in self._load_state().items()
-            }
-            pending = [pid for pid in rows if state_dates.get(pid) != eval_date]
-            selected = pending[:batch_size]
-            remaining = len(pending) - len(selected)
-        else:
-            selected = list(rows)
-            remaining = 0
-        selected_set = set(selected)
-        changes = [c for c in changes if c[0] in selected_set]
-        written = [rows[pid] for pid in selected]
+        rows, changes = self.plan(
+            eval_date,
+            partner_ids,
+            force_apply=force_apply,
+            batch_size=batch_size if full else None,
+        )
+        # (a batched plan holds the rows of its batch only)
+        remaining = self.batch_remaining
+        written = list(rows.values())
         # Extension point: columns that depend on the assigned tier.
         self.program._engine_before_write(self, written, eval_date, full)
         self.write_profiles(written)
@@ -937,7 +968,7 @@ class TierEngine:
                 )
             )
             self.program.invalidate_recordset(["last_run_date"])
-        return {"written": len(selected), "remaining": remaining, "changes": changes}
+        return {"written": len(written), "remaining": remaining, "changes": changes}
 
     def refresh_partners(self, partner_ids, eval_date=None):
         """Incremental refresh of a few commercial partners."""

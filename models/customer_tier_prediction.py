@@ -207,14 +207,21 @@ class CustomerTierProgram(models.Model):
                     np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0)
                 )
             return res
-        rows = self.env.execute_query(
-            self._prediction_query(engine, eval_date, None if full else list(figures))
+        # The later calls of a batched evaluation reuse the fit of the day
+        # (made by its first call) and, unless tiers rank by predicted value,
+        # read the orders of their batch only.
+        refit = full and not (
+            engine.batch_ids is not None and self.predict_fit_date == eval_date
         )
+        scope = None if refit else engine.feature_scope(figures, full)
+        if scope is not None and self.value_basis == "predicted":
+            scope = None if full else list(figures)
+        rows = self.env.execute_query(self._prediction_query(engine, eval_date, scope))
         data = np.array(rows, dtype=float).reshape(-1, 6)
         pids = data[:, 0].astype(int)
         x, t_x, T, repeat_amount, total_amount = data[:, 1:].T
         mean_repeat = np.divide(repeat_amount, x, out=np.zeros_like(x), where=x > 0)
-        if full:
+        if refit:
             fit = self._prediction_fit(x, t_x, T, mean_repeat)
             engine.prediction_fit = fit
             bgnbd, gg = fit["bgnbd"], fit["gg"]

@@ -206,7 +206,7 @@ class CustomerTierProgram(models.Model):
             if column not in engine.extra_columns:
                 engine.extra_columns.append(column)
         prospects = engine.prospects
-        partner_ids = list(figures) + list(prospects)
+        partner_ids = engine.in_batch(list(figures) + list(prospects))
         if not partner_ids:
             return res
         currency = engine.currency

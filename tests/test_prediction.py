@@ -29,6 +29,7 @@ reports -9582.4) and p = 6.2485, q = 3.7447, v = 15.449 (log-likelihood
 """
 
 from datetime import date, datetime, time, timedelta
+from unittest.mock import patch
 
 import numpy as np
 from dateutil.relativedelta import relativedelta
@@ -366,6 +367,56 @@ class TestPredictionEngine(CustomerTierCase):
             params, {k: program[f"bgnbd_{k}"] for k in ("r", "alpha", "a", "b")}
         )
         self.assertEqual(program.predict_fit_date, self.eval_date)
+
+    def test_batched_run_equals_one_run(self):
+        """The scheduled recompute in batches fits once (its first call) and
+        gives every profile the predictions of one unbatched run; ranking by
+        predicted value too."""
+        columns = (
+            "prob_alive",
+            "expected_orders_12m",
+            "expected_value_12m",
+            "repeat_order_days",
+            "churn_risk",
+            "tier_id",
+            "pareto_rank",
+        )
+        Profile = self.env["customer.tier.profile"]
+        domain = [("program_id", "=", self.program.id)]
+        for basis in ("revenue", "predicted"):
+            with self.subTest(value_basis=basis):
+                self.program.value_basis = basis
+                with self.env.cr.savepoint(flush=True) as start:
+                    self._run()
+                    expected = {
+                        p.partner_id.id: tuple(p[c] for c in columns)
+                        for p in Profile.search(domain)
+                    }
+                    start.rollback()
+                self.env.invalidate_all()
+                with self.env.cr.savepoint(flush=True) as start:
+                    program_cls = type(self.program)
+                    with patch.object(
+                        program_cls,
+                        "_prediction_fit",
+                        autospec=True,
+                        side_effect=program_cls._prediction_fit,
+                    ) as fit:
+                        for _call in range(20):
+                            result = self.program._engine().run(
+                                eval_date=self.eval_date, batch_size=7
+                            )
+                            if not result["remaining"]:
+                                break
+                    self.env.invalidate_all()
+                    got = {
+                        p.partner_id.id: tuple(p[c] for c in columns)
+                        for p in Profile.search(domain)
+                    }
+                    self.assertEqual(fit.call_count, 1)
+                    self.assertEqual(got, expected)
+                    start.rollback()
+                self.env.invalidate_all()
 
     def test_too_few_repeat_customers(self):
         program = self.program_b
