@@ -12,10 +12,12 @@ template and dropped at the end unless ``--keep``), because it commits: two
 real transactions meet here, as a cron worker and a salesperson's request
 do, which the test suite cannot show (its tests run inside one transaction).
 
-Setup (committed): six customers of the main company with confirmed orders, a
-full evaluation dated yesterday, two quotations of the first customer, and a
-batch size of 3, so that the scheduled recompute of today takes two calls and
-the first customer is in the first batch.
+Setup (committed): a salesperson (Sales / own documents), who confirms the
+quotations below in their own requests; six customers of theirs in the main
+company with confirmed orders, a full evaluation dated yesterday, two
+quotations of the first customer, and a batch size of 3, so that the
+scheduled recompute of today takes two calls and the first customer is in
+the first batch.
 
 1. *The order commits first*: the first batch has read the orders and is
    about to write its profiles when the salesperson confirms a quotation in
@@ -44,6 +46,7 @@ from itertools import pairwise
 from _common import new_parser, setup_odoo
 
 CHECKS = []
+SALESMAN = []  # the user id of the salesperson's requests
 
 
 def check(label, ok, detail=""):
@@ -76,10 +79,10 @@ def admin(args, sql):
         cnx.close()
 
 
-def environment(cr):
+def environment(cr, uid=None):
     import odoo
 
-    return odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+    return odoo.api.Environment(cr, uid or odoo.SUPERUSER_ID, {})
 
 
 def setup(registry):
@@ -96,8 +99,21 @@ def setup(registry):
         product = env["product.product"].create(
             {"name": "Concurrency Valve", "type": "consu", "list_price": 100.0}
         )
+        # the salesperson who confirms the quotations: Sales / own documents
+        salesman = env["res.users"].create(
+            {
+                "name": "Concurrent Salesman",
+                "login": "concurrent.salesman",
+                "company_id": company.id,
+                "company_ids": [(6, 0, company.ids)],
+                "groups_id": [(6, 0, env.ref("sales_team.group_sale_salesman").ids)],
+            }
+        )
         customers = env["res.partner"].create(
-            [{"name": f"Concurrent {i}", "is_company": True} for i in range(6)]
+            [
+                {"name": f"Concurrent {i}", "is_company": True, "user_id": salesman.id}
+                for i in range(6)
+            ]
         )
 
         def order(customer, qty, confirm=True):
@@ -122,7 +138,7 @@ def setup(registry):
         today = fields.Date.context_today(program)
         yesterday = today - timedelta(days=1)
         program._engine().run(eval_date=yesterday)
-        return program.id, customers[0].id, drafts.ids, today
+        return program.id, customers[0].id, drafts.ids, today, salesman.id
 
 
 def pending(registry, program_id, today):
@@ -203,7 +219,8 @@ def order_commits_first(registry, program_id, customer_id, draft_id, today):
         if full and not done:
             done.append(True)
             with registry.cursor() as cr2:
-                environment(cr2)["sale.order"].browse(draft_id).action_confirm()
+                env2 = environment(cr2, SALESMAN[0])
+                env2["sale.order"].browse(draft_id).action_confirm()
         return original(program, engine, rows, eval_date, full)
 
     CustomerTierProgram._engine_before_write = before_write
@@ -251,7 +268,7 @@ def batch_holds_the_row(registry, program_id, customer_id, draft_id, today):
     def request():
         try:
             with registry.cursor() as cr2:
-                env2 = environment(cr2)
+                env2 = environment(cr2, SALESMAN[0])
                 retrying(partial(confirm, env2), env2)
         except Exception as exc:  # pylint: disable=broad-exception-caught
             errors.append(exc)
@@ -299,7 +316,8 @@ def main(argv):
     admin(args, f'CREATE DATABASE "{args.db}" TEMPLATE "{source}"')
     try:
         registry = setup_odoo(args)
-        program_id, customer_id, drafts, today = setup(registry)
+        program_id, customer_id, drafts, today, salesman_id = setup(registry)
+        SALESMAN.append(salesman_id)
         print(f"Copy {args.db}: program {program_id}, customer {customer_id}")
         order_commits_first(registry, program_id, customer_id, drafts[0], today)
         batch_holds_the_row(registry, program_id, customer_id, drafts[1], today)

@@ -271,10 +271,13 @@ class CustomerTierProgram(models.Model):
     def _cron_recompute(self):
         """Scheduled full recompute, one bounded batch per call.
 
-        Each call evaluates every active program and writes at most
-        ``batch_size`` not yet evaluated profiles of the first program that
-        still has some; it reports progress so the cron runner commits and
-        calls again at once until all programs are done.
+        Each call goes through the active programs in turn, writing at most
+        ``batch_size`` not yet evaluated profiles of each, and stops after
+        the first one that still has some left (the others are only
+        counted); it reports progress so the cron runner commits and calls
+        again at once until all programs are done. A batch that meets a row
+        changed by a concurrent transaction is dropped and the cron is
+        triggered again a minute later.
         """
         today = fields.Date.context_today(self)
         done_total = remaining_total = 0

@@ -17,6 +17,7 @@ from unittest.mock import patch
 from freezegun import freeze_time
 from psycopg2 import errors
 
+from odoo import Command
 from odoo.tests import tagged
 
 from odoo.addons.customer_tier.models import customer_tier_program as program_module
@@ -58,8 +59,18 @@ class TestInterruptedRecompute(AssignmentCase):
             cls.customers |= customer
         cls.prospect = cls._customer("Batch Prospect", customer_rank=1)
         cls.program.batch_size = 3
-        # yesterday's state: one full evaluation
+        # company B has its own customers and batches: the scheduled run
+        # goes through A's batches, then B's
+        cls.customers_b = cls.env["res.partner"]
+        for index, amount in enumerate((800.0, 2600.0, 12000.0)):
+            customer = cls._customer(f"Batch B{index}")
+            cls._buy(customer, amount, date(2024, 3, 1), company=cls.company_b)
+            cls.customers_b |= customer
+        cls.program_b.batch_size = 2
+        # yesterday's state: one full evaluation per company
         cls._run(DAY1)
+        cls._run(DAY1, company=cls.company_b)
+        cls._buy(cls.customers_b[0], 9500.0, date(2024, 6, 20), company=cls.company_b)
         # then orders that move customers between tiers on DAY2
         cls._buy_many(cls.customers[1], [(9000.0, date(2024, 6, 10))])
         cls._buy_many(cls.customers[4], [(2500.0, date(2024, 6, 1))])
@@ -80,23 +91,38 @@ class TestInterruptedRecompute(AssignmentCase):
             if field.store and field.column_type and name not in MAGIC
         ]
         self.assertTrue(set(PROFILE_COLUMNS) <= set(columns))
+        companies = self.company | self.company_b
         profiles = {
-            pid: tuple(row[c] for c in columns if c != "partner_id")
-            for pid, row in self._snapshot(columns=columns).items()
+            (company.id, pid): tuple(row[c] for c in columns if c != "partner_id")
+            for company in companies
+            for pid, row in self._snapshot(company, columns=columns).items()
         }
         history = sorted(
-            (h.partner_id.id, h.date, h.from_tier_id.id, h.to_tier_id.id, h.cause)
-            for h in self._history()
+            (
+                h.company_id.id,
+                h.partner_id.id,
+                h.date,
+                h.from_tier_id.id,
+                h.to_tier_id.id,
+                h.cause,
+            )
+            for h in self.env["customer.tier.history"].search(
+                [("company_id", "in", companies.ids)]
+            )
         )
-        partners = self.customers | self.prospect
+        partners = self.customers | self.prospect | self.customers_b
         notes = sorted((m.res_id, m.body) for m in self._tier_notes(partners))
-        tiers = {p.id: p.customer_tier_id.id for p in partners}
+        tiers = {
+            (company.id, p.id): p.with_company(company).customer_tier_id.id
+            for company in companies
+            for p in partners
+        }
         return {
             "profiles": profiles,
             "history": history,
             "notes": notes,
             "partner tiers": tiers,
-            "last run": self.program.last_run_date,
+            "last run": (self.program | self.program_b).mapped("last_run_date"),
         }
 
     def _cron_call(self, kill=False):
@@ -116,18 +142,30 @@ class TestInterruptedRecompute(AssignmentCase):
         self.env.invalidate_all()
 
     def _pending(self):
-        return self.program._engine()._count_pending(DAY2)
+        return sum(
+            program._engine()._count_pending(DAY2)
+            for program in self.program | self.program_b
+        )
 
     def test_killed_during_any_batch_ends_as_one_run(self):
         with self.env.cr.savepoint(flush=True) as start:
             self._run(DAY2)
+            self._run(DAY2, company=self.company_b)
             expected = self._state()
             start.rollback()
-        # the reference moved people around, so the check can tell
-        self.assertTrue(any(h[1] == DAY2 for h in expected["history"]))
+        # the reference moved people around in both companies, so the check
+        # can tell
+        moved = {h[0] for h in expected["history"] if h[2] == DAY2}
+        self.assertEqual(moved, {self.company.id, self.company_b.id})
         self.assertTrue(expected["notes"])
-        batches = -(-len(expected["profiles"]) // self.program.batch_size)
-        self.assertEqual(batches, 3)
+        batches = sum(
+            -(
+                -len([k for k in expected["profiles"] if k[0] == program.company_id.id])
+                // program.batch_size
+            )
+            for program in self.program | self.program_b
+        )
+        self.assertEqual(batches, 3 + 2)
         for killed_at in range(batches + 1):
             with self.subTest(killed_during_batch=killed_at + 1):
                 with self.env.cr.savepoint(flush=True) as attempt:
@@ -147,16 +185,18 @@ class TestInterruptedRecompute(AssignmentCase):
     def test_batches_resume_where_they_stopped(self):
         """Each call writes at most one batch of not yet evaluated profiles;
         a second pass over an evaluated day writes nothing."""
-        total = len(self.customers | self.prospect)
+        # company A: 7 customers and the prospect; company B: 3 customers and
+        # the same prospect (shared, worked by no company yet)
+        self.assertEqual(self._pending(), 8 + 4)
         seen = []
-        for _call in range(4):
+        for _call in range(6):
             self._cron_call()
             seen.append(self._pending())
-        self.assertEqual(seen, [total - 3, total - 6, 0, 0])
-        history = len(self._history())
+        # company A's batches of 3, then company B's of 2; the call that
+        # finishes A (its last 2) goes on with B's first batch
+        self.assertEqual(seen, [9, 6, 2, 0, 0, 0])
         state = self._state()
         self._cron_call()
-        self.assertEqual(len(self._history()), history)
         self.assertEqual(self._state(), state)
 
 
@@ -169,20 +209,36 @@ class TestOrderDuringRecompute(AssignmentCase):
         super().setUpClass()
         cls.customers = cls.env["res.partner"]
         for index in range(6):
-            customer = cls._customer(f"Busy {index}")
+            customer = cls._customer(f"Busy {index}", user_id=cls.user_own.id)
             cls._buy_many(customer, [(800.0 * (index + 1), date(2024, 5, 1 + index))])
             cls.customers |= customer
         cls.program.batch_size = 2
 
     def _confirm_during(self, customer, after_batches):
         """Run the scheduled recompute of DAY2; after ``after_batches`` calls,
-        confirm an order of ``customer`` (it refreshes the customer at once,
-        as in its own transaction) and let the recompute finish."""
+        the customer's salesperson (Sales / own documents only) confirms an
+        order (it refreshes the customer at once, as in its own transaction)
+        and the recompute finishes."""
         with freeze_time(DAY2):
             Program = self.env["customer.tier.program"]
             for _call in range(after_batches):
                 Program._cron_recompute()
-            order = self._order(customer, 20000.0, DAY2)
+            order = self._env_as(self.user_own)["sale.order"].create(
+                {
+                    "partner_id": customer.id,
+                    "order_line": [
+                        Command.create(
+                            {
+                                "product_id": self.product.id,
+                                "price_unit": 20000.0,
+                                "tax_id": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+            )
+            order.action_confirm()
+            self.assertEqual(order.state, "sale")
             for _call in range(10):
                 Program._cron_recompute()
                 if not self.program._engine()._count_pending(DAY2):
