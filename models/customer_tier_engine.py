@@ -1153,11 +1153,12 @@ class TierEngine:
 
     @staticmethod
     def sync_partner_tiers(env, triples):
-        """Mirror effective tiers on ``res.partner.customer_tier_id``.
+        """Mirror effective tiers on ``res.partner.commercial_tier_id``.
 
         ``triples``: (commercial partner id, company id, tier id or None). The
-        company-dependent jsonb column of the commercial partner and of its
-        contacts is updated in one statement.
+        company-dependent jsonb column of the commercial partners is updated in
+        one statement; their contacts read it through ``customer_tier_id``
+        (related to the commercial partner), so they are not written.
         """
         if not triples:
             return
@@ -1166,19 +1167,19 @@ class TierEngine:
             SQL(
                 """
                 UPDATE res_partner p
-                   SET customer_tier_id = CASE
+                   SET commercial_tier_id = CASE
                        WHEN v.tier IS NULL
-                       THEN COALESCE(p.customer_tier_id, '{}'::jsonb) - v.company
-                       ELSE COALESCE(p.customer_tier_id, '{}'::jsonb)
+                       THEN COALESCE(p.commercial_tier_id, '{}'::jsonb) - v.company
+                       ELSE COALESCE(p.commercial_tier_id, '{}'::jsonb)
                             || jsonb_build_object(v.company, v.tier)
                        END
                   FROM unnest(%s::int4[], %s::text[], %s::int4[])
                        AS v(partner, company, tier)
-                 WHERE p.commercial_partner_id = v.partner
-                   AND p.customer_tier_id IS DISTINCT FROM (CASE
+                 WHERE p.id = v.partner
+                   AND p.commercial_tier_id IS DISTINCT FROM (CASE
                        WHEN v.tier IS NULL
-                       THEN COALESCE(p.customer_tier_id, '{}'::jsonb) - v.company
-                       ELSE COALESCE(p.customer_tier_id, '{}'::jsonb)
+                       THEN COALESCE(p.commercial_tier_id, '{}'::jsonb) - v.company
+                       ELSE COALESCE(p.commercial_tier_id, '{}'::jsonb)
                             || jsonb_build_object(v.company, v.tier)
                        END)
                 """,
@@ -1188,4 +1189,4 @@ class TierEngine:
             ),
             log_exceptions=False,
         )
-        env["res.partner"].invalidate_model(["customer_tier_id"])
+        env["res.partner"].invalidate_model(["commercial_tier_id", "customer_tier_id"])

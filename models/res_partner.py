@@ -4,11 +4,21 @@ from odoo import api, fields, models
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
-    customer_tier_id = fields.Many2one(
+    # Stored on the commercial partner only (the engine writes one row per
+    # customer, not one per contact); contacts read it through
+    # customer_tier_id, so a new or moved contact shows its company's tier.
+    commercial_tier_id = fields.Many2one(
         "customer.tier",
+        string="Tier of the Commercial Entity",
         company_dependent=True,
         readonly=True,
         copy=False,
+        help="Effective tier (or prospect grade) stored on the commercial partner "
+        "in each company by the tier engine.",
+    )
+    customer_tier_id = fields.Many2one(
+        related="commercial_partner_id.commercial_tier_id",
+        string="Customer Tier",
         help="Effective tier (or prospect grade) of the commercial partner in the "
         "current company, kept up to date by the tier engine.",
     )

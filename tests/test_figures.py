@@ -371,6 +371,41 @@ class TestFigures(CustomerTierCase):
         move = history.filtered(lambda h: h.date == self.eval_date)
         self.assertEqual(move.to_tier_id, self.tier_b)
 
+    def test_contacts_read_the_tier_of_their_company(self):
+        # the engine stores the tier on the commercial partner only ...
+        self.env.cr.execute(
+            "SELECT id FROM res_partner WHERE commercial_tier_id IS NOT NULL "
+            "AND id != commercial_partner_id AND id = ANY(%s)",
+            [self.bob.ids],
+        )
+        self.assertFalse(self.env.cr.fetchall(), "a contact row was written")
+        Partner = self.env["res.partner"].with_company(self.company)
+        # ... so a contact created or moved later shows its company's tier at
+        # once, without a recompute
+        carol = Partner.create({"name": "Carol", "parent_id": self.alpha.id})
+        self.assertEqual(carol.customer_tier_id, self.tier_b)
+        carol.parent_id = self.gamma
+        self.assertEqual(carol.customer_tier_id, self.tier_c)
+        carol.parent_id = False
+        self.assertFalse(carol.customer_tier_id)
+        carol.parent_id = self.gamma
+        # contacts are found and grouped with their company
+        found = Partner.search(
+            [("customer_tier_id", "=", self.tier_c.id), ("id", "in", carol.ids)]
+        )
+        self.assertEqual(found, carol)
+        groups = dict(
+            Partner._read_group(
+                [("id", "in", (self.alpha | self.bob | self.gamma | carol).ids)],
+                ["customer_tier_id"],
+                ["__count"],
+            )
+        )
+        self.assertEqual(groups, {self.tier_b: 2, self.tier_c: 2})
+        # in another company, no tier
+        other = Partner.with_company(self.company_b)
+        self.assertFalse(other.browse(carol.id).customer_tier_id)
+
 
 @tagged("post_install", "-at_install")
 class TestThresholds(CustomerTierCase):
