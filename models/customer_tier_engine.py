@@ -153,6 +153,11 @@ def _number(value):
     return repr(float(value)) if isinstance(value, float) else str(value)
 
 
+def _date(value):
+    # str() of a date is its ISO form, which needs no quotes in an array
+    return "NULL" if value is None or value is False else str(value)
+
+
 def _boolean(value):
     return "NULL" if value is None else ("t" if value else "f")
 
@@ -162,6 +167,7 @@ ARRAY_ELEMENT = {
     "int4": _integer,
     "numeric": _number,
     "float8": _number,
+    "date": _date,
     "bool": _boolean,
 }
 
@@ -174,8 +180,8 @@ def array_literal(values, pg_type="text"):
     ``ARRAY[v1, v2, ...]``, which adapts every value and makes the server
     parse one constant per value. ``None`` (and ``False`` outside boolean
     columns, as the ORM writes an empty value) is ``NULL``; numbers are
-    written as they are, booleans as ``t``/``f``, anything else is quoted
-    (backslash and double quote escaped), dates in ISO format.
+    written as they are, booleans as ``t``/``f``, dates in ISO format,
+    anything else is quoted (backslash and double quote escaped).
     """
     element = ARRAY_ELEMENT.get(pg_type.lower(), _quote)
     return "{" + ",".join(map(element, values)) + "}"
