@@ -526,7 +526,9 @@ class SaleOrder(models.Model):
         """Current tier of the order's customer in the order's company."""
         self.ensure_one()
         partner = self.partner_id.commercial_partner_id
-        return partner.with_company(self.company_id).sudo().customer_tier_id
+        # the stored column of the commercial partner (customer_tier_id would
+        # read the same through one more partner fetch)
+        return partner.with_company(self.company_id).sudo().commercial_tier_id
 
     def _tier_points_multiplier(self, tier_program):
         tier = self._tier_points_tier()

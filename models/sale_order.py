@@ -76,7 +76,7 @@ class SaleOrder(models.Model):
                 order.company_id or self.env.company
             )
             .sudo()
-            .customer_tier_id
+            .commercial_tier_id
             for order in self
         }
         # Exemptions only matter where a tier sets a minimum (one query then).

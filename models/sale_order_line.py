@@ -33,7 +33,7 @@ class SaleOrderLine(models.Model):
         tier = (
             order.partner_id.commercial_partner_id.with_company(order.company_id)
             .sudo()
-            .customer_tier_id
+            .commercial_tier_id
         )
         return bool(tier.waive_sample_fee)
 

@@ -6,9 +6,11 @@ from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
+from lxml import etree
 
 from odoo.tests import tagged
 from odoo.tools import SQL
+from odoo.tools.safe_eval import safe_eval
 
 from .common import CustomerTierCase
 
@@ -372,39 +374,76 @@ class TestFigures(CustomerTierCase):
         self.assertEqual(move.to_tier_id, self.tier_b)
 
     def test_contacts_read_the_tier_of_their_company(self):
-        # the engine stores the tier on the commercial partner only ...
+        # company B evaluated too: Alpha has an order there
+        self._run(company=self.company_b)
+        alpha_b = self._profile(self.alpha, self.company_b)
+        self.assertTrue(alpha_b.tier_id)
+        # the engine stores the tier on the commercial partners only ...
         self.env.cr.execute(
             "SELECT id FROM res_partner WHERE commercial_tier_id IS NOT NULL "
             "AND id != commercial_partner_id AND id = ANY(%s)",
             [self.bob.ids],
         )
         self.assertFalse(self.env.cr.fetchall(), "a contact row was written")
-        Partner = self.env["res.partner"].with_company(self.company)
-        # ... so a contact created or moved later shows its company's tier at
-        # once, without a recompute
-        carol = Partner.create({"name": "Carol", "parent_id": self.alpha.id})
+        # ... so a contact created or moved later (by whoever may manage
+        # contacts) shows its company's tier at once, without a recompute, to
+        # the least-privileged salesperson of each company
+        carol_admin = self.env["res.partner"].create(
+            {"name": "Carol", "parent_id": self.alpha.id}
+        )
+        own = self._env_as(self.user_own)["res.partner"]
+        carol = own.browse(carol_admin.id)
         self.assertEqual(carol.customer_tier_id, self.tier_b)
-        carol.parent_id = self.gamma
+        carol_b = self._env_as(self.user_b)["res.partner"].browse(carol.id)
+        self.assertEqual(carol_b.customer_tier_id, alpha_b.tier_id)
+        carol_admin.parent_id = self.gamma
         self.assertEqual(carol.customer_tier_id, self.tier_c)
-        carol.parent_id = False
+        self.assertFalse(carol_b.customer_tier_id, "Gamma has no tier in B")
+        carol_admin.parent_id = False
         self.assertFalse(carol.customer_tier_id)
-        carol.parent_id = self.gamma
-        # contacts are found and grouped with their company
-        found = Partner.search(
+        carol_admin.parent_id = self.gamma
+        # contacts are found (also through the list's tier filter) and
+        # grouped with their company
+        found = own.search(
             [("customer_tier_id", "=", self.tier_c.id), ("id", "in", carol.ids)]
         )
         self.assertEqual(found, carol)
+        search_view = etree.fromstring(
+            own.get_views([(False, "search")])["views"]["search"]["arch"]
+        )
+        (tier_c_filter,) = search_view.xpath("//filter[@name='tier_c']")
+        domain = safe_eval(tier_c_filter.get("domain"), {"uid": self.user_own.id})
+        self.assertEqual(own.search([*domain, ("id", "=", carol.id)]), carol)
         groups = dict(
-            Partner._read_group(
+            own._read_group(
                 [("id", "in", (self.alpha | self.bob | self.gamma | carol).ids)],
                 ["customer_tier_id"],
                 ["__count"],
             )
         )
         self.assertEqual(groups, {self.tier_b: 2, self.tier_c: 2})
-        # in another company, no tier
-        other = Partner.with_company(self.company_b)
-        self.assertFalse(other.browse(carol.id).customer_tier_id)
+        # in company B, Bob goes with Alpha's tier there and Carol with none
+        groups_b = dict(
+            self._env_as(self.user_b)["res.partner"]._read_group(
+                [("id", "in", (self.bob | carol).ids)],
+                ["customer_tier_id"],
+                ["__count"],
+            )
+        )
+        self.assertEqual(groups_b, {alpha_b.tier_id: 1, alpha_b.tier_id.browse(): 1})
+
+    def test_order_of_a_contact_reads_the_stored_tier(self):
+        # an order placed by a contact reads its customer's tier from the
+        # commercial partner's stored column (going through the related
+        # customer_tier_id would fetch the commercial partner's record once
+        # more: 6 and 4 queries)
+        order = self._order(self.bob, 100, date(2024, 6, 29), state="draft")
+        self.env.invalidate_all()
+        with self.assertQueryCount(5):
+            self.assertEqual(order.customer_tier_id, self.tier_b)
+        self.env.invalidate_all()
+        with self.assertQueryCount(3):
+            self.assertEqual(order._tier_points_tier(), self.tier_b)
 
 
 @tagged("post_install", "-at_install")
