@@ -966,15 +966,40 @@ class TierEngine:
         # activities ...), once profiles and history are written.
         self.program._engine_after_write(self, written, changes, eval_date, full)
         if full and not remaining:
+            # (unchanged when a later call of the day finds nothing left: no
+            # write, so no conflict with a concurrent run that wrote it too)
             self.cr.execute(
                 SQL(
-                    "UPDATE customer_tier_program SET last_run_date = %s WHERE id = %s",
+                    "UPDATE customer_tier_program SET last_run_date = %s "
+                    "WHERE id = %s AND last_run_date IS DISTINCT FROM %s",
                     eval_date,
                     self.program.id,
-                )
+                    eval_date,
+                ),
+                # a concurrent run wrote it: the caller's to handle
+                log_exceptions=False,
             )
             self.program.invalidate_recordset(["last_run_date"])
         return {"written": len(written), "remaining": remaining, "changes": changes}
+
+    def lock_program(self):
+        """Lock the program's row before the evaluation writes it (its fit,
+        through the ORM).
+
+        Under Odoo's REPEATABLE READ, a row another transaction changed since
+        this one's snapshot (a concurrent run of the day that wrote the fit)
+        raises a serialization failure: here, where it is not logged as a
+        "bad query", rather than in the ORM's flush. Like the conflicts of
+        the profile upsert, it is an expected conflict for the caller to
+        handle (``_cron_recompute`` runs the batch again a minute later).
+        """
+        self.cr.execute(
+            SQL(
+                "SELECT id FROM customer_tier_program WHERE id = %s FOR NO KEY UPDATE",
+                self.program.id,
+            ),
+            log_exceptions=False,
+        )
 
     def refresh_partners(self, partner_ids, eval_date=None):
         """Incremental refresh of a few commercial partners."""

@@ -321,6 +321,7 @@ class CustomerTierProgram(models.Model):
             program = self.sudo()
             current = program.read(list(values), load=None)[0]
             if any(current[name] != value for name, value in values.items()):
+                engine.lock_program()
                 program.write(values)
         # rows carry their flag (_engine_before_write); tier changes made
         # through the ORM (overrides) come without rows

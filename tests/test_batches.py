@@ -11,6 +11,7 @@ same history rows (none twice), the same chatter notes, the same partner
 tiers.
 """
 
+import re
 from datetime import date, datetime
 from unittest.mock import patch
 
@@ -35,6 +36,42 @@ DAY2 = date(2024, 6, 30)
 
 class Killed(Exception):
     """Stands for the process dying inside a batch."""
+
+
+# A statement that writes or locks the program's row.
+PROGRAM_ROW = re.compile(
+    r'UPDATE\s+"?customer_tier_program"?\s+SET'
+    r"|FROM\s+customer_tier_program\s+WHERE.*FOR (NO KEY )?UPDATE",
+    re.S,
+)
+# What PostgreSQL raises there when a concurrent transaction wrote the row
+# after this one's snapshot (a real error of the server: the transaction is
+# aborted, as it would be).
+SERIALIZATION_FAILURE = (
+    "DO $$BEGIN RAISE EXCEPTION 'could not serialize access due to concurrent "
+    "update' USING ERRCODE = 'serialization_failure'; END$$"
+)
+
+
+class ConcurrentWriter:
+    """Stands in for the psycopg2 cursor: the first statement matching
+    ``pattern`` fails as it does when another transaction wrote the same row
+    meanwhile (the other statements run as usual)."""
+
+    def __init__(self, cursor, pattern):
+        self._cursor = cursor
+        self._pattern = pattern
+        self.hit = []
+
+    def __getattr__(self, name):
+        return getattr(self._cursor, name)
+
+    def execute(self, query, params=None):
+        text = query.decode() if isinstance(query, bytes) else str(query)
+        if not self.hit and self._pattern.search(text):
+            self.hit.append(text)
+            return self._cursor.execute(SERIALIZATION_FAILURE)
+        return self._cursor.execute(query, params)
 
 
 @tagged("post_install", "-at_install")
@@ -181,6 +218,58 @@ class TestInterruptedRecompute(AssignmentCase):
                         calls += 1
                     self.assertEqual(self._state(), expected)
                     attempt.rollback()
+
+    def test_conflict_on_the_program_row_is_retried_unlogged(self):
+        """Two runs of the day (cron workers, a manual recompute) also meet
+        on the program's row: the first batch writes the day's fit, the last
+        one the last run date. A batch that finds the row written by the
+        other after its snapshot is dropped and runs again a minute later,
+        like one that meets a profile, and the expected conflict is not
+        logged as an error (no "bad query" of ``odoo.sql_db``)."""
+        with self.env.cr.savepoint(flush=True) as start:
+            self._run(DAY2)
+            self._run(DAY2, company=self.company_b)
+            expected = self._state()
+            start.rollback()
+        self.env.invalidate_all()
+        cron = self.env.ref("customer_tier.ir_cron_customer_tier_recompute")
+        Trigger = self.env["ir.cron.trigger"]
+        # calls before the conflict: none (company A's first batch, which
+        # fits), two (its last batch, which dates the run)
+        for calls_before in (0, 2):
+            with self.subTest(calls_before=calls_before):
+                with self.env.cr.savepoint(flush=True) as attempt:
+                    for _call in range(calls_before):
+                        self._cron_call()
+                    pending = self.program._engine()._count_pending(DAY2)
+                    self.assertTrue(pending)
+                    triggers = Trigger.search([("cron_id", "=", cron.id)])
+                    real = self.env.cr  # (the real cursor: no HTTP here)
+                    writer = ConcurrentWriter(real._obj, PROGRAM_ROW)
+                    with (
+                        patch.object(real, "_obj", writer),
+                        patch.object(program_module._logger, "info") as info,
+                        self.assertNoLogs("odoo.sql_db", "ERROR"),
+                    ):
+                        self._cron_call()
+                    self.assertEqual(len(writer.hit), 1)
+                    self.assertIn(
+                        "interrupted by a concurrent update", info.call_args[0][0]
+                    )
+                    # nothing of the batch is kept; it runs again
+                    self.assertEqual(
+                        self.program._engine()._count_pending(DAY2), pending
+                    )
+                    self.assertTrue(
+                        Trigger.search([("cron_id", "=", cron.id)]) - triggers
+                    )
+                    calls = 0
+                    while self._pending() and calls < 10:
+                        self._cron_call()
+                        calls += 1
+                    self.assertEqual(self._state(), expected)
+                    attempt.rollback()
+                self.env.invalidate_all()
 
     def test_batches_resume_where_they_stopped(self):
         """Each call writes at most one batch of not yet evaluated profiles;
