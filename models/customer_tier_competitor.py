@@ -69,6 +69,10 @@ class CustomerTierCompetitor(models.Model):
 
     @api.constrains("partner_id", "estimated_share")
     def _check_total_share(self):
+        # Constraints run before Odoo checks the record rules on a created or
+        # moved line: check them first, so that the message below tells
+        # nothing about the shares of another salesperson's customer.
+        self.check_access("write")
         for partner in self.partner_id:
             total = sum(
                 self.sudo()
@@ -84,3 +88,11 @@ class CustomerTierCompetitor(models.Model):
                         total=round(total, 1),
                     )
                 )
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "partner_id" in vals:
+            # Odoo checks the record rules on the values before a write only:
+            # a line moved to another customer must still be the writer's.
+            self.check_access("write")
+        return res

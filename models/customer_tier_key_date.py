@@ -137,3 +137,11 @@ class CustomerTierKeyDate(models.Model):
                         customer=partner.display_name,
                     )
                 )
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "profile_id" in vals:
+            # Odoo checks the record rules on the values before a write only:
+            # a key date moved to another profile must still be the writer's.
+            self.check_access("write")
+        return res

@@ -1,0 +1,117 @@
+"""Issue 17 (2): writes go through the record rules that reads go through.
+
+Odoo checks the record rules of a write on the values before it; these tests
+move records of a salesperson limited to own documents to another
+salesperson's customer.
+"""
+
+from datetime import date
+
+from odoo import Command
+from odoo.exceptions import AccessError
+from odoo.tests import tagged
+
+from .common import CustomerTierCase
+
+
+@tagged("post_install", "-at_install")
+class TestWriteRules(CustomerTierCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.mine = cls._customer("Mine Ltd", user_id=cls.user_own.id)
+        cls.mine_contact = cls._contact(cls.mine, "Mine Buyer")
+        cls.theirs = cls._customer("Theirs Ltd", user_id=cls.user_all.id)
+        cls.theirs_contact = cls._contact(cls.theirs, "Theirs Buyer")
+        cls._order(cls.mine, 3000, date(2024, 5, 1))
+        cls._order(cls.theirs, 8000, date(2024, 5, 1))
+        cls._run()
+        cls.profile_mine = cls._profile(cls.mine)
+        cls.profile_theirs = cls._profile(cls.theirs)
+        Competitor = cls.env["customer.tier.competitor"]
+        cls.line_mine = Competitor.create(
+            {"partner_id": cls.mine.id, "name": "Old Supplier", "estimated_share": 30}
+        )
+        cls.line_theirs = Competitor.create(
+            {
+                "partner_id": cls.theirs.id,
+                "name": "Big Rival",
+                "estimated_share": 80,
+            }
+        )
+        cls.key_date_mine = cls.env["customer.tier.key.date"].create(
+            {
+                "profile_id": cls.profile_mine.id,
+                "contact_id": cls.mine_contact.id,
+                "date": date(1980, 5, 1),
+            }
+        )
+
+    # ------------------------------------------------------------------
+    # Competing suppliers
+    # ------------------------------------------------------------------
+    def test_competitor_cannot_move_to_another_salespersons_customer(self):
+        env = self._env_as(self.user_own)
+        line = self.line_mine.with_env(env)
+        line.estimated_share = 10.0  # own line, own customer: fine
+        with self.assertRaises(AccessError):
+            line.write({"partner_id": self.theirs.id})
+        self.env.invalidate_all()
+        self.assertEqual(self.line_mine.partner_id, self.mine)
+        self.assertEqual(self.theirs.tier_competitor_ids, self.line_theirs)
+
+    def test_competitor_share_check_tells_nothing_of_other_customers(self):
+        """The total share check runs before the record rules: refused as an
+        access error, whatever the other customer's shares add up to."""
+        env = self._env_as(self.user_own)
+        Competitor = env["customer.tier.competitor"]
+        # Big Rival holds 80 % of Theirs Ltd: 30 more would exceed 100 %
+        with self.assertRaises(AccessError):
+            Competitor.create(
+                {
+                    "partner_id": self.theirs.id,
+                    "name": "Probe",
+                    "estimated_share": 30.0,
+                }
+            )
+        # moving the own 30 % line there neither
+        with self.assertRaises(AccessError):
+            self.line_mine.with_env(env).write({"partner_id": self.theirs.id})
+        self.env.invalidate_all()
+        self.assertEqual(self.theirs.tier_competitor_ids, self.line_theirs)
+
+    # ------------------------------------------------------------------
+    # Key dates
+    # ------------------------------------------------------------------
+    def test_key_date_cannot_move_to_another_salespersons_profile(self):
+        """The contact check reading the new profile refused this already;
+        the write now checks the rules on the new profile itself."""
+        env = self._env_as(self.user_own)
+        key_date = self.key_date_mine.with_env(env)
+        key_date.note = "Send flowers"  # own key date: fine
+        with self.assertRaises(AccessError):
+            key_date.write(
+                {
+                    "profile_id": self.profile_theirs.id,
+                    "contact_id": self.theirs_contact.id,
+                }
+            )
+        # nor through the own profile's key dates
+        with self.assertRaises(AccessError):
+            self.profile_mine.with_env(env).write(
+                {
+                    "key_date_ids": [
+                        Command.update(
+                            key_date.id,
+                            {
+                                "profile_id": self.profile_theirs.id,
+                                "contact_id": self.theirs_contact.id,
+                            },
+                        )
+                    ]
+                }
+            )
+        self.env.invalidate_all()
+        self.assertEqual(self.key_date_mine.profile_id, self.profile_mine)
+        self.assertEqual(self.key_date_mine.contact_id, self.mine_contact)
+        self.assertFalse(self.profile_theirs.key_date_ids)
