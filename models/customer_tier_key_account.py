@@ -12,7 +12,7 @@ edit these (and only these) on the profiles of own customers.
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 
 PREFERRED_PRODUCTS = 5
@@ -81,6 +81,22 @@ class CustomerTierProfile(models.Model):
             profile.preferred_product_ids = [
                 fields.Command.set(products.get(profile.id, []))
             ]
+
+    @api.constrains("key_contact_ids", "partner_id")
+    def _check_key_contacts(self):
+        for profile in self:
+            strangers = profile.key_contact_ids.filtered(
+                lambda c, p=profile: c.commercial_partner_id != p.partner_id
+            )
+            if strangers:
+                raise ValidationError(
+                    self.env._(
+                        "The key contacts of %(customer)s are its own "
+                        "contacts: %(contacts)s are not.",
+                        contacts=", ".join(strangers.mapped("display_name")),
+                        customer=profile.partner_id.display_name,
+                    )
+                )
 
     def write(self, vals):
         if (

@@ -2,13 +2,13 @@
 
 Odoo checks the record rules of a write on the values before it; these tests
 move records of a salesperson limited to own documents to another
-salesperson's customer.
+salesperson's customer, and give a profile key contacts of another customer.
 """
 
 from datetime import date
 
 from odoo import Command
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
 from .common import CustomerTierCase
@@ -115,3 +115,32 @@ class TestWriteRules(CustomerTierCase):
         self.assertEqual(self.key_date_mine.profile_id, self.profile_mine)
         self.assertEqual(self.key_date_mine.contact_id, self.mine_contact)
         self.assertFalse(self.profile_theirs.key_date_ids)
+
+    # ------------------------------------------------------------------
+    # Key contacts
+    # ------------------------------------------------------------------
+    def test_key_contacts_belong_to_the_customer(self):
+        env = self._env_as(self.user_own)
+        profile = self.profile_mine.with_env(env)
+        profile.key_contact_ids = [Command.link(self.mine_contact.id)]
+        self.assertEqual(self.profile_mine.key_contact_ids, self.mine_contact)
+        with self.assertRaises(ValidationError) as caught:
+            profile.write({"key_contact_ids": [Command.link(self.theirs_contact.id)]})
+        self.assertRegex(
+            str(caught.exception),
+            "key contacts of Mine Ltd .*: Theirs Ltd, Theirs Buyer",
+        )
+        # a manager neither, nor by creating a contact elsewhere on the fly
+        manager_profile = self.profile_mine.with_env(self._env_as(self.user_manager))
+        with self.assertRaises(ValidationError):
+            manager_profile.write(
+                {
+                    "key_contact_ids": [
+                        Command.create(
+                            {"name": "Stranger", "parent_id": self.theirs.id}
+                        )
+                    ]
+                }
+            )
+        self.env.invalidate_all()
+        self.assertEqual(self.profile_mine.key_contact_ids, self.mine_contact)
