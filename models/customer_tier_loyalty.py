@@ -263,6 +263,8 @@ class CustomerTierProgram(models.Model):
 
     def action_create_loyalty_program(self):
         self.ensure_one()
+        # the points program is created with sudo: managers of the program only
+        self.check_access("write")
         self._loyalty_ensure_program()
         return self.action_open_loyalty_program()
 

@@ -1,5 +1,5 @@
 from odoo import api, fields, models, tools
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .customer_tier_engine import TierEngine
 
@@ -382,6 +382,14 @@ class CustomerTierProfile(models.Model):
         return action
 
     def action_refresh(self):
+        # the engine writes the figures with sudo: tier managers only
+        if not self.env.su and not self.env.user.has_group(
+            "customer_tier.group_customer_tier_manager"
+        ):
+            raise AccessError(
+                self.env._("Only tier managers can refresh the figures of a profile.")
+            )
+        self.check_access("write")
         for program, profiles in self.grouped("program_id").items():
             program._engine().refresh_partners(profiles.partner_id.ids)
         return True

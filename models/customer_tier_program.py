@@ -250,6 +250,7 @@ class CustomerTierProgram(models.Model):
     # ------------------------------------------------------------------
     def action_open_recompute(self):
         self.ensure_one()
+        self.check_access("write")  # the recompute is a manager's
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Recompute Tiers"),

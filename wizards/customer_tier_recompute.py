@@ -50,8 +50,14 @@ class CustomerTierRecompute(models.TransientModel):
             "name": self.env._("Recompute Tiers"),
         }
 
+    def _check_program_access(self):
+        """The engine reads and writes the program's figures with sudo: the
+        user must be allowed to change the program (a manager of its company)."""
+        self.program_id.check_access("write")
+
     def action_preview(self):
         self.ensure_one()
+        self._check_program_access()
         engine = self.program_id._engine()
         rows, changes = engine.plan(self.eval_date, force_apply=True)
         History = self.env["customer.tier.history"]
@@ -125,6 +131,7 @@ class CustomerTierRecompute(models.TransientModel):
 
     def action_apply(self):
         self.ensure_one()
+        self._check_program_access()
         if self.state != "preview":
             raise UserError(self.env._("Preview the recompute before applying it."))
         planned = {
