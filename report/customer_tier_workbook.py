@@ -43,7 +43,7 @@ class CustomerTierWorkbook(models.AbstractModel):
     # Entry point
     # ------------------------------------------------------------------
     @api.model
-    def write_workbook(
+    def _write_workbook(
         self, output, company, date_from, date_to, users=None, horizon_days=30
     ):
         """Write the workbook to ``output`` (a path or a binary file object).

@@ -1,10 +1,11 @@
-"""Issue 17 (2): actions are guarded like the writes they make.
+"""Issue 17 (2): every RPC-callable method of the module is reviewed.
 
 In Odoo 18 any method of a model whose name does not start with ``_`` (and is
-not ``init``) can be called over RPC by anyone who may read the model. These
-tests call the guarded actions as the least-privileged users (a salesperson
-limited to own documents, a salesperson of all documents, a user of the other
-company).
+not ``init``) can be called over RPC by anyone who may read the model. The
+first test walks the registry and fails on such a method of this module that
+is not in ``REVIEWED`` below, with the reason it is safe; the others call the
+guarded actions as the least-privileged users (a salesperson limited to own
+documents, a salesperson of all documents, a user of the other company).
 """
 
 from datetime import date
@@ -13,6 +14,101 @@ from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from .common import CustomerTierCase
+
+MODULE = "odoo.addons.customer_tier"
+
+ORM = "ORM override: super() checks access before anything else is done"
+ACTION_ONLY = "returns a window action; the records open with the user's rights"
+
+# (model, method): why it is safe to call over RPC
+REVIEWED = {
+    ("account.move", "button_draft"): (
+        "Accounting's button: super() checks write access, then points are "
+        "taken back for the moves it reset"
+    ),
+    ("customer.tier", "write"): ORM,
+    ("customer.tier.competitor", "write"): (
+        "ORM override: super() checks the rules before, then again on the new customer"
+    ),
+    ("customer.tier.key.date", "write"): (
+        "ORM override: super() checks the rules before, then again on the new profile"
+    ),
+    ("customer.tier.profile", "write"): (
+        "ORM override: salespeople limited to key-account fields, the "
+        "override to tier managers, then super() checks access and rules"
+    ),
+    ("customer.tier.profile", "init"): "ORM hook; Odoo refuses 'init' over RPC",
+    ("customer.tier.profile", "action_clear_override"): (
+        "action: writes through write(), which refuses non-managers"
+    ),
+    ("customer.tier.profile", "action_refresh"): (
+        "action: checks the manager group and write access on the profiles"
+    ),
+    ("customer.tier.profile", "action_view_history"): ACTION_ONLY,
+    ("customer.tier.profile", "action_view_followup_activities"): ACTION_ONLY,
+    ("customer.tier.program", "create"): ORM,
+    ("customer.tier.program", "write"): ORM,
+    ("customer.tier.program", "unlink"): ORM,
+    ("customer.tier.program", "action_create_loyalty_program"): (
+        "action: checks write access on the program (its company's managers)"
+    ),
+    ("customer.tier.program", "action_open_loyalty_program"): ACTION_ONLY,
+    ("customer.tier.program", "action_open_recompute"): (
+        "action: checks write access on the program, opens the wizard"
+    ),
+    ("customer.tier.program", "action_view_profiles"): ACTION_ONLY,
+    ("customer.tier.recompute", "action_preview"): (
+        "action: wizard of managers only, checks write access on its program"
+    ),
+    ("customer.tier.recompute", "action_apply"): (
+        "action: wizard of managers only, checks write access on its program"
+    ),
+    ("customer.tier.workbook.wizard", "action_export"): (
+        "action: reads with the user's rights into the user's own wizard; no file path"
+    ),
+    ("loyalty.card", "action_view_tier_points_history"): ACTION_ONLY,
+    ("loyalty.history", "create"): (
+        "ORM override: only fills the expiry date of the values, super() checks access"
+    ),
+    ("res.company", "create"): ORM,
+    ("res.partner", "create"): ORM,
+    ("res.partner", "write"): (
+        "ORM override: prospect inputs of other salespeople's customers "
+        "refused, super() checks access"
+    ),
+    ("res.partner", "action_view_customer_tier_profile"): ACTION_ONLY,
+    ("res.partner", "action_view_tier_points_cards"): ACTION_ONLY,
+    ("res.partner", "action_view_tier_points_history"): ACTION_ONLY,
+    ("res.partner", "action_send_tier_points_statement"): (
+        "returns the mail composer action; posting checks mail access"
+    ),
+    ("sale.order", "create"): ORM,
+    ("sale.order", "write"): ORM,
+    ("sale.order", "action_confirm"): (
+        "Sales' button: super() confirms with the user's rights, then the "
+        "customer's profile is refreshed"
+    ),
+    ("sale.order.line", "create"): (
+        "ORM override: fee-line flag reserved to managers, super() checks access"
+    ),
+    ("sale.order.line", "write"): (
+        "ORM override: fee-line flag reserved to managers, super() checks access"
+    ),
+    ("sale.order.line", "unlink"): ORM,
+}
+
+
+def module_public_methods(registry):
+    """(model, method) of every public callable defined by this module."""
+    found = set()
+    for model_name in registry:
+        for cls in registry[model_name].__mro__:
+            if not getattr(cls, "__module__", "").startswith(MODULE):
+                continue
+            for name, value in vars(cls).items():
+                if not name.startswith("_") and callable(value):
+                    found.add((model_name, name))
+    return found
 
 
 @tagged("post_install", "-at_install")
@@ -26,6 +122,23 @@ class TestPublicMethods(CustomerTierCase):
         cls._order(cls.b_customer, 700, date(2024, 5, 1), company=cls.company_b)
         cls._run()
         cls.profile_mine = cls._profile(cls.mine)
+
+    def test_public_methods_are_reviewed(self):
+        found = module_public_methods(self.env.registry)
+        self.assertIn(("customer.tier.profile", "action_refresh"), found)
+        unreviewed = sorted(found - REVIEWED.keys())
+        self.assertFalse(
+            unreviewed,
+            "Public (RPC-callable) methods of customer_tier not reviewed: make "
+            "them private or guard them, then add them to REVIEWED",
+        )
+        self.assertFalse(sorted(REVIEWED.keys() - found), "stale REVIEWED entries")
+        self.assertTrue(all(REVIEWED.values()))
+
+    def test_workbook_writer_is_private(self):
+        Workbook = self.env["customer.tier.workbook"]
+        self.assertFalse(hasattr(Workbook, "write_workbook"))
+        self.assertTrue(callable(Workbook._write_workbook))
 
     def test_create_loyalty_program_managers_only(self):
         Loyalty = self.env["loyalty.program"].with_context(active_test=False)

@@ -76,7 +76,7 @@ class CustomerTierWorkbookWizard(models.TransientModel):
         """Write this export's workbook to ``output`` (path or file object)."""
         self.ensure_one()
         self._check_period()
-        self.env["customer.tier.workbook"].write_workbook(
+        self.env["customer.tier.workbook"]._write_workbook(
             output,
             self.company_id,
             self.date_from,
