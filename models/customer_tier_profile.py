@@ -3,6 +3,11 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .customer_tier_engine import TierEngine
 
+# Who may read figures computed over all the company's customers (shares and
+# ranks): the users whose record rules show them every customer.
+COMPANY_WIDE_GROUPS = (
+    "sales_team.group_sale_salesman_all_leads,customer_tier.group_customer_tier_manager"
+)
 FREQUENCY_CLASSES = [
     ("frequent", "Frequent"),
     ("occasional", "Occasional"),
@@ -108,20 +113,27 @@ class CustomerTierProfile(models.Model):
         help="The days since the last order exceed the reorder cycle times the "
         "program's overdue factor.",
     )
+    # Company-wide figures: they reveal the revenue of other customers, so
+    # only users who see every customer read them (a salesperson limited to
+    # own documents gets the 80/20 of own customers from the Pareto report).
     revenue_share = fields.Float(
         readonly=True,
         digits=(16, 4),
         aggregator="sum",
+        groups=COMPANY_WIDE_GROUPS,
         help="Share of the company's window revenue brought by this customer.",
     )
     cumulative_share = fields.Float(
         readonly=True,
         digits=(16, 4),
         aggregator=None,
+        groups=COMPANY_WIDE_GROUPS,
         help="Share of the window revenue brought by this customer and every "
         "customer ranked above it (Pareto).",
     )
-    pareto_rank = fields.Integer(readonly=True, aggregator=None)
+    pareto_rank = fields.Integer(
+        readonly=True, aggregator=None, groups=COMPANY_WIDE_GROUPS
+    )
     frequency_class = fields.Selection(FREQUENCY_CLASSES, readonly=True, index=True)
     rfm_recency_score = fields.Integer(
         string="R Score", readonly=True, aggregator="avg"

@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .customer_tier_profile import COMPANY_WIDE_GROUPS
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -76,9 +78,11 @@ class ResPartner(models.Model):
         compute="_compute_tier_reorder_overdue",
         search="_search_tier_reorder_overdue",
     )
-    tier_revenue_share = fields.Float(related="customer_tier_profile_id.revenue_share")
+    tier_revenue_share = fields.Float(
+        related="customer_tier_profile_id.revenue_share", groups=COMPANY_WIDE_GROUPS
+    )
     tier_cumulative_share = fields.Float(
-        related="customer_tier_profile_id.cumulative_share"
+        related="customer_tier_profile_id.cumulative_share", groups=COMPANY_WIDE_GROUPS
     )
     tier_frequency_class = fields.Selection(
         related="customer_tier_profile_id.frequency_class"

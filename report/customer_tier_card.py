@@ -19,6 +19,7 @@ class CustomerTierCardReport(models.AbstractModel):
             "docs": profiles,
             "trend": {p.id: self._card_trend(p) for p in profiles},
             "extra_lines": {p.id: self._card_extra_lines(p) for p in profiles},
+            "pareto": self._card_pareto(profiles),
             "selection": self._card_selection_labels(),
         }
 
@@ -30,6 +31,20 @@ class CustomerTierCardReport(models.AbstractModel):
             order="date desc, id desc",
             limit=TREND_MOVES,
         )
+
+    @api.model
+    def _card_pareto(self, profiles):
+        """Rank and shares of each profile, from the 80/20 report as the user
+        sees it: among the company's customers, or among own customers for a
+        salesperson limited to own documents."""
+        # the rows depend on the user: never values cached for another one
+        Report = self.env["customer.tier.pareto.report"]
+        Report.invalidate_model()
+        rows = Report.search_fetch(
+            [("profile_id", "in", profiles.ids)],
+            ["profile_id", "revenue_share", "cumulative_share", "pareto_rank"],
+        )
+        return {row.profile_id.id: row for row in rows}
 
     @api.model
     def _card_extra_lines(self, profile):

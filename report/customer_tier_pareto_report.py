@@ -17,7 +17,10 @@ class CustomerTierParetoReport(models.Model):
     The ranking is computed live from the profiles' window revenue, with the
     engine's tie-break (partner id), so it stays consistent between two full
     evaluations. Only customers with revenue in the window take part: they are
-    "the customers" of the 80/20 rule.
+    "the customers" of the 80/20 rule. Only the profiles the user may read
+    take part too: a salesperson limited to own documents sees the 80/20 of
+    own customers (ranks, shares, bands and deciles among them), so no figure
+    of the report reveals the revenue of another salesperson's customer.
 
     * ``customer_share``: percentage of the company's ranked customers at or
       above this one (rank / count);
@@ -76,6 +79,14 @@ class CustomerTierParetoReport(models.Model):
 
     @property
     def _table_query(self):
+        # Ranked among the profiles the user may read (access rules of
+        # customer.tier.profile): a salesperson limited to own documents gets
+        # the 80/20 of own customers, never a share or rank that would reveal
+        # the revenue of customers of other salespeople.
+        visible = SQL("TRUE")
+        if not self.env.su:
+            profiles = self.env["customer.tier.profile"]._search([])
+            visible = SQL("p.id IN %s", profiles.subselect())
         return SQL(
             """
             WITH ranked AS (
@@ -89,7 +100,7 @@ class CustomerTierParetoReport(models.Model):
                            w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
                        ) AS running
                   FROM customer_tier_profile p
-                 WHERE NOT p.is_prospect AND p.revenue_window > 0
+                 WHERE NOT p.is_prospect AND p.revenue_window > 0 AND %s
                 WINDOW w AS (PARTITION BY p.company_id
                              ORDER BY p.revenue_window DESC, p.partner_id)
             )
@@ -103,5 +114,6 @@ class CustomerTierParetoReport(models.Model):
                    LPAD(CEIL(pareto_rank * 10.0 / customers)::int::text, 2, '0')
                        AS decile
               FROM ranked
-            """
+            """,
+            visible,
         )

@@ -337,14 +337,9 @@ class _Writer:
             ),
             (_("Expected Next Order"), 12, lambda p: p.expected_order_date, "date"),
             (_("Reorder Overdue"), 9, lambda p: yes if p.reorder_overdue else no, None),
-            (_("Revenue Share"), 10, lambda p: p.revenue_share, "pct"),
-            (
-                _("Cumulative Share"),
-                10,
-                lambda p: p.cumulative_share if p.pareto_rank else None,
-                "pct",
-            ),
-            (_("Pareto Rank"), 8, lambda p: p.pareto_rank or None, "int"),
+            (_("Revenue Share"), 10, lambda p: self._pareto_of(p, 0), "pct"),
+            (_("Cumulative Share"), 10, lambda p: self._pareto_of(p, 1), "pct"),
+            (_("Pareto Rank"), 8, lambda p: self._pareto_of(p, 2), "int"),
             (_("Frequency"), 12, lambda p: freq.get(p.frequency_class, ""), None),
             (_("RFM Segment"), 16, lambda p: p.rfm_segment_id.name or "", None),
             (_("R"), 4, lambda p: p.rfm_recency_score or None, "int"),
@@ -363,7 +358,33 @@ class _Writer:
             yield from chunk
             self.env.invalidate_all()
 
+    def _pareto_ranks(self):
+        """Profile id -> (revenue share, cumulative share, rank) from the 80/20
+        report as the user sees it: over the company's customers, or over own
+        customers for a salesperson limited to own documents (the shares
+        stored on the profiles are company-wide and not his to read)."""
+        Report = self.env["customer.tier.pareto.report"]
+        Report.invalidate_model()  # rows depend on the user: no cached values
+        rows = Report.search_read(
+            [("company_id", "=", self.company.id)],
+            ["profile_id", "revenue_share", "cumulative_share", "pareto_rank"],
+            load=None,
+        )
+        return {
+            row["profile_id"]: (
+                row["revenue_share"] / 100.0,
+                row["cumulative_share"] / 100.0,
+                row["pareto_rank"],
+            )
+            for row in rows
+        }
+
+    def _pareto_of(self, profile, index):
+        figures = self._pareto.get(profile.id)
+        return figures[index] if figures else None
+
     def _write_customers(self, sheet):
+        self._pareto = self._pareto_ranks()
         columns = self._customer_columns()
         self._header(sheet, 0, [c[0] for c in columns], [c[1] for c in columns])
         formats = {

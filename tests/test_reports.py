@@ -252,6 +252,9 @@ class TestTierReports(TierReportsCommon):
                     [
                         self.env.ref("customer_tier.customer_tier_analysis_action").id,
                         self.env.ref("customer_tier.customer_tier_migration_action").id,
+                        self.env.ref(
+                            "customer_tier.customer_tier_pareto_report_action"
+                        ).id,
                     ],
                 )
             ]
@@ -267,7 +270,7 @@ class TestTierReports(TierReportsCommon):
             )
             self.assertIsNotNone(records)
         pareto = self.env.ref("customer_tier.customer_tier_filter_pareto_80")
-        top = self.Profile.search(
+        top = self.env["customer.tier.pareto.report"].search(
             [("company_id", "=", self.company.id), *pareto._get_eval_domain()]
         )
         # 20,000 + 12,000 + 5,000 = 80.4 % > 80 %: the first two stay below
@@ -321,8 +324,8 @@ class TestTierReports(TierReportsCommon):
         own = Report.with_user(self.salesman).search([])
         c = self.customers
         self.assertEqual(own.partner_id, c[0] | c[3] | c[4] | c[7])
-        # ranks stay those of the whole company
-        self.assertEqual(own.mapped("pareto_rank"), [1, 4, 5, 8])
+        # ranked among own customers: nothing of the others shows through
+        self.assertEqual(own.mapped("pareto_rank"), [1, 2, 3, 4])
         # company B sees none of company A's customers
         self.assertFalse(Report.with_env(self._env_as(self.user_b)).search([]))
         self.assertFalse(
