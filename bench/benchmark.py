@@ -250,10 +250,10 @@ class Phases:
                     setattr(cls, name, self.wrap(label, cls.__dict__[name]))
         history_cls = type(program.env["customer.tier.history"])
         for cls in history_cls.__mro__:
-            attr = cls.__dict__.get("_post_partner_messages")
+            attr = cls.__dict__.get("_post_tier_notes")
             if attr is not None:
-                saved.append((cls, "_post_partner_messages", attr))
-                cls._post_partner_messages = self.wrap("history.post_messages", attr)
+                saved.append((cls, "_post_tier_notes", attr))
+                cls._post_tier_notes = self.wrap("history.post_messages", attr)
         original = sql_db.Cursor.execute
         phases = self
 

@@ -1160,6 +1160,7 @@ class TierEngine:
                   JOIN customer_tier_profile prof
                     ON prof.partner_id = v.partner_id AND prof.company_id = %s
                   JOIN res_partner p ON p.id = v.partner_id
+                RETURNING partner_id, profile_id
                 """,
                 self.company.id,
                 eval_date,
@@ -1172,11 +1173,19 @@ class TierEngine:
             ),
             log_exceptions=False,
         )
+        profile_ids = dict(self.cr.fetchall())
         History.invalidate_model()
-        # Chatter: moves between tiers (not the very first assignment)
-        History._post_partner_messages(
+        # Chatter of the profiles: moves between tiers (not the very first
+        # assignment)
+        History._post_tier_notes(
             [
-                (pid, browse(old), browse(new), cause, rows[pid]["manual_reason"])
+                (
+                    profile_ids[pid],
+                    browse(old),
+                    browse(new),
+                    cause,
+                    rows[pid]["manual_reason"],
+                )
                 for pid, old, new, cause in changes
                 if old and new
             ]

@@ -424,7 +424,7 @@ class CustomerTierProgram(models.Model):
                 )
             messages.append(
                 (
-                    partner_id,
+                    profile_id,
                     self.env._(
                         'The plan "%(plan)s" has been started: the customer '
                         "entered the tier %(tier)s.",
@@ -956,21 +956,23 @@ class CustomerTierProgram(models.Model):
 
     @api.model
     def _followup_post_notes(self, notes):
-        """Log notifications (not contacts) on partners: (partner id, text)."""
+        """Log notifications (not contacts) on tier profiles: (profile id,
+        text). On the profile, whose record rules apply to its messages, not on
+        the partner that users of every company read."""
         if not notes:
             return
         subtype = self.env.ref("mail.mt_note")
         self.env["mail.message"].sudo().create(
             [
                 {
-                    "model": "res.partner",
-                    "res_id": partner_id,
+                    "model": "customer.tier.profile",
+                    "res_id": profile_id,
                     "message_type": "notification",
                     "subtype_id": subtype.id,
                     "author_id": self.env.user.partner_id.id,
                     "body": Markup("<p>%s</p>") % text,
                 }
-                for partner_id, text in notes
+                for profile_id, text in notes
             ]
         )
 

@@ -67,18 +67,23 @@ class CustomerTierHistory(models.Model):
         return "same"
 
     @api.model
-    def _post_partner_messages(self, changes):
-        """Log one note per change on the partner's chatter, in bulk.
+    def _post_tier_notes(self, changes):
+        """Log one note per change on the chatter of the tier profile, in bulk.
 
-        ``changes``: list of (partner_id, old_tier, new_tier, cause, reason).
-        The note is written as an internal log (no e-mail), like tracking.
+        ``changes``: list of (profile_id, old_tier, new_tier, cause, reason).
+        The note is written as an internal log (no e-mail), like tracking. It
+        goes on the profile, not on the partner: a partner is read by every
+        internal user of every company that shares it, while the profile's
+        messages follow the profile's record rules (its company, and own
+        customers for a salesperson limited to own documents). The partner
+        shows the current tier of the user's company in its tier field.
         """
         if not changes:
             return
         causes = dict(self._fields["cause"]._description_selection(self.env))
         subtype = self.env.ref("mail.mt_note")
         vals_list = []
-        for partner_id, old, new, cause, reason in changes:
+        for profile_id, old, new, cause, reason in changes:
             if old:
                 body = self.env._(
                     "Customer tier changed from %(old)s to %(new)s (%(cause)s).",
@@ -96,8 +101,8 @@ class CustomerTierHistory(models.Model):
                 body += " " + self.env._("Reason: %(reason)s", reason=reason)
             vals_list.append(
                 {
-                    "model": "res.partner",
-                    "res_id": partner_id,
+                    "model": "customer.tier.profile",
+                    "res_id": profile_id,
                     "message_type": "notification",
                     "subtype_id": subtype.id,
                     "body": Markup("<p>%s</p>") % body,

@@ -59,13 +59,13 @@ class CustomerTierProgram(models.Model):
         company_key = str(self.company_id.id)
         partner_ids = [c[0] for c in changes]
         state = {
-            pid: (current, applied)
-            for pid, current, applied in self.env.execute_query(
+            pid: (current, applied, profile_id)
+            for pid, current, applied, profile_id in self.env.execute_query(
                 SQL(
                     """
                     SELECT p.id,
                            (p.specific_property_product_pricelist ->> %(key)s)::int,
-                           prof.tier_pricelist_id
+                           prof.tier_pricelist_id, prof.id
                       FROM res_partner p
                       JOIN customer_tier_profile prof
                         ON prof.partner_id = p.id AND prof.company_id = %(company)s
@@ -84,7 +84,7 @@ class CustomerTierProgram(models.Model):
         for pid, _old, new, _cause in changes:
             if pid not in state:
                 continue
-            current, applied = state[pid]
+            current, applied, profile_id = state[pid]
             target = tier_pricelist.get(new)
             if not target:
                 flags.append((pid, applied, False))
@@ -95,7 +95,7 @@ class CustomerTierProgram(models.Model):
             flags.append((pid, target, False))
             if current != target:
                 to_set.append((pid, target))
-                notes.append((pid, current, target))
+                notes.append((profile_id, current, target))
         if to_set:
             values = SQL(", ").join(
                 SQL("(%s::int, %s::int)", pid, pl) for pid, pl in to_set
@@ -155,6 +155,8 @@ class CustomerTierProgram(models.Model):
                 ["tier_pricelist_id", "pricelist_manual"]
             )
         if notes:
+            # on the profile's chatter (its record rules apply), not on the
+            # partner that users of every company read
             names = {
                 pl.id: pl.display_name
                 for pl in Pricelist.browse({pl for n in notes for pl in n[1:] if pl})
@@ -163,8 +165,8 @@ class CustomerTierProgram(models.Model):
             self.env["mail.message"].sudo().create(
                 [
                     {
-                        "model": "res.partner",
-                        "res_id": pid,
+                        "model": "customer.tier.profile",
+                        "res_id": profile_id,
                         "message_type": "notification",
                         "subtype_id": subtype.id,
                         "author_id": self.env.user.partner_id.id,
@@ -177,6 +179,6 @@ class CustomerTierProgram(models.Model):
                             company=self.company_id.name,
                         ),
                     }
-                    for pid, old, new in notes
+                    for profile_id, old, new in notes
                 ]
             )

@@ -336,7 +336,7 @@ class CustomerTierProfile(models.Model):
         )
 
     def _record_changes(self, changes, eval_date=None):
-        """Write history rows and partner chatter for ORM-side tier changes.
+        """Write history rows and profile chatter for ORM-side tier changes.
 
         ``changes`` is a list of (profile, old_tier, new_tier, cause).
         """
@@ -360,9 +360,9 @@ class CustomerTierProfile(models.Model):
             ]
         )
         self.browse([c[0].id for c in changes]).sudo().write({"tier_since": today})
-        self.env["customer.tier.history"]._post_partner_messages(
+        self.env["customer.tier.history"]._post_tier_notes(
             [
-                (profile.partner_id.id, old, new, cause, profile.manual_reason)
+                (profile.id, old, new, cause, profile.manual_reason)
                 for profile, old, new, cause in changes
             ]
         )

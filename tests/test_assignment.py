@@ -76,11 +76,15 @@ class AssignmentCase(CustomerTierCase):
         return self.env["customer.tier.history"].search(dom, order="id")
 
     def _tier_notes(self, partners):
-        """Tier notes of the engine on the partners' chatter."""
+        """Tier notes of the engine on the chatter of the partners' profiles
+        (never on the partners)."""
+        profiles = self.env["customer.tier.profile"].search(
+            [("partner_id", "in", partners.ids)]
+        )
         return self.env["mail.message"].search(
             [
-                ("model", "=", "res.partner"),
-                ("res_id", "in", partners.ids),
+                ("model", "=", "customer.tier.profile"),
+                ("res_id", "in", profiles.ids),
                 ("body", "ilike", "Customer tier"),
             ],
             order="id",

@@ -337,7 +337,7 @@ class TestFollowup(CustomerTierCase):
         self.assertEqual(call.date_deadline, date(2024, 8, 3))
         self.assertIn(
             "Welcome a key customer",
-            self.cust_c.message_ids.filtered(
+            self.profile_c.message_ids.filtered(
                 lambda m: m.message_type == "notification"
             )[0].body,
         )

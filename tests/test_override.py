@@ -70,7 +70,7 @@ class TestManualOverride(AssignmentCase):
             (self.tier_a, self.tier_c, "Payment incidents", E, "down"),
         )
         self.assertEqual(row.revenue_window, 12000.0)
-        # a note on the partner, once, with the reason
+        # a note on the profile, once, with the reason
         notes = self._tier_notes(self.xavier) - notes_before
         self.assertEqual(len(notes), 1)
         self.assertIn("Payment incidents", notes.body)

@@ -154,10 +154,12 @@ class TestTierPricing(TransactionCase):
         # a quotation for the core customer gets its tier pricelist
         quote = self._quote(self.big, 1)
         self.assertEqual(quote.pricelist_id, self.pl_core)
-        # the move was logged on the partner's chatter
+        # the move was logged on the profile's chatter
         bodies = (
             self.env["mail.message"]
-            .search([("model", "=", "res.partner"), ("res_id", "=", self.big.id)])
+            .search(
+                [("model", "=", "customer.tier.profile"), ("res_id", "=", profile.id)]
+            )
             .mapped("body")
         )
         self.assertTrue(any("Core prices" in str(b) for b in bodies))
