@@ -441,17 +441,21 @@ class CustomerTier(models.Model):
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
-    @api.depends_context("company")
+    @api.depends_context("company", "uid")
     def _compute_tier_points(self):
-        Card = self.env["loyalty.card"].sudo()
-        History = self.env["loyalty.history"].sudo()
+        """Cards and movements of the company's tier points program, read with
+        the user's own access to loyalty cards and history (Odoo's loyalty
+        rights and rules): the figures show no more than the loyalty menus
+        would, and nothing to a user without access to loyalty cards."""
+        Card = self.env["loyalty.card"]
+        History = self.env["loyalty.history"]
         program = (
             self.env["customer.tier.program"].sudo()._get_for_company(self.env.company)
         )
         commercial = self.commercial_partner_id.filtered("id")
         cards_by_partner = defaultdict(lambda: Card)
         lines_by_partner = defaultdict(lambda: History)
-        if program.loyalty_program_id and commercial:
+        if program.loyalty_program_id and commercial and Card.has_access("read"):
             cards = Card.search(
                 [
                     ("program_id", "=", program.loyalty_program_id.id),
@@ -462,6 +466,8 @@ class ResPartner(models.Model):
                 cards_by_partner[card.partner_id.commercial_partner_id.id] |= card
             # one bounded query per customer (forms and statements, not lists)
             for partner_id, partner_cards in cards_by_partner.items():
+                if not History.has_access("read"):
+                    break
                 lines_by_partner[partner_id] = History.search(
                     [("card_id", "in", partner_cards.ids)],
                     order="points_date desc, id desc",

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools.query import Query
 
 from .customer_tier_profile import COMPANY_WIDE_GROUPS
 
@@ -121,16 +122,33 @@ class ResPartner(models.Model):
             partner.customer_tier_profile_id = profile or False
 
     def _search_customer_tier_profile_id(self, operator, value):
+        """Partners by their profile in the current company, searched with the
+        user's access rights and record rules like any field: a salesperson
+        limited to own documents finds own customers only, and a profile of
+        another company matches nothing (the field never shows it).
+
+        ``value`` is an id, a list of ids or a query: the ORM passes a query
+        when a related tier figure is searched (``tier_revenue_window > x``).
+        """
         if operator not in ("in", "not in", "=", "!="):
             return NotImplemented
+        domain = [("company_id", "=", self.env.company.id)]
         if operator in ("=", "!=") and not value:
-            domain = [("company_id", "=", self.env.company.id)]
             op = "not in" if operator == "=" else "in"
         else:
-            ids = value if isinstance(value, (list, tuple)) else [value]
-            domain = [("id", "in", ids)]
+            if isinstance(value, Query):
+                ids = value
+            elif isinstance(value, (list, tuple)):
+                ids = [v for v in value if v]
+            else:
+                ids = [value]
+            domain.append(("id", "in", ids))
             op = "in" if operator in ("in", "=") else "not in"
-        query = self.env["customer.tier.profile"].sudo()._search(domain)
+        Profile = self.env["customer.tier.profile"]
+        if not Profile.has_access("read"):
+            # no profile is readable: the field is empty on every partner
+            return [(1, "=", 1)] if op == "not in" else [(0, "=", 1)]
+        query = Profile._search(domain)
         return [("commercial_partner_id", op, query.subselect("partner_id"))]
 
     # Both flags read the profile the partner already found (one search).

@@ -1,0 +1,431 @@
+"""Issue 17, section 1 and section 3 (first point): a salesperson limited to
+own documents learns nothing about the customers of other salespeople, and a
+user of another company nothing about this company's customers, by any
+channel: the 80/20 report, the stored shares and ranks, the tier card, the
+workbook, the chatter, the loyalty figures, and searches on the partner.
+
+Fixture (company A unless said otherwise), window revenue on 2024-06-30:
+
+* ``mine_big`` 20,000 and ``mine_small`` 5,000, customers of ``user_own``;
+* ``other`` 365,400.40, a customer of ``user_all``;
+* ``unowned`` 13,973, without salesperson;
+* ``cust_b`` 7,000 in company B, a customer of ``user_b``.
+"""
+
+import io
+import re
+from datetime import date
+
+from openpyxl import load_workbook
+
+from odoo.exceptions import AccessError
+from odoo.tests import Form, tagged
+
+from odoo.addons.mail.tests.common import mail_new_test_user
+
+from .common import CustomerTierCase
+
+E = date(2024, 6, 30)
+LATER = date(2025, 9, 30)  # every window revenue has aged out
+OWN_TOTAL = 25000.0
+COMPANY_TOTAL = 20000 + 5000 + 365400.40 + 13973
+# shares and ranks computed over the whole company
+COMPANY_WIDE = ("revenue_share", "cumulative_share", "pareto_rank")
+PARTNER_COMPANY_WIDE = ("tier_revenue_share", "tier_cumulative_share")
+
+
+@tagged("post_install", "-at_install")
+class TestSecurityChannels(CustomerTierCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.mine_big = cls._customer("Own Big", user_id=cls.user_own.id)
+        cls.mine_small = cls._customer("Own Small", user_id=cls.user_own.id)
+        cls.other = cls._customer("Other Salesperson's", user_id=cls.user_all.id)
+        cls.unowned = cls._customer("Nobody's")
+        cls.cust_b = cls._customer("Company B Customer", user_id=cls.user_b.id)
+        cls.customers = cls.mine_big | cls.mine_small | cls.other | cls.unowned
+        for partner, day, amount in (
+            (cls.mine_big, "2024-03-01", 12000),
+            (cls.mine_big, "2024-05-01", 8000),
+            (cls.mine_small, "2024-04-01", 5000),
+            (cls.other, "2024-02-01", 365400.40),
+            (cls.unowned, "2024-05-15", 13973),
+        ):
+            cls._order(partner, amount, date.fromisoformat(day))
+        cls._order(cls.cust_b, 7000, date(2024, 5, 2), company=cls.company_b)
+        cls._run(E)
+        cls._run(E, company=cls.company_b)
+        cls.prof = {p: cls._profile(p) for p in cls.customers}
+        cls.prof_b = cls._profile(cls.cust_b, company=cls.company_b)
+        cls.user_tier_only = mail_new_test_user(
+            cls.env,
+            login="ct_tier_only",
+            name="Tier Only",
+            groups="base.group_user,customer_tier.group_customer_tier_user",
+            company_id=cls.company.id,
+            company_ids=[(6, 0, cls.company.ids)],
+        )
+
+    def _partners(self, user, company=None):
+        return self._env_as(user, company)["res.partner"]
+
+    # ------------------------------------------------------------------
+    # 80/20 report: ranked among the customers the user may see
+    # ------------------------------------------------------------------
+    def test_pareto_report_is_own_portfolio(self):
+        Report = self._env_as(self.user_own)["customer.tier.pareto.report"]
+        rows = Report.search([])
+        self.assertEqual(rows.partner_id, self.mine_big | self.mine_small)
+        self.assertEqual(rows.mapped("pareto_rank"), [1, 2])
+        for row in rows:
+            # the total behind the shares is his own, not the company's
+            self.assertAlmostEqual(
+                row.revenue_window / row.revenue_share * 100, OWN_TOTAL, places=2
+            )
+        big, small = rows
+        self.assertAlmostEqual(big.revenue_share, 80.0, places=4)
+        self.assertAlmostEqual(big.cumulative_share, 80.0, places=4)
+        self.assertAlmostEqual(small.cumulative_share, 100.0, places=4)
+        # consecutive cumulative shares give back his own revenue only
+        self.assertAlmostEqual(
+            (small.cumulative_share - big.cumulative_share) / 100 * OWN_TOTAL,
+            5000.0,
+            places=2,
+        )
+        self.assertEqual(rows.mapped("customer_share"), [50.0, 100.0])
+        self.assertEqual(rows.mapped("band"), ["1_top", "2_rest"])
+        self.assertEqual(rows.mapped("decile"), ["05", "10"])
+        [total] = Report.read_group([], ["revenue_share:sum"], [], lazy=False)
+        self.assertAlmostEqual(total["revenue_share"], 100.0, places=4)
+        # a salesperson who sees all customers gets the company's 80/20
+        rows = self._env_as(self.user_all)["customer.tier.pareto.report"].search([])
+        self.assertEqual(
+            rows.partner_id.ids,
+            (self.other | self.mine_big | self.unowned | self.mine_small).ids,
+        )
+        self.assertAlmostEqual(
+            rows[0].revenue_window / rows[0].revenue_share * 100,
+            COMPANY_TOTAL,
+            places=2,
+        )
+        # company B: its own customers only, ranked among themselves
+        rows = self._env_as(self.user_b)["customer.tier.pareto.report"].search([])
+        self.assertEqual(rows.partner_id, self.cust_b)
+        self.assertEqual(rows.pareto_rank, 1)
+        self.assertAlmostEqual(rows.revenue_share, 100.0, places=4)
+
+    def test_company_wide_shares_are_not_his_to_read(self):
+        profile = self.prof[self.mine_big].with_env(self._env_as(self.user_own))
+        partner = self.mine_big.with_env(self._env_as(self.user_own))
+        self.assertEqual(profile.revenue_window, 20000)  # his own figures: yes
+        for fname in COMPANY_WIDE:
+            with self.assertRaises(AccessError, msg=fname):
+                profile.read([fname])
+        for fname in PARTNER_COMPANY_WIDE:
+            with self.assertRaises(AccessError, msg=fname):
+                partner.read([fname])
+        # nor by searching on them
+        with self.assertRaises(AccessError):
+            profile.search([("cumulative_share", "<=", 0.5)])
+        # who sees every customer reads them
+        profile = self.prof[self.mine_big].with_env(self._env_as(self.user_all))
+        self.assertEqual(profile.pareto_rank, 2)
+        self.assertAlmostEqual(profile.revenue_share, 20000 / COMPANY_TOTAL, places=4)
+        self.assertAlmostEqual(
+            self.mine_big.with_env(self._env_as(self.user_all)).tier_cumulative_share,
+            (365400.40 + 20000) / COMPANY_TOTAL,
+            places=4,
+        )
+
+    def test_views_open_without_company_wide_figures(self):
+        env = self._env_as(self.user_own)
+        profile = env["customer.tier.profile"].browse(self.prof[self.mine_big].id)
+        form = Form(profile)
+        self.assertEqual(form.revenue_window, 20000)
+        form = Form(env["res.partner"].browse(self.mine_big.id))
+        self.assertEqual(form.tier_revenue_window, 20000)
+        views = env["customer.tier.profile"].get_views(
+            [(False, "form"), (False, "list"), (False, "pivot"), (False, "search")]
+        )
+        fields = views["models"]["customer.tier.profile"]["fields"]
+        for fname in COMPANY_WIDE:
+            self.assertNotIn(fname, fields)
+        analysis = env.ref("customer_tier.customer_tier_profile_view_search_analysis")
+        arch = env["customer.tier.profile"].get_view(analysis.id, "search")["arch"]
+        self.assertNotIn("cumulative_share", arch)  # the "80 %" filter is gone
+        fields = env["res.partner"].get_views([(False, "form"), (False, "list")])[
+            "models"
+        ]["res.partner"]["fields"]
+        for fname in PARTNER_COMPANY_WIDE:
+            self.assertNotIn(fname, fields)
+        # every saved filter he is offered runs for him
+        for saved in env["ir.filters"].search(
+            [("model_id", "like", "customer.tier."), ("user_id", "=", False)]
+        ):
+            env[saved.model_id].search(saved._get_eval_domain())
+        # the manager still has them
+        arch = self._env_as(self.user_manager)["customer.tier.profile"].get_view(
+            analysis.id, "search"
+        )["arch"]
+        self.assertIn("cumulative_share", arch)
+
+    def test_tier_card_ranks_among_visible_customers(self):
+        report = self.env.ref("customer_tier.customer_tier_card_report_action")
+
+        def text(user, partner):
+            html, _kind = report.with_env(self._env_as(user))._render_qweb_html(
+                report.report_name, self.prof[partner].ids
+            )
+            return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.decode()))
+
+        own = text(self.user_own, self.mine_big)
+        self.assertIn("# 1 (cumulative 80.0 %)", own)
+        self.assertNotIn("4.9", own)  # 20,000 over the company's total
+        own = text(self.user_own, self.mine_small)
+        self.assertIn("# 2 (cumulative 100.0 %)", own)
+        company = text(self.user_all, self.mine_big)
+        self.assertIn("# 2 (cumulative 95.3 %)", company)
+
+    def test_workbook_ranks_among_visible_customers(self):
+        wizard = self._env_as(self.user_own)["customer.tier.workbook.wizard"].create(
+            {
+                "company_id": self.company.id,
+                "date_from": date(2024, 1, 1),
+                "date_to": E,
+            }
+        )
+        book = load_workbook(io.BytesIO(wizard._generate_xlsx()))
+        rows = list(book["Customers"].iter_rows(values_only=True))
+        col = {name: i for i, name in enumerate(rows[0])}
+        by_name = {r[0]: r for r in rows[1:]}
+        self.assertEqual(set(by_name), {"Own Big", "Own Small"})
+        big, small = by_name["Own Big"], by_name["Own Small"]
+        self.assertAlmostEqual(big[col["Revenue Share"]], 0.8, places=6)
+        self.assertAlmostEqual(big[col["Cumulative Share"]], 0.8, places=6)
+        self.assertEqual(big[col["Pareto Rank"]], 1)
+        self.assertAlmostEqual(small[col["Cumulative Share"]], 1.0, places=6)
+        self.assertEqual(small[col["Pareto Rank"]], 2)
+        # no cell anywhere carries the company's total or another's revenue
+        for sheet in book:
+            for row in sheet.iter_rows(values_only=True):
+                for value in row:
+                    if isinstance(value, (int, float)):
+                        self.assertNotAlmostEqual(value, COMPANY_TOTAL, places=1)
+                        self.assertNotAlmostEqual(value, 365400.40, places=1)
+                        self.assertNotAlmostEqual(value, 13973, places=1)
+
+    # ------------------------------------------------------------------
+    # Chatter: the detail on the profile, nothing on the partner
+    # ------------------------------------------------------------------
+    def test_tier_notes_stay_on_the_profile(self):
+        marginal = self.env["product.pricelist"].create(
+            {"name": "Marginal prices", "company_id": self.company.id}
+        )
+        self.tier_d.pricelist_id = marginal
+        self.program.grace_length = 0
+        manager = self._env_as(self.user_manager)
+        manager["customer.tier.profile"].browse(self.prof[self.other].id).write(
+            {"manual_tier_id": self.tier_a.id, "manual_reason": "Disputed rebate"}
+        )
+        self._run(LATER)  # every customer falls to D and gets its pricelist
+        notes = self.env["mail.message"].search(
+            [("model", "=", "res.partner"), ("res_id", "in", self.customers.ids)]
+        )
+        self.assertFalse(notes, "nothing of the tiers is posted on the partner")
+        for user in (self.user_own, self.user_b):
+            env = self._env_as(user)
+            messages = env["res.partner"].browse(self.other.id).message_ids
+            bodies = " ".join(str(b) for b in messages.mapped("body"))
+            self.assertNotIn("Disputed rebate", bodies)
+            self.assertNotIn("tier", bodies.lower())
+        # the profile keeps the detail, under its record rules
+        other_notes = " ".join(
+            str(b)
+            for b in manager["customer.tier.profile"]
+            .browse(self.prof[self.other].id)
+            .message_ids.mapped("body")
+        )
+        self.assertIn("Disputed rebate", other_notes)
+        Message = self._env_as(self.user_own)["mail.message"]
+        self.assertFalse(
+            Message.search(
+                [
+                    ("model", "=", "customer.tier.profile"),
+                    ("res_id", "=", self.prof[self.other].id),
+                ]
+            )
+        )
+        own_notes = Message.search(
+            [
+                ("model", "=", "customer.tier.profile"),
+                ("res_id", "=", self.prof[self.mine_big].id),
+            ]
+        )
+        own_notes = " ".join(str(b) for b in own_notes.mapped("body"))
+        self.assertIn(self.tier_d.display_name, own_notes)
+        self.assertIn("Marginal prices", own_notes)  # the pricelist that followed
+        self.assertFalse(
+            self._env_as(self.user_b)["mail.message"].search(
+                [
+                    ("model", "=", "customer.tier.profile"),
+                    ("res_id", "in", [p.id for p in self.prof.values()]),
+                ]
+            )
+        )
+
+    # ------------------------------------------------------------------
+    # Loyalty: what Odoo's own loyalty access gives, no more
+    # ------------------------------------------------------------------
+    def test_points_follow_loyalty_access(self):
+        loyalty = self.program.loyalty_program_id
+        self.assertTrue(loyalty)
+        card = self.env["loyalty.card"].create(
+            {"program_id": loyalty.id, "partner_id": self.other.id, "points": 2468}
+        )
+        # no access to loyalty cards: no points either
+        partner = self._partners(self.user_tier_only).browse(self.other.id)
+        with self.assertRaises(AccessError):
+            self._env_as(self.user_tier_only)["loyalty.card"].search([])
+        self.assertEqual(partner.tier_points_balance, 0)
+        self.assertFalse(partner.tier_loyalty_card_ids)
+        self.assertFalse(partner.tier_points_history_ids)
+        # a salesperson reads the company's cards in Odoo: the same here
+        env = self._env_as(self.user_own)
+        visible = env["loyalty.card"].search(
+            [("partner_id", "=", self.other.id), ("program_id", "=", loyalty.id)]
+        )
+        self.assertIn(card, visible)
+        partner = env["res.partner"].browse(self.other.id)
+        self.assertEqual(partner.tier_loyalty_card_ids, visible)
+        self.assertEqual(partner.tier_points_balance, sum(visible.mapped("points")))
+        # another company reads none of company A's cards
+        partner = self._partners(self.user_b).browse(self.other.id)
+        self.assertEqual(partner.tier_points_balance, 0)
+        self.assertFalse(partner.tier_loyalty_card_ids)
+
+    # ------------------------------------------------------------------
+    # Partner searches
+    # ------------------------------------------------------------------
+    def test_profile_search_follows_access(self):
+        other_profile = self.prof[self.other]
+        self.assertEqual(
+            self._partners(self.user_all).search(
+                [("customer_tier_profile_id", "=", other_profile.id)]
+            ),
+            self.other,
+        )
+        # another salesperson's profile, or another company's, finds nothing
+        for user, profile in (
+            (self.user_own, other_profile),
+            (self.user_b, other_profile),
+            (self.user_all, self.prof_b),
+        ):
+            for operator, value in (("=", profile.id), ("in", profile.ids)):
+                self.assertFalse(
+                    self._partners(user).search(
+                        [("customer_tier_profile_id", operator, value)]
+                    ),
+                    f"{user.login} {operator}",
+                )
+        with_profile = self._partners(self.user_own).search(
+            [
+                ("customer_tier_profile_id", "!=", False),
+                ("id", "in", self.customers.ids),
+            ]
+        )
+        self.assertEqual(with_profile, self.mine_big | self.mine_small)
+        without = self._partners(self.user_own).search(
+            [("customer_tier_profile_id", "=", False), ("id", "in", self.customers.ids)]
+        )
+        self.assertEqual(without, self.other | self.unowned)
+
+    def test_search_every_tier_figure(self):
+        """Every searchable ``tier_*`` field of the partner: no crash, the
+        right partners for the admin, nothing of another's customer for a
+        salesperson limited to own documents."""
+        # distinctive values for figures the fixture leaves empty
+        self.prof[self.other].sudo().write(
+            {
+                "last_contact_date": date(2024, 1, 10),
+                "next_followup_date": date(2024, 2, 10),
+                "prospect_score": 55.0,
+            }
+        )
+        admin = self.env(
+            context=dict(self.env.context, allowed_company_ids=[self.company.id])
+        )["res.partner"]
+        own = self._partners(self.user_own)
+        searchable = {
+            name: desc
+            for name, desc in admin.fields_get(
+                attributes=["searchable", "type"]
+            ).items()
+            if name.startswith("tier_") and desc["searchable"]
+        }
+        self.assertTrue(
+            {
+                "tier_revenue_window",
+                "tier_order_count",
+                "tier_prospect_score",
+                "tier_last_contact_date",
+                "tier_followup_overdue",
+            }
+            <= set(searchable)
+        )
+        checked = set()
+        for name, desc in searchable.items():
+            field = admin._fields[name]
+            value = self.other.with_env(admin.env)[name]
+            if desc["type"] in ("many2one", "many2many", "one2many"):
+                domain = [(name, "in", value.ids)] if value else [(name, "=", False)]
+            elif desc["type"] in ("float", "monetary") and value:
+                # search values are rounded to the field's digits
+                digits = field.type == "float" and field.get_digits(admin.env)
+                step = 10 ** -(digits or (0, 2))[1]
+                domain = [(name, ">=", value - step), (name, "<=", value + step)]
+            else:
+                domain = [(name, "=", value)]
+            domain.append(("id", "in", self.customers.ids))
+            found = admin.search(domain)
+            self.assertIn(self.other, found, name)
+            admin.search([(name, "!=", False)])  # no crash either way
+            through_profile = (
+                field.related and field.related.startswith("customer_tier_profile_id.")
+            ) or name in ("tier_reorder_overdue", "tier_is_prospect")
+            if through_profile and value:
+                checked.add(name)
+                self.assertNotIn(self.other, own.search(domain), name)
+                self.assertNotIn(
+                    self.other,
+                    self._partners(self.user_b).search(domain),
+                    name,
+                )
+        self.assertTrue(
+            {
+                "tier_revenue_window",
+                "tier_order_count",
+                "tier_prospect_score",
+                "tier_last_contact_date",
+                "tier_followup_overdue",
+            }
+            <= checked,
+            checked,
+        )
+        # the figure search of the issue, as a custom filter would send it
+        self.assertEqual(
+            admin.search(
+                [
+                    ("tier_revenue_window", ">", 300000),
+                    ("id", "in", self.customers.ids),
+                ]
+            ),
+            self.other,
+        )
+        self.assertFalse(own.search([("tier_revenue_window", ">", 300000)]))
+        self.assertEqual(
+            own.search(
+                [("tier_revenue_window", ">", 1000), ("id", "in", self.customers.ids)]
+            ),
+            self.mine_big | self.mine_small,
+        )
