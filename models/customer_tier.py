@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 
 class CustomerTier(models.Model):
@@ -282,6 +283,45 @@ class CustomerTier(models.Model):
                 )
             )
 
+    def _check_not_referenced(self):
+        """Deleting a tier would blank it in the history of tier moves, in
+        pending downgrades and on the partners that still point to it: a
+        tier that was ever used is archived, not deleted."""
+        if not self:
+            return
+        self.env.flush_all()
+        [[history, profiles, partners]] = self.env.execute_query(
+            SQL(
+                """
+                SELECT (SELECT COUNT(*) FROM customer_tier_history
+                         WHERE from_tier_id = ANY(%(ids)s)
+                            OR to_tier_id = ANY(%(ids)s)),
+                       (SELECT COUNT(*) FROM customer_tier_profile
+                         WHERE computed_tier_id = ANY(%(ids)s)
+                            OR downgrade_tier_id = ANY(%(ids)s)),
+                       (SELECT COUNT(*) FROM res_partner p
+                         WHERE p.commercial_tier_id IS NOT NULL
+                           AND EXISTS (
+                               SELECT 1 FROM jsonb_each_text(p.commercial_tier_id) t
+                                WHERE t.value::int = ANY(%(ids)s)))
+                """,
+                ids=self.ids,
+            )
+        )
+        if history or profiles or partners:
+            raise UserError(
+                self.env._(
+                    "The tier(s) %(tiers)s are still used (%(history)s tier "
+                    "changes in the history, %(profiles)s computed or pending "
+                    "tiers, %(partners)s customers): deleting them would blank "
+                    "those records. Archive them instead.",
+                    tiers=", ".join(self.mapped("display_name")),
+                    history=history,
+                    profiles=profiles,
+                    partners=partners,
+                )
+            )
+
     def _check_program_keeps_fallback(self):
         """An active program must keep at least one active customer tier."""
         for program in self.program_id.filtered("active"):
@@ -316,6 +356,7 @@ class CustomerTier(models.Model):
     @api.ondelete(at_uninstall=False)
     def _unlink_except_held(self):
         self._check_not_held()
+        self._check_not_referenced()
         self.filtered(
             lambda t: t.active and t.kind == "customer"
         )._check_program_keeps_fallback()

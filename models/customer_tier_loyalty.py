@@ -30,7 +30,7 @@ import math
 from collections import defaultdict
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, float_round
 
 GIFT_TAG = "customer_tier.product_tag_loyalty_gift"
@@ -436,6 +436,28 @@ class CustomerTier(models.Model):
                         tier=tier.display_name,
                     )
                 )
+
+    def _check_not_referenced(self):
+        """A reward reserved to a tier would be open to every tier once the
+        tier is deleted."""
+        res = super()._check_not_referenced()
+        rewards = (
+            self.env["loyalty.reward"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("customer_tier_ids", "in", self.ids)])
+        )
+        if rewards:
+            raise UserError(
+                self.env._(
+                    "The rewards %(rewards)s are reserved to the tier(s) "
+                    "%(tiers)s: deleting them would open those rewards to every "
+                    "tier. Archive the tiers instead.",
+                    rewards=", ".join(rewards.mapped("description")),
+                    tiers=", ".join(self.mapped("display_name")),
+                )
+            )
+        return res
 
 
 class ResPartner(models.Model):

@@ -2,7 +2,7 @@ import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from .customer_tier_engine import TierEngine
@@ -191,6 +191,37 @@ class CustomerTierProgram(models.Model):
                     )
                 )
             program.tier_ids._check_pareto_bounds()
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used(self):
+        """A program whose customers were evaluated keeps its profiles, their
+        history of tier moves and the tiers partners point to: it is archived,
+        not deleted (deleting would cascade them away in the database)."""
+        used = self.browse(
+            program.id
+            for [program] in self.env["customer.tier.profile"]
+            .sudo()
+            ._read_group([("program_id", "in", self.ids)], ["program_id"])
+        )
+        if used:
+            raise UserError(
+                self.env._(
+                    "The tier program %(program)s has evaluated customers: "
+                    "deleting it would remove their profiles and their history "
+                    "of tier moves. Archive it instead.",
+                    program=", ".join(used.mapped("display_name")),
+                )
+            )
+        tiers = self.env["customer.tier"].with_context(active_test=False)
+        tiers.search([("program_id", "in", self.ids)])._check_not_referenced()
+
+    def write(self, vals):
+        programs = self
+        if "tier_ids" in vals or "grade_ids" in vals:
+            # The tier lines are written one by one: their order is checked
+            # once all are written (constraints on tier_ids and grade_ids).
+            programs = self.with_context(**{ORDER_CHECK_DEFERRED: True})
+        return super(CustomerTierProgram, programs).write(vals)
 
     def _customer_tiers(self):
         """Active customer tiers, best first (the last one is the fallback)."""
