@@ -52,6 +52,8 @@
             "customer_tier/static/tests/tours/**/*",
         ],
     },
+    "pre_init_hook": "pre_init_hook",
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
     "application": False,
 }

@@ -33,6 +33,8 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, float_round
 
+from ..hooks import KEPT_MODULE
+
 GIFT_TAG = "customer_tier.product_tag_loyalty_gift"
 FREIGHT_PRODUCT = "customer_tier.product_tier_freight"
 SAMPLE_FEE_PRODUCT = "customer_tier.product_tier_sample_fee"
@@ -181,11 +183,115 @@ class CustomerTierProgram(models.Model):
 
     def _loyalty_ensure_program(self):
         for program in self.sudo().filtered(lambda p: not p.loyalty_program_id):
+            if program._loyalty_take_back_kept_program():
+                continue
             values = program._loyalty_program_values()
             if not values["reward_ids"]:
                 continue  # module data not loaded yet; its data file calls again
             program.loyalty_program_id = (
                 self.env["loyalty.program"].sudo().create(values)
+            )
+
+    def _loyalty_take_back_kept_program(self):
+        """Link the points program an uninstall archived for the company, if
+        any, and make it earn again: the customers find their cards and
+        points, and no second program is created. Rewards get back their
+        place in the tier scheme (free goods, freight, sample fees); their
+        tier restrictions were removed with the tiers. Returns it."""
+        self.ensure_one()
+        Data = self.env["ir.model.data"].sudo()
+        data = Data.search(
+            [
+                ("module", "=", KEPT_MODULE),
+                ("model", "=", "loyalty.program"),
+                ("name", "=", self._loyalty_kept_name(self.company_id)),
+            ],
+            limit=1,
+        )
+        loyalty = (
+            self.env["loyalty.program"]
+            .sudo()
+            .with_context(active_test=False)
+            .browse(data.res_id)
+            .exists()
+        )
+        if (
+            not loyalty
+            or loyalty.program_type != "loyalty"
+            or loyalty.company_id != self.company_id
+            or self.with_context(active_test=False).search_count(
+                [("loyalty_program_id", "=", loyalty.id)]
+            )
+        ):
+            data.unlink()
+            return loyalty.browse()
+        self.loyalty_program_id = loyalty
+        loyalty.action_unarchive()  # rules and rewards too, as in the form
+        data.unlink()
+        gift_tag = self.env.ref(GIFT_TAG, raise_if_not_found=False)
+        freight = self.env.ref(FREIGHT_PRODUCT, raise_if_not_found=False)
+        sample_fees = self.sample_fee_product_ids | (
+            self.env.ref(SAMPLE_FEE_PRODUCT, raise_if_not_found=False)
+            or self.env["product.product"]
+        )
+        for reward in loyalty.with_context(active_test=False).reward_ids:
+            if reward.tier_reward_type:
+                continue
+            if (
+                reward.reward_type == "product"
+                and gift_tag
+                and (reward.reward_product_tag_id == gift_tag)
+            ):
+                reward.tier_reward_type = "gift"
+            elif reward.reward_type == "discount" and (
+                reward.discount_applicability == "specific"
+            ):
+                if freight and freight in reward.discount_product_ids:
+                    reward.tier_reward_type = "freight"
+                elif reward.discount_product_ids & sample_fees:
+                    reward.tier_reward_type = "sample_fee"
+        return loyalty
+
+    @api.model
+    def _loyalty_kept_name(self, company):
+        """Name of the external id (module ``KEPT_MODULE``) of the points
+        program of ``company`` kept by an uninstall."""
+        return f"loyalty_program_company_{company.id}"
+
+    @api.model
+    def _loyalty_uninstall(self):
+        """Uninstall: archive the points programs of the tier programs.
+
+        Without the module, a program would go on crediting points by its
+        bare rules (no tier multiplier, no tier restriction on rewards, no
+        expiry), a scheme nobody configured; archived, it credits nothing
+        while the cards, their points and their history stay with the
+        customers. The points program of each company's current tier program
+        gets an external id in ``KEPT_MODULE`` so that a reinstall takes it
+        back (``_loyalty_take_back_kept_program``) instead of creating a
+        second one.
+        """
+        programs = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search([("loyalty_program_id", "!=", False)], order="active desc, id desc")
+        )
+        programs.loyalty_program_id.action_archive()  # rules and rewards too
+        Data = self.env["ir.model.data"].sudo()
+        for company in programs.company_id:
+            loyalty = programs.filtered(lambda p, c=company: p.company_id == c)[
+                :1
+            ].loyalty_program_id
+            name = self._loyalty_kept_name(company)
+            Data.search([("module", "=", KEPT_MODULE), ("name", "=", name)]).unlink()
+            Data.create(
+                {
+                    "module": KEPT_MODULE,
+                    "name": name,
+                    "model": loyalty._name,
+                    "res_id": loyalty.id,
+                    "noupdate": True,
+                }
             )
 
     def _loyalty_program_values(self):
