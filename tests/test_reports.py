@@ -269,7 +269,7 @@ class TestTierReports(TierReportsCommon):
                 domain, ["__count"], groupby, lazy=False
             )
             self.assertIsNotNone(records)
-        pareto = self.env.ref("customer_tier.customer_tier_filter_pareto_80")
+        pareto = self.env.ref("customer_tier.customer_tier_filter_pareto_report_80")
         top = self.env["customer.tier.pareto.report"].search(
             [("company_id", "=", self.company.id), *pareto._get_eval_domain()]
         )
