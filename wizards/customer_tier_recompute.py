@@ -105,9 +105,15 @@ class CustomerTierRecompute(models.TransientModel):
             return Markup("<p>%s</p>") % self.env._("No customer changes tier.")
         rows = Markup()
         Tier = self.env["customer.tier"]
+        # Customer tiers, then prospect grades, best first; "No tier" last.
         for tier_id, counts in sorted(
             per_tier.items(),
-            key=lambda kv: (Tier.browse(kv[0]).kind, Tier.browse(kv[0]).sequence),
+            key=lambda kv: (
+                not kv[0],
+                Tier.browse(kv[0]).kind or "",
+                Tier.browse(kv[0]).sequence,
+                kv[0] or 0,
+            ),
         ):
             name = (
                 Tier.browse(tier_id).display_name if tier_id else self.env._("No tier")
@@ -173,6 +179,8 @@ class CustomerTierRecomputeLine(models.TransientModel):
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     from_tier_id = fields.Many2one("customer.tier", string="From", readonly=True)
     to_tier_id = fields.Many2one("customer.tier", string="To", readonly=True)
+    from_tier_label = fields.Char(string="From Tier", compute="_compute_tier_labels")
+    to_tier_label = fields.Char(string="To Tier", compute="_compute_tier_labels")
     cause = fields.Selection(CAUSES, readonly=True)
     direction = fields.Selection(
         [("up", "Up"), ("down", "Down"), ("new", "New"), ("same", "Same")],
@@ -182,3 +190,12 @@ class CustomerTierRecomputeLine(models.TransientModel):
     order_count_window = fields.Integer(string="Orders (window)", readonly=True)
     recency_days = fields.Integer(string="Days Since Last Order", readonly=True)
     cumulative_share = fields.Float(readonly=True, digits=(16, 4))
+
+    @api.depends("from_tier_id", "to_tier_id")
+    def _compute_tier_labels(self):
+        # A customer leaves every tier when, at the evaluation date, it has no
+        # counted order and no prospect grade: say so instead of a blank cell.
+        no_tier = self.env._("No tier")
+        for line in self:
+            line.from_tier_label = line.from_tier_id.display_name or no_tier
+            line.to_tier_label = line.to_tier_id.display_name or no_tier
