@@ -2,6 +2,31 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
+from .customer_tier_bounds import (
+    MAX_AMOUNT,
+    MAX_COUNT,
+    MAX_DAYS,
+    MAX_FACTOR,
+    MAX_PERCENT,
+    check_bounds,
+)
+
+# Range of every number a manager types on a tier (inclusive). The lower
+# bounds left at None are refused by the older checks (_check_conditions,
+# _check_points_multiplier, the SQL constraints); the cumulative share and
+# the fee percentage are bounded by theirs on both sides.
+TIER_BOUNDS = {
+    "min_revenue": (None, MAX_AMOUNT),
+    "min_orders": (None, MAX_COUNT),
+    "max_recency_days": (None, MAX_DAYS),
+    "min_margin": (None, MAX_AMOUNT),
+    "min_order_amount": (None, MAX_AMOUNT),
+    "fee_fixed": (None, MAX_AMOUNT),
+    "followup_interval": (None, MAX_DAYS),
+    "points_multiplier": (None, MAX_FACTOR),
+    "min_score": (0, MAX_PERCENT),
+}
+
 
 class CustomerTier(models.Model):
     _name = "customer.tier"
@@ -238,6 +263,11 @@ class CustomerTier(models.Model):
                     )
                 )
         self.filtered(lambda t: t.kind == "customer")._check_pareto_bounds()
+
+    @api.constrains(*TIER_BOUNDS)
+    def _check_value_bounds(self):
+        # (runs after the older checks, named earlier)
+        check_bounds(self, TIER_BOUNDS)
 
     @api.constrains("min_revenue", "min_orders", "max_recency_days", "min_margin")
     def _check_conditions(self):

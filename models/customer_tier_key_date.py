@@ -4,6 +4,8 @@ from datetime import date, timedelta
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .customer_tier_bounds import MIN_KEY_DATE, check_bounds, max_business_date
+
 KEY_DATE_KINDS = [
     ("birthday", "Birthday"),
     ("anniversary", "Company Anniversary"),
@@ -124,6 +126,10 @@ class CustomerTierKeyDate(models.Model):
                 if key_date.contact_id
                 else label
             )
+
+    @api.constrains("date")
+    def _check_date_bounds(self):
+        check_bounds(self, {"date": (MIN_KEY_DATE, max_business_date(self))})
 
     @api.constrains("contact_id", "profile_id")
     def _check_contact(self):

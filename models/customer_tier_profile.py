@@ -1,6 +1,7 @@
 from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from .customer_tier_bounds import OVERRIDE_AHEAD, check_bounds
 from .customer_tier_engine import TierEngine
 
 # Who may read figures computed over all the company's customers (shares and
@@ -305,6 +306,11 @@ class CustomerTierProfile(models.Model):
                 raise ValidationError(
                     self.env._("The override end date cannot be in the past.")
                 )
+        check_bounds(
+            self.filtered("manual_tier_id"),
+            {"manual_end_date": (None, today + OVERRIDE_AHEAD)},
+            label=lambda profile: profile.partner_id.display_name,
+        )
 
     # ------------------------------------------------------------------
     # Manual override (ORM path: tracked, history and chatter written)

@@ -5,11 +5,49 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
+from .customer_tier import ORDER_CHECK_DEFERRED
+from .customer_tier_bounds import (
+    MAX_AMOUNT,
+    MAX_BATCH_SIZE,
+    MAX_COUNT,
+    MAX_DAYS,
+    MAX_FACTOR,
+    MAX_MONTHS,
+    MAX_NOTICE_DAYS,
+    MAX_ORDERS_PER_YEAR,
+    MAX_PERCENT,
+    check_bounds,
+)
 from .customer_tier_engine import TierEngine
 
 _logger = logging.getLogger(__name__)
 # A batch interrupted by a concurrent change runs again after this delay.
 RETRY_DELAY = timedelta(minutes=1)
+# Range of every number a manager types on the program (inclusive). The
+# lower bounds left at None are refused by the older checks of each field
+# (_check_numbers, _check_factors, _check_followup_numbers ...).
+PROGRAM_BOUNDS = {
+    "window_months": (None, MAX_MONTHS),
+    "grace_length": (None, MAX_DAYS),
+    "frequent_orders_per_year": (None, MAX_ORDERS_PER_YEAR),
+    "reorder_overdue_factor": (None, MAX_FACTOR),
+    "batch_size": (None, MAX_BATCH_SIZE),
+    "followup_days_ahead": (None, MAX_NOTICE_DAYS),
+    "followup_batch_size": (None, MAX_BATCH_SIZE),
+    "key_date_remind_days": (None, MAX_NOTICE_DAYS),
+    "predict_min_repeaters": (None, MAX_COUNT),
+    "loyalty_expiry_months": (None, MAX_MONTHS),
+    "loyalty_expiry_notice_days": (None, MAX_NOTICE_DAYS),
+    "loyalty_new_customer_multiplier": (None, MAX_FACTOR),
+    "prospect_weight_volume": (None, MAX_PERCENT),
+    "prospect_weight_size": (None, MAX_PERCENT),
+    "prospect_weight_reputation": (None, MAX_PERCENT),
+    "prospect_weight_fit": (None, MAX_PERCENT),
+    "prospect_weight_quotation": (None, MAX_PERCENT),
+    "prospect_weight_source": (None, MAX_PERCENT),
+    "prospect_volume_full": (None, MAX_AMOUNT),
+    "prospect_quotation_full": (None, MAX_AMOUNT),
+}
 
 
 class CustomerTierProgram(models.Model):
@@ -159,6 +197,11 @@ class CustomerTierProgram(models.Model):
                 raise ValidationError(
                     self.env._("The reorder overdue factor must be at least 1.")
                 )
+
+    @api.constrains(*PROGRAM_BOUNDS)
+    def _check_value_bounds(self):
+        # (runs after the older checks, named earlier)
+        check_bounds(self, PROGRAM_BOUNDS, label=lambda program: program.name)
 
     @api.constrains("active", "company_id")
     def _check_one_active_per_company(self):

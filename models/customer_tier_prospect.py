@@ -48,6 +48,7 @@ from odoo import api, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL, format_amount
 
+from .customer_tier_bounds import MAX_AMOUNT, check_bounds
 from .customer_tier_engine import EPSILON, ORDER_RATE
 
 COMPANY_SIZE_PARTS = {
@@ -97,6 +98,8 @@ WEIGHT_FIELDS = (
     "prospect_weight_source",
 )
 DEFAULT_MIN_SCORES = {"A": 70.0, "B": 40.0, "C": 15.0}
+# Range of the partner's prospect inputs a salesperson types (inclusive).
+PARTNER_INPUT_BOUNDS = {"tier_estimated_purchase": (0, MAX_AMOUNT)}
 
 
 def wallet_band(share):
@@ -456,6 +459,10 @@ class CustomerTierProgram(models.Model):
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
+
+    @api.constrains(*PARTNER_INPUT_BOUNDS)
+    def _check_tier_input_bounds(self):
+        check_bounds(self, PARTNER_INPUT_BOUNDS)
 
     @api.model
     def _commercial_fields(self):

@@ -10,10 +10,14 @@
 
 from datetime import date
 
-from odoo.tests import tagged
+from freezegun import freeze_time
+
+from odoo.exceptions import ValidationError
+from odoo.tests import Form, tagged
 
 from .test_assignment import AssignmentCase, E
 
+TODAY = date(2024, 6, 30)  # frozen "today" of the date bounds
 PAST = date(2024, 1, 1)
 
 
@@ -84,3 +88,190 @@ class TestPreviewToNoTier(AssignmentCase):
         )
         wizard.action_apply()
         self.assertEqual(self._profile(self.late).tier_id, self.tier_c)
+
+
+@tagged("post_install", "-at_install")
+class TestInputBounds(AssignmentCase):
+    """Each value out of its range is refused where it is entered, as the
+    user who may enter it, and nothing of it is saved; the extreme values
+    inside the range are accepted."""
+
+    # field: (highest accepted, lowest refused)
+    PROGRAM = {
+        "window_months": (120, 121),
+        "grace_length": (3660, 3661),
+        "frequent_orders_per_year": (365, 366),
+        "reorder_overdue_factor": (100, 101),
+        "batch_size": (100000, 100001),
+        "followup_days_ahead": (366, 367),
+        "followup_batch_size": (100000, 100001),
+        "key_date_remind_days": (366, 367),
+        "predict_min_repeaters": (1000000, 1000001),
+        "loyalty_expiry_months": (120, 121),
+        "loyalty_expiry_notice_days": (366, 367),
+        "loyalty_new_customer_multiplier": (100, 101),
+        "prospect_weight_volume": (100, 101),
+        "prospect_weight_size": (100, 101),
+        "prospect_weight_reputation": (100, 101),
+        "prospect_weight_fit": (100, 101),
+        "prospect_weight_quotation": (100, 101),
+        "prospect_weight_source": (100, 101),
+        "prospect_volume_full": (1e12, 1.01e12),
+        "prospect_quotation_full": (1e12, 1.01e12),
+    }
+    # tier code, field: (highest accepted, lowest refused); each on a tier
+    # where the value keeps the tiers in order
+    TIER = {
+        ("A", "min_revenue"): (1e12, 1.01e12),
+        ("A", "min_orders"): (1000000, 1000001),
+        ("C", "max_recency_days"): (3660, 3661),
+        ("A", "min_margin"): (1e12, 1.01e12),
+        ("D", "min_order_amount"): (1e12, 1.01e12),
+        ("D", "fee_fixed"): (1e12, 1.01e12),
+        ("B", "followup_interval"): (3660, 3661),
+        ("B", "points_multiplier"): (100, 101),
+    }
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.own = cls._customer("Own Customer", user_id=cls.user_own.id)
+        cls._buy(cls.own, 600, date(2024, 6, 1))
+        cls._run(E)
+        cls.profile = cls._profile(cls.own)
+
+    def setUp(self):
+        super().setUp()
+        self.menv = self._env_as(self.user_manager)
+        self.oenv = self._env_as(self.user_own)
+
+    def _stored(self, record, name):
+        self.env.invalidate_all()
+        return record.sudo().read([name])[0][name]
+
+    def _refused(self, record, name, value):
+        before = self._stored(record, name)
+        with self.assertRaises(ValidationError) as caught:
+            record.write({name: value})
+        self.assertEqual(self._stored(record, name), before)
+        label = record._fields[name]._description_string(record.env)
+        self.assertIn(label, str(caught.exception))
+        return str(caught.exception)
+
+    def test_program_numbers(self):
+        program = self.program.with_env(self.menv)
+        for name, (highest, refused) in self.PROGRAM.items():
+            with self.subTest(field=name):
+                before = self._stored(self.program, name)
+                self._refused(program, name, refused)
+                program.write({name: highest})
+                self.assertEqual(self._stored(self.program, name), highest)
+                program.write({name: before})
+
+    def test_huge_window_keeps_the_features_working(self):
+        """The probe of the issue: 100,000 months crashed order confirmation,
+        the preview, the refresh and the key-account figures later."""
+        message = self._refused(
+            self.program.with_env(self.menv), "window_months", 100000
+        )
+        self.assertIn("120", message)
+        self._buy(self.own, 100, date(2024, 6, 2))
+        self.program._engine().refresh_partners(self.own.ids)
+
+    def test_tier_numbers(self):
+        for (code, name), (highest, refused) in self.TIER.items():
+            tier = self.tiers[code].with_env(self.menv)
+            with self.subTest(tier=code, field=name):
+                before = self._stored(tier, name)
+                message = self._refused(tier, name, refused)
+                self.assertIn(tier.display_name, message)
+                tier.write({name: highest})
+                self.assertEqual(self._stored(tier, name), highest)
+                tier.write({name: before})
+
+    def test_grade_minimum_score_range(self):
+        grades = {
+            code: grade.with_env(self.menv) for code, grade in self.grades.items()
+        }
+        self._refused(grades["A"], "min_score", 100.1)
+        self._refused(grades["C"], "min_score", -1)
+        grades["A"].min_score = 100
+        grades["C"].min_score = 0
+
+    def test_partner_estimated_purchases(self):
+        # (salespeople edit partners with the Contact Creation right)
+        self.user_own.groups_id += self.env.ref("base.group_partner_manager")
+        partner = self.own.with_env(self.oenv)
+        for value in (1.01e12, -1):
+            with self.subTest(value=value):
+                self._refused(partner, "tier_estimated_purchase", value)
+        partner.tier_estimated_purchase = 1e12
+        self.assertEqual(self._stored(self.own, "tier_estimated_purchase"), 1e12)
+
+    @freeze_time("2024-06-30 12:00:00")
+    def test_key_date(self):
+        KeyDate = self.oenv["customer.tier.key.date"]
+        values = {"profile_id": self.profile.id, "contact_id": self.own.id}
+        for day in (date(1, 1, 1), date(1799, 12, 31), date(2025, 7, 1), date.max):
+            with self.subTest(day=day), self.assertRaises(ValidationError):
+                KeyDate.create(dict(values, date=day))
+        self.assertFalse(KeyDate.search([("profile_id", "=", self.profile.id)]))
+        key_date = KeyDate.create(dict(values, date=date(1800, 1, 1)))
+        self._refused(key_date, "date", date(9999, 12, 31))
+        key_date.date = date(2025, 6, 30)
+
+    @freeze_time("2024-06-30 12:00:00")
+    def test_override_end_date(self):
+        profile = self.profile.with_env(self.menv)
+        override = {"manual_tier_id": self.tier_a.id, "manual_reason": "Strategic"}
+        with self.assertRaises(ValidationError):
+            profile.write(dict(override, manual_end_date=date(2034, 7, 1)))
+        self.assertFalse(self._stored(self.profile, "manual_tier_id"))
+        profile.write(dict(override, manual_end_date=date(2034, 6, 30)))
+        self.assertEqual(self.profile.manual_end_date, date(2034, 6, 30))
+
+    @freeze_time("2024-06-30 12:00:00")
+    def test_recompute_evaluation_date(self):
+        Wizard = self.menv["customer.tier.recompute"]
+        for day in (date(1, 1, 1), date(1999, 12, 31), date(2025, 7, 1), date.max):
+            with self.subTest(day=day):
+                form = Form(Wizard.with_context(default_program_id=self.program.id))
+                form.eval_date = day
+                with self.assertRaises(ValidationError):
+                    form.save()
+        self.assertFalse(Wizard.search([]))
+        wizard = Wizard.create({"program_id": self.program.id, "eval_date": TODAY})
+        with self.assertRaises(ValidationError):
+            wizard.eval_date = date(9999, 12, 31)
+        self.assertEqual(self._stored(wizard, "eval_date"), TODAY)
+        for day in (date(2000, 1, 1), date(2025, 6, 30)):
+            wizard.eval_date = day
+            wizard.action_preview()  # no overflow at the extremes
+
+    @freeze_time("2024-06-30 12:00:00")
+    def test_workbook_dates_and_horizon(self):
+        Wizard = self.oenv["customer.tier.workbook.wizard"]
+        for name, value in (
+            ("date_from", date(1, 1, 1)),
+            ("date_from", date(1999, 12, 31)),
+            ("date_to", date(2025, 7, 1)),
+            ("date_to", date.max),
+            ("horizon_days", 100000000),
+            ("horizon_days", 367),
+            ("horizon_days", -1),
+        ):
+            with self.subTest(field=name, value=value):
+                form = Form(Wizard)
+                setattr(form, name, value)
+                with self.assertRaises(ValidationError):
+                    form.save()
+        self.assertFalse(Wizard.search([]))
+        wizard = Wizard.create(
+            {
+                "date_from": date(2000, 1, 1),
+                "date_to": date(2025, 6, 30),
+                "horizon_days": 366,
+            }
+        )
+        wizard.action_export()
+        self.assertTrue(wizard.file_data)

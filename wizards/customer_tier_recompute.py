@@ -3,6 +3,12 @@ from markupsafe import Markup, escape
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.customer_tier.models.customer_tier_bounds import (
+    MIN_DATE,
+    check_bounds,
+    max_business_date,
+    model_label,
+)
 from odoo.addons.customer_tier.models.customer_tier_history import CAUSES
 
 
@@ -39,6 +45,14 @@ class CustomerTierRecompute(models.TransientModel):
     count_new = fields.Integer(string="New", readonly=True)
     count_same = fields.Integer(string="Unchanged", readonly=True)
     summary = fields.Html(readonly=True)
+
+    @api.constrains("eval_date")
+    def _check_eval_date(self):
+        check_bounds(
+            self,
+            {"eval_date": (MIN_DATE, max_business_date(self))},
+            label=model_label,
+        )
 
     def _reopen(self):
         return {

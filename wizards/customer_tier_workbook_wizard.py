@@ -7,6 +7,13 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.customer_tier.models.customer_tier_bounds import (
+    MAX_NOTICE_DAYS,
+    MIN_DATE,
+    check_bounds,
+    max_business_date,
+    model_label,
+)
 from odoo.addons.customer_tier.report.customer_tier_workbook import workbook_filename
 
 # Served as is: Odoo would guess the type of a non-attachment binary field from
@@ -64,6 +71,19 @@ class CustomerTierWorkbookWizard(models.TransientModel):
     def _onchange_date_to(self):
         if self.date_to and self.date_from and self.date_from > self.date_to:
             self.date_from = self.date_to - relativedelta(months=3)
+
+    @api.constrains("date_from", "date_to", "horizon_days")
+    def _check_value_bounds(self):
+        latest = max_business_date(self)
+        check_bounds(
+            self,
+            {
+                "date_from": (MIN_DATE, latest),
+                "date_to": (MIN_DATE, latest),
+                "horizon_days": (0, MAX_NOTICE_DAYS),
+            },
+            label=model_label,
+        )
 
     def _check_period(self):
         for wizard in self:
