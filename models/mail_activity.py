@@ -1,3 +1,5 @@
+from markupsafe import Markup
+
 from odoo import fields, models
 
 TIER_ACTIVITY_KINDS = [
@@ -37,3 +39,41 @@ class MailActivity(models.Model):
     customer_tier_id = fields.Many2one(
         related="customer_tier_profile_id.tier_id", string="Customer Tier"
     )
+
+    def _action_done(self, feedback=False, attachment_ids=None):
+        """A reorder check carries the customer's figures (revenue, orders,
+        RFM scores, churn probability). Marked as done, Odoo copies its summary
+        and note into a message on the partner, which every internal user of
+        every company reads: log them on the tier profile instead (its record
+        rules apply to its messages), and leave on the partner the activity
+        type and the feedback only."""
+        checks = self.filtered(
+            lambda a: (
+                a.customer_tier_activity == "reorder" and a.customer_tier_profile_id
+            )
+        )
+        if checks:
+            subtype = self.env.ref("mail.mt_note")
+            self.env["mail.message"].sudo().create(
+                [
+                    {
+                        "model": "customer.tier.profile",
+                        "res_id": check.customer_tier_profile_id.id,
+                        "message_type": "notification",
+                        "subtype_id": subtype.id,
+                        "author_id": self.env.user.partner_id.id,
+                        "body": Markup("<p>%s</p>%s")
+                        % (
+                            self.env._(
+                                "%(summary)s: done by %(user)s.",
+                                summary=check.summary or check.activity_type_id.name,
+                                user=self.env.user.name,
+                            ),
+                            check.note or "",
+                        ),
+                    }
+                    for check in checks
+                ]
+            )
+            checks.sudo().write({"summary": False, "note": False})
+        return super()._action_done(feedback=feedback, attachment_ids=attachment_ids)

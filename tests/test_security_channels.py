@@ -274,6 +274,41 @@ class TestSecurityChannels(CustomerTierCase):
             )
         )
 
+    def test_done_reorder_check_leaves_its_figures_on_the_profile(self):
+        profile = self.prof[self.other]
+        check = self.env["mail.activity"].create(
+            {
+                "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                "res_id": self.other.id,
+                "activity_type_id": self.env.ref(
+                    "customer_tier.mail_activity_type_reorder_check"
+                ).id,
+                "summary": "Reorder check: reorder overdue, At Risk",
+                "note": "<p>2 orders and $ 365,400.40 revenue in the window.</p>",
+                "user_id": self.user_all.id,
+                "customer_tier_profile_id": profile.id,
+                "customer_tier_activity": "reorder",
+            }
+        )
+        check.with_env(self._env_as(self.user_all)).action_feedback(
+            feedback="Called: stock for two months"
+        )
+        for user in (self.user_own, self.user_b):
+            messages = self._partners(user).browse(self.other.id).message_ids
+            bodies = " ".join(str(b) for b in messages.mapped("body"))
+            self.assertIn("stock for two months", bodies)  # the call is logged
+            self.assertNotIn("365,400.40", bodies)
+            self.assertNotIn("At Risk", bodies)
+        notes = self._env_as(self.user_manager)["mail.message"].search(
+            [("model", "=", "customer.tier.profile"), ("res_id", "=", profile.id)]
+        )
+        self.assertIn("365,400.40", " ".join(str(b) for b in notes.mapped("body")))
+        self.assertFalse(
+            self._env_as(self.user_own)["mail.message"].search(
+                [("model", "=", "customer.tier.profile"), ("res_id", "=", profile.id)]
+            )
+        )
+
     # ------------------------------------------------------------------
     # Loyalty: what Odoo's own loyalty access gives, no more
     # ------------------------------------------------------------------
