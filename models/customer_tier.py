@@ -1,3 +1,5 @@
+from itertools import pairwise
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
@@ -9,6 +11,7 @@ from .customer_tier_bounds import (
     MAX_FACTOR,
     MAX_PERCENT,
     check_bounds,
+    format_bound,
 )
 
 # Range of every number a manager types on a tier (inclusive). The lower
@@ -26,6 +29,14 @@ TIER_BOUNDS = {
     "points_multiplier": (None, MAX_FACTOR),
     "min_score": (0, MAX_PERCENT),
 }
+# Threshold conditions: minimums, and the maximum days since the last order
+# (0 = no condition, i.e. no minimum / no maximum).
+THRESHOLD_MINIMUMS = ("min_revenue", "min_orders", "min_margin")
+THRESHOLD_MAXIMUMS = ("max_recency_days",)
+# Context key: tiers are being written through their program (the program
+# form saves its tier lines one by one), whose constraint checks their order
+# once all are written.
+ORDER_CHECK_DEFERRED = "customer_tier_order_check_deferred"
 
 
 class CustomerTier(models.Model):
@@ -268,6 +279,50 @@ class CustomerTier(models.Model):
     def _check_value_bounds(self):
         # (runs after the older checks, named earlier)
         check_bounds(self, TIER_BOUNDS)
+
+    def _check_threshold_order(self):
+        """Threshold method: along the order of the active customer tiers, no
+        tier asks more than a better one (more revenue, orders or margin, or
+        a more recent last order; 0 = no condition). The fallback is left
+        out: its conditions never apply."""
+        for program in self.program_id.filtered(lambda p: p.method == "threshold"):
+            ranked = program._customer_tiers()[:-1]
+            for better, worse in pairwise(ranked):
+                for name in THRESHOLD_MINIMUMS + THRESHOLD_MAXIMUMS:
+                    asked, better_asked = worse[name], better[name]
+                    if name in THRESHOLD_MAXIMUMS:
+                        asks_more = asked and (not better_asked or asked < better_asked)
+                    else:
+                        asks_more = asked > better_asked
+                    if asks_more:
+                        raise ValidationError(
+                            self.env._(
+                                "Tier %(tier)s asks more than the better tier "
+                                "%(better)s (%(field)s: %(value)s against "
+                                "%(better_value)s). A tier cannot ask more than "
+                                "the tiers before it: change the conditions or "
+                                "the order of the tiers.",
+                                tier=worse.display_name,
+                                better=better.display_name,
+                                field=self._fields[name]._description_string(self.env),
+                                value=format_bound(self.env, asked),
+                                better_value=format_bound(self.env, better_asked)
+                                if better_asked
+                                else self.env._("no condition"),
+                            )
+                        )
+
+    @api.constrains(
+        *THRESHOLD_MINIMUMS,
+        *THRESHOLD_MAXIMUMS,
+        "sequence",
+        "active",
+        "kind",
+        "program_id",
+    )
+    def _check_threshold_conditions(self):
+        if not self.env.context.get(ORDER_CHECK_DEFERRED):
+            self.filtered(lambda t: t.kind == "customer")._check_threshold_order()
 
     @api.constrains("min_revenue", "min_orders", "max_recency_days", "min_margin")
     def _check_conditions(self):

@@ -198,6 +198,10 @@ class CustomerTierProgram(models.Model):
                     self.env._("The reorder overdue factor must be at least 1.")
                 )
 
+    @api.constrains("method", "tier_ids")
+    def _check_tier_order(self):
+        self.tier_ids._check_threshold_order()
+
     @api.constrains(*PROGRAM_BOUNDS)
     def _check_value_bounds(self):
         # (runs after the older checks, named earlier)

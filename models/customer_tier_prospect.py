@@ -43,12 +43,14 @@ inputs and dimensions of partners that are theirs or have no salesperson.
 """
 
 from collections import defaultdict
+from itertools import pairwise
 
 from odoo import api, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL, format_amount
 
-from .customer_tier_bounds import MAX_AMOUNT, check_bounds
+from .customer_tier import ORDER_CHECK_DEFERRED
+from .customer_tier_bounds import MAX_AMOUNT, check_bounds, format_bound
 from .customer_tier_engine import EPSILON, ORDER_RATE
 
 COMPANY_SIZE_PARTS = {
@@ -132,6 +134,10 @@ class CustomerTierProgram(models.Model):
                         "source counts only with preferred sources)."
                     )
                 )
+
+    @api.constrains("grade_ids")
+    def _check_grade_order(self):
+        self.grade_ids._check_min_score_order()
 
     @api.constrains("prospect_volume_full", "prospect_quotation_full")
     def _check_prospect_references(self):
@@ -455,6 +461,37 @@ class CustomerTierProgram(models.Model):
             return result, grade, "\n".join([head, *lines, foot])
 
         return score
+
+
+class CustomerTier(models.Model):
+    _inherit = "customer.tier"
+
+    def _check_min_score_order(self):
+        """Along the order of the active prospect grades, minimum scores
+        decrease strictly: a grade asking as much as a better one would be
+        given to nobody."""
+        for program in self.program_id:
+            grades = program._prospect_grades()
+            for better, worse in pairwise(grades):
+                if worse.min_score >= better.min_score:
+                    raise ValidationError(
+                        self.env._(
+                            "Prospect grade %(grade)s needs a lower minimum score "
+                            "than the better grade %(better)s (%(score)s against "
+                            "%(better_score)s): a prospect reaching it gets "
+                            "%(better)s. Minimum scores decrease from the best "
+                            "grade to the last.",
+                            grade=worse.display_name,
+                            better=better.display_name,
+                            score=format_bound(self.env, worse.min_score),
+                            better_score=format_bound(self.env, better.min_score),
+                        )
+                    )
+
+    @api.constrains("min_score", "sequence", "active", "kind", "program_id")
+    def _check_min_scores(self):
+        if not self.env.context.get(ORDER_CHECK_DEFERRED):
+            self.filtered(lambda t: t.kind == "prospect")._check_min_score_order()
 
 
 class ResPartner(models.Model):

@@ -170,10 +170,18 @@ class CustomerTierCase(TransactionCase):
     # ------------------------------------------------------------------
     @classmethod
     def _set_thresholds(cls, program, thresholds):
-        """``thresholds``: tier code -> values to write on that customer tier."""
+        """``thresholds``: tier code -> values to write on that customer tier,
+        in one write of the program (as its form saves them: the order of the
+        tiers' conditions is checked once all are written)."""
         tiers = {t.code: t for t in program._customer_tiers()}
-        for code, values in thresholds.items():
-            tiers[code].write(values)
+        program.write(
+            {
+                "tier_ids": [
+                    Command.update(tiers[code].id, values)
+                    for code, values in thresholds.items()
+                ]
+            }
+        )
 
     @classmethod
     def _customer(cls, name, **values):

@@ -103,6 +103,10 @@ class TestAccess(CustomerTierCase):
                 "code": "AA",
                 "name": "Strategic",
                 "sequence": 5,
+                # a new best tier asks at least what A asks
+                "min_revenue": 50000,
+                "min_orders": 3,
+                "max_recency_days": 90,
             }
         )
         self.assertEqual(new.company_id, self.company)

@@ -489,6 +489,8 @@ class TestThresholds(CustomerTierCase):
     def test_zero_means_no_condition(self):
         self.tier_c.max_recency_days = 0
         self.assertEqual(self._tier(600, 0, 5000), self.tier_c)
+        # (C may not ask more than B: it loses its revenue condition first)
+        self.tier_c.min_revenue = 0
         self.tier_b.write({"min_revenue": 0, "min_orders": 0, "max_recency_days": 0})
         # a tier without any condition takes everyone the better tiers left
         self.assertEqual(self._tier(0, 0, 9999), self.tier_b)
@@ -500,11 +502,13 @@ class TestThresholds(CustomerTierCase):
         self.assertEqual(self._tier(0, 0, 9999), self.tier_d)
         self.assertTrue(self.tier_d.is_fallback)
         self.assertFalse(self.tier_c.is_fallback)
-        # reordering moves the fallback role
+        # reordering moves the fallback role; D's own condition then applies
+        # (and may not ask more than B)
+        self.tier_d.min_revenue = 1000
         self.tier_c.sequence = 100
         self.assertEqual(self._tier(0, 0, 9999), self.tier_c)
         self.assertEqual(self._tier(600, 0, 10), self.tier_c)
-        self.assertEqual(self._tier(2000000, 0, 10), self.tier_d)  # D's own condition
+        self.assertEqual(self._tier(1000, 0, 10), self.tier_d)  # D's own condition
         self.tier_d.invalidate_recordset(["is_fallback"])
         self.assertTrue(self.tier_c.is_fallback)
 

@@ -12,6 +12,7 @@ from datetime import date
 
 from freezegun import freeze_time
 
+from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tests import Form, tagged
 
@@ -275,3 +276,125 @@ class TestInputBounds(AssignmentCase):
         )
         wizard.action_export()
         self.assertTrue(wizard.file_data)
+
+
+@tagged("post_install", "-at_install")
+class TestTierOrder(AssignmentCase):
+    """Threshold tiers (A 10,000 / 3 orders / 180 days, B 2,000 / 2 / 270,
+    C 500 / - / 365, D fallback) and prospect grades (A 70, B 40, C 15) in
+    order; a manager's change that contradicts the order is refused."""
+
+    def setUp(self):
+        super().setUp()
+        self.menv = self._env_as(self.user_manager)
+        self.m_program = self.program.with_env(self.menv)
+        self.m_tiers = {c: t.with_env(self.menv) for c, t in self.tiers.items()}
+        self.m_grades = {c: g.with_env(self.menv) for c, g in self.grades.items()}
+
+    def _conditions(self):
+        self.env.invalidate_all()
+        return {
+            tier.code: (
+                tier.min_revenue,
+                tier.min_orders,
+                tier.max_recency_days,
+                tier.min_margin,
+                tier.sequence,
+            )
+            for tier in self.program._customer_tiers()
+        }
+
+    def test_fixture_and_shipped_data_are_in_order(self):
+        default = self.env.ref("customer_tier.customer_tier_program_default")
+        for program in self.program | default:
+            program.tier_ids._check_threshold_order()
+            program.grade_ids._check_min_score_order()
+        self.assertEqual(
+            default._prospect_grades().mapped("min_score"), [70.0, 40.0, 15.0]
+        )
+
+    def test_worse_tier_asking_more_is_refused(self):
+        before = self._conditions()
+        for code, values, field, better in (
+            ("B", {"min_revenue": 20000}, "Minimum Revenue", "A - Core"),
+            ("B", {"min_orders": 5}, "Minimum Orders", "A - Core"),
+            (
+                "B",
+                {"max_recency_days": 100},
+                "Maximum Days Since Last Order",
+                "A - Core",
+            ),
+            ("B", {"min_margin": 1}, "Minimum Margin", "A - Core"),
+            # A without a recency condition, B with one
+            ("A", {"max_recency_days": 0}, "Maximum Days Since Last Order", "A - Core"),
+            # C before B
+            ("C", {"sequence": 15}, "Minimum Revenue", "C - General"),
+        ):
+            with self.subTest(values=values):
+                with self.assertRaises(ValidationError) as caught:
+                    self.m_tiers[code].write(values)
+                message = str(caught.exception)
+                self.assertIn(field, message)
+                self.assertIn(
+                    f"Tier B - Key asks more than the better tier {better}", message
+                )
+        self.assertEqual(self._conditions(), before)
+
+    def test_through_the_program_form(self):
+        """The form saves the tier lines one by one: lowering every tier at
+        once passes through states where A asks less than B; only the saved
+        result counts."""
+        with Form(self.m_program) as form:
+            for index, revenue in enumerate((1500, 1000, 400)):
+                with form.tier_ids.edit(index) as line:
+                    line.min_revenue = revenue
+        self.assertEqual(
+            [t.min_revenue for t in self.program._customer_tiers()],
+            [1500, 1000, 400, 0],
+        )
+        before = self._conditions()
+        with self.assertRaises(ValidationError):
+            self.m_program.write(
+                {
+                    "tier_ids": [
+                        Command.update(self.tier_a.id, {"min_orders": 1}),
+                        Command.update(self.tier_c.id, {"min_orders": 1}),
+                    ]
+                }
+            )
+        self.assertEqual(self._conditions(), before)
+
+    def test_fallback_and_other_methods(self):
+        # the fallback's conditions never apply
+        self.m_tiers["D"].min_revenue = 1000000
+        self.m_program.method = "pareto"
+        self.m_tiers["B"].min_revenue = 20000  # unused by the Pareto method
+        with self.assertRaises(ValidationError):
+            self.m_program.method = "threshold"
+        self.assertEqual(self._stored_method(), "pareto")
+
+    def _stored_method(self):
+        self.env.invalidate_all()
+        return self.program.method
+
+    def test_grade_scores_decrease(self):
+        for code, score in (("B", 80), ("B", 70), ("C", 40), ("A", 15)):
+            with self.subTest(grade=code, score=score):
+                with self.assertRaises(ValidationError) as caught:
+                    self.m_grades[code].min_score = score
+                self.assertIn("Prospect", str(caught.exception))
+        # the order of the grades counts too
+        with self.assertRaises(ValidationError):
+            self.m_grades["C"].sequence = 5
+        self.env.invalidate_all()
+        self.assertEqual(
+            self.program._prospect_grades().mapped("min_score"), [70.0, 40.0, 15.0]
+        )
+        # lowering every grade at once through the program
+        with Form(self.m_program) as form:
+            for index, score in enumerate((30, 20, 10)):
+                with form.grade_ids.edit(index) as line:
+                    line.min_score = score
+        self.assertEqual(
+            self.program._prospect_grades().mapped("min_score"), [30.0, 20.0, 10.0]
+        )

@@ -39,9 +39,19 @@ class TestTierPricing(TransactionCase):
         )
         tiers = cls.program._customer_tiers()
         cls.tier_a, cls.tier_d = tiers[0], tiers[-1]
-        # thresholds: A from 10,000 revenue, everything else D
-        for tier in tiers[:-1]:
-            tier.write({"min_revenue": 10000, "min_orders": 0, "max_recency_days": 0})
+        # thresholds: A from 10,000 revenue, everything else D (one write of
+        # the program, as its form saves the tiers)
+        cls.program.write(
+            {
+                "tier_ids": [
+                    Command.update(
+                        tier.id,
+                        {"min_revenue": 10000, "min_orders": 0, "max_recency_days": 0},
+                    )
+                    for tier in tiers[:-1]
+                ]
+            }
+        )
         cls.product = cls.env["product.product"].create(
             {
                 "name": "Valve",
