@@ -24,9 +24,31 @@ conditional expected value of a customer's next transactions. It assumes the
 value does not depend on the purchase frequency.
 
 Both fits are maximum likelihood in log-parameter space (L-BFGS-B, polished by
-Nelder-Mead if it does not converge). A fit refuses to run on fewer repeat
+Nelder-Mead if it does not converge), on rescaled data: time by the median
+``T``, money by the median mean value (a median, unlike a mean, is not dragged
+up by a few very large customers). A fit refuses to run on fewer repeat
 customers than asked, and reports an optimiser failure or non-finite result as
 a failed fit; either way :class:`Fit` carries a status instead of numbers.
+
+A fit that converged is still refused (status ``unreliable``, no numbers) when
+the data do not determine it:
+
+* *at a bound*: for some parameter, one end of the search box (its logarithm
+  at ``-LOG_BOUND`` or ``+LOG_BOUND``, i.e. ``e**-12`` or ``e**12`` on the
+  rescaled data; for Gamma-Gamma the parameters are ``p``, ``q - 1`` and
+  ``v``) is as likely as the estimate: setting it there, the other parameters
+  kept, lowers the total log-likelihood by less than ``BOUND_LOG_LIKELIHOOD``
+  = 1.92 (half the 95 % quantile of a chi-square with one degree of
+  freedom). The bound then lies inside the parameter's 95 %
+  likelihood-ratio interval: the estimate ran off towards 0 or infinity and
+  where the optimiser stopped says nothing (for example ``q - 1`` = 6e-6, a
+  mean order value of millions on a sample whose median is 43);
+* *implausible mean value* (Gamma-Gamma only): the population mean value it
+  implies, ``v p / (q - 1)``, is the model's expectation of the mean values
+  ``m`` it was fitted on, whose sample mean estimates the same quantity
+  without any model; it must lie between ``1 / MEAN_VALUE_FACTOR`` and
+  ``MEAN_VALUE_FACTOR`` (4) times that sample mean. (On samples drawn from
+  the model itself the ratio stays between about 0.4 and 3.)
 """
 
 from dataclasses import dataclass, field
@@ -36,8 +58,14 @@ from scipy.optimize import minimize
 from scipy.special import expit, gammaln, hyp2f1
 
 # Log-parameter bounds: exp(+-12) is far outside anything meaningful once the
-# data are rescaled (time by the median T, money by the mean value).
+# data are rescaled (time by the median T, money by the median mean value).
 LOG_BOUND = 12.0
+# A bound of the search box this close in total log-likelihood to the
+# estimate makes the fit unreliable (chi-square(1) 95 % quantile / 2).
+BOUND_LOG_LIKELIHOOD = 1.92
+# The Gamma-Gamma population mean value must lie within this factor of the
+# sample mean of the mean values it was fitted on.
+MEAN_VALUE_FACTOR = 4.0
 
 # Objective value standing for a non-finite likelihood.
 FAILED_OBJECTIVE = 1e100
@@ -45,6 +73,7 @@ FAILED_OBJECTIVE = 1e100
 STATUS_OK = "ok"
 STATUS_INSUFFICIENT = "insufficient"
 STATUS_FAILED = "failed"
+STATUS_UNRELIABLE = "unreliable"
 
 BGNBD_PARAMS = ("r", "alpha", "a", "b")
 GG_PARAMS = ("p", "q", "v")
@@ -108,6 +137,26 @@ def _minimize(objective, start):
     ):
         return None
     return res.x, float(res.fun)
+
+
+def _bound_parameters(objective, theta, total):
+    """Indexes of the log-parameters one of whose bounds (``+-LOG_BOUND``,
+    the others kept) lowers the total log-likelihood by less than
+    ``BOUND_LOG_LIKELIHOOD`` (``objective`` is the mean over ``total``)."""
+    best = objective(theta)
+    found = []
+    with np.errstate(all="ignore"):
+        for index in range(len(theta)):
+            for end in (-LOG_BOUND, LOG_BOUND):
+                moved = np.array(theta, dtype=float)
+                moved[index] = end
+                value = objective(moved)
+                if np.isfinite(value) and (value - best) * total < (
+                    BOUND_LOG_LIKELIHOOD
+                ):
+                    found.append(index)
+                    break
+    return found
 
 
 # ----------------------------------------------------------------------
@@ -183,14 +232,27 @@ def fit_bgnbd(x, t_x, T, min_repeaters=10):
         return Fit(
             STATUS_FAILED, "non-finite parameters", customers=n, repeaters=repeaters
         )
+    params = {k: float(v) for k, v in params.items()}
+    bound = _bound_parameters(
+        lambda th: _bgnbd_objective(th, xu, txu, Tu, w, n), theta, n
+    )
+    if bound:
+        names = ", ".join(BGNBD_PARAMS[i] for i in bound)
+        return Fit(
+            STATUS_UNRELIABLE,
+            f"the estimate is at a bound ({names}: as likely at 0 or infinity)",
+            log_likelihood=ll,
+            customers=n,
+            repeaters=repeaters,
+            extra={"rejected": params, "bound": [BGNBD_PARAMS[i] for i in bound]},
+        )
     return Fit(
         STATUS_OK,
         "fitted",
-        params={k: float(v) for k, v in params.items()},
+        params=params,
         log_likelihood=ll,
         customers=n,
         repeaters=repeaters,
-        extra={"at_bound": bool(np.any(np.abs(theta) >= LOG_BOUND - 1e-6))},
     )
 
 
@@ -316,7 +378,10 @@ def _gg_objective(theta, x, m, w, total):
 
 def fit_gamma_gamma(x, m, min_repeaters=10):
     """Maximum-likelihood Gamma-Gamma fit on the customers with ``x >= 1``
-    repeat purchases of mean value ``m > 0`` (the others are ignored)."""
+    repeat purchases of mean value ``m > 0`` (the others are ignored).
+
+    Unreliable (no parameters) at a bound or with an implausible population
+    mean value (see the module docstring)."""
     x, m = _arrays(x, m)
     keep = (x > 0) & (m > 0) & np.isfinite(m)
     x, m = x[keep], m[keep]
@@ -331,10 +396,14 @@ def fit_gamma_gamma(x, m, min_repeaters=10):
         )
     if np.ptp(m) <= 0 and np.all(x == x[0]):
         return Fit(STATUS_FAILED, "all mean values are equal", customers=n, repeaters=n)
-    scale = float(np.mean(m))
+    scale = float(np.median(m))
     (xu, mu), w = _compress([x, m / scale])
     start = np.array([0.0, 0.0, 0.0])
-    result = _minimize(lambda th: _gg_objective(th, xu, mu, w, n), start)
+
+    def objective(theta):
+        return _gg_objective(theta, xu, mu, w, n)
+
+    result = _minimize(objective, start)
     if result is None:
         return Fit(
             STATUS_FAILED, "the optimiser did not converge", customers=n, repeaters=n
@@ -345,14 +414,43 @@ def fit_gamma_gamma(x, m, min_repeaters=10):
     ll = float(np.sum(gamma_gamma_log_likelihood(params, x, m)))
     if not np.isfinite(ll) or not all(np.isfinite(v) for v in params.values()):
         return Fit(STATUS_FAILED, "non-finite parameters", customers=n, repeaters=n)
+    params = {k: float(v) for k, v in params.items()}
+    mean_value = params["v"] * params["p"] / (params["q"] - 1.0)
+    sample_mean = float(np.mean(m))
+    extra = {"mean_value": mean_value, "sample_mean": sample_mean}
+    bound = _bound_parameters(objective, theta, n)
+    if bound:
+        names = ", ".join(("p", "q - 1", "v")[i] for i in bound)
+        return Fit(
+            STATUS_UNRELIABLE,
+            f"the estimate is at a bound ({names}: as likely at 0 or infinity)",
+            log_likelihood=ll,
+            customers=n,
+            repeaters=n,
+            extra=dict(extra, rejected=params, bound=[GG_PARAMS[i] for i in bound]),
+        )
+    if not (
+        np.isfinite(mean_value)
+        and sample_mean / MEAN_VALUE_FACTOR
+        <= mean_value
+        <= sample_mean * MEAN_VALUE_FACTOR
+    ):
+        return Fit(
+            STATUS_UNRELIABLE,
+            f"implausible mean value {mean_value:.6g} (sample mean {sample_mean:.6g})",
+            log_likelihood=ll,
+            customers=n,
+            repeaters=n,
+            extra=dict(extra, rejected=params),
+        )
     return Fit(
         STATUS_OK,
         "fitted",
-        params={k: float(v) for k, v in params.items()},
+        params=params,
         log_likelihood=ll,
         customers=n,
         repeaters=n,
-        extra={"at_bound": bool(np.any(np.abs(theta) >= LOG_BOUND - 1e-6))},
+        extra=extra,
     )
 
 

@@ -17,7 +17,13 @@ Model inputs, per customer of the company (one SQL statement; the math is in
 A full evaluation fits the BG/NBD model on every customer and the Gamma-Gamma
 model on those with a repeat purchase of positive value; each fit needs at
 least the program's minimum of repeat customers and a converging optimiser,
-else it does not fit and the program says why. The fitted parameters, status
+else it does not fit and the program says why. A fit the data do not
+determine (status ``unreliable``: at a bound, or a Gamma-Gamma population
+mean value implausible next to the sample; the rule is in
+:mod:`.customer_tier_predict`) gives no figures either: an unreliable BG/NBD
+fit leaves the predicted figures and the churn flag empty, an unreliable
+Gamma-Gamma fit leaves the expected value on each customer's own mean value,
+as when there are too few repeat customers. The fitted parameters, status
 and date are stored on the program when the evaluation is written; an
 incremental refresh (an order confirmed or cancelled) reuses them.
 
@@ -119,6 +125,14 @@ class CustomerTierProgram(models.Model):
                 "order histories. The predicted figures stay empty.",
                 date=date,
             )
+        elif status == "unreliable":
+            text = _(
+                "No reliable fit (%(date)s): the purchase model's estimate ends "
+                "at the edge of the possible values (a parameter is as likely at "
+                "zero or infinity), so these order histories do not determine it. "
+                "The predicted figures stay empty.",
+                date=date,
+            )
         else:
             text = _(
                 "Fitted on %(date)s on %(customers)s customers, %(repeaters)s of "
@@ -130,6 +144,15 @@ class CustomerTierProgram(models.Model):
             if self.predict_gg_status == "ok":
                 text += " " + _(
                     "Order values: Gamma-Gamma model fitted on %(count)s customers.",
+                    count=self.predict_gg_customers,
+                )
+            elif self.predict_gg_status == "unreliable":
+                text += " " + _(
+                    "Order values: the Gamma-Gamma fit on %(count)s customers is "
+                    "not reliable (its estimate ends at the edge of the possible "
+                    "values, or the average order value it implies is more than "
+                    "four times above or below the customers' mean), so the "
+                    "expected value uses each customer's own mean order value.",
                     count=self.predict_gg_customers,
                 )
             else:
@@ -293,6 +316,13 @@ class CustomerTierProgram(models.Model):
             values[name] = gg_fit.params[key] if gg_fit.ok else 0.0
         if not bg_fit.ok:
             _logger.info("Tier program %s: no BG/NBD fit (%s)", self.id, bg_fit.message)
+        if gg_fit.status == predict.STATUS_UNRELIABLE:
+            _logger.info(
+                "Tier program %s: no Gamma-Gamma fit (%s; rejected %s)",
+                self.id,
+                gg_fit.message,
+                gg_fit.extra.get("rejected"),
+            )
         return {
             "values": values,
             "bgnbd": bg_fit.params if bg_fit.ok else None,

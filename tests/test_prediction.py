@@ -53,6 +53,26 @@ DAILY = {"r": 0.8, "alpha": 60.0, "a": 0.9, "b": 3.0}
 FACTORS = (1.0, 1.2, 0.8)
 
 
+def heavy_tailed_values(seed, count, sigma=1.5):
+    """Repeat purchases (1 to 5) and mean order values of ``count``
+    customers: log-normal around 40 with a heavy tail (``sigma`` 1.5: the
+    largest are in the thousands). Deterministic (numpy ``RandomState``)."""
+    rng = np.random.RandomState(seed)
+    x = rng.randint(1, 6, count)
+    return x, 40 * np.exp(sigma * rng.standard_normal(count))
+
+
+def regular_buyers(seed, count):
+    """``x``, ``t_x``, ``T`` (days) of customers who each buy every 20 to 59
+    days from their first order up to the evaluation date: nobody drops out.
+    Deterministic (numpy ``RandomState``)."""
+    rng = np.random.RandomState(seed)
+    T = rng.randint(300, 700, count)
+    gap = rng.randint(20, 60, count)
+    x = (T - 1) // gap
+    return x, x * gap, T, gap
+
+
 @tagged("post_install", "-at_install")
 class TestPredictionMath(TransactionCase):
     """The models themselves (no database access)."""
@@ -158,6 +178,66 @@ class TestPredictionMath(TransactionCase):
         self.assertGreater(rare[4], 0.6)
         self.assertGreater(rare.min(), 0.5)
         self.assertLess(frequent[-1], rare[-1])
+
+    def test_gamma_gamma_at_a_bound_is_unreliable(self):
+        """Heavy-tailed spend: the likelihood keeps growing as q falls to 1,
+        i.e. as the population mean value grows to infinity. Such a fit used
+        to be "ok" (q - 1 = 1e-5: 2.7 million per order for every customer
+        without a repeat purchase, on a median of 41); it is refused."""
+        x, m = heavy_tailed_values(1, 400)
+        self.assertAlmostEqual(float(np.median(m)), 40.59, places=2)
+        fit = predict.fit_gamma_gamma(x, m)
+        self.assertEqual(fit.status, predict.STATUS_UNRELIABLE)
+        self.assertFalse(fit.ok)
+        self.assertIsNone(fit.params)
+        self.assertIn("bound", fit.message)
+        self.assertEqual(fit.extra["bound"], ["q"])
+        rejected = fit.extra["rejected"]
+        self.assertLess(rejected["q"] - 1.0, 1e-3)
+        self.assertGreater(fit.extra["mean_value"], 1e6)
+        # the bound q = 1 is as likely as the estimate: the data do not
+        # determine the mean value
+        at_bound = dict(rejected, q=1.0 + 1e-9)
+        self.assertLess(
+            predict.gamma_gamma_log_likelihood(rejected, x, m).sum()
+            - predict.gamma_gamma_log_likelihood(at_bound, x, m).sum(),
+            predict.BOUND_LOG_LIKELIHOOD,
+        )
+
+    def test_gamma_gamma_implausible_mean_value_is_unreliable(self):
+        """An interior estimate whose population mean value is more than four
+        times the sample mean of the values it was fitted on."""
+        x, m = heavy_tailed_values(2, 2000)
+        fit = predict.fit_gamma_gamma(x, m)
+        self.assertEqual(fit.status, predict.STATUS_UNRELIABLE)
+        self.assertIsNone(fit.params)
+        self.assertNotIn("bound", fit.extra)
+        self.assertIn("implausible mean value", fit.message)
+        self.assertAlmostEqual(fit.extra["sample_mean"], float(np.mean(m)))
+        self.assertGreater(
+            fit.extra["mean_value"],
+            predict.MEAN_VALUE_FACTOR * fit.extra["sample_mean"],
+        )
+
+    def test_moderate_spread_still_fits(self):
+        """The rules refuse what the data do not determine, not spread as
+        such: a log-normal spend with sigma 1 fits, its mean value close to
+        the sample mean."""
+        x, m = heavy_tailed_values(0, 400, sigma=1.0)
+        fit = predict.fit_gamma_gamma(x, m)
+        self.assertTrue(fit.ok, fit.message)
+        ratio = fit.extra["mean_value"] / fit.extra["sample_mean"]
+        self.assertTrue(0.8 < ratio < 1.5, ratio)
+
+    def test_bgnbd_at_a_bound_is_unreliable(self):
+        """Nobody ever drops out: the dropout probability runs off to 0 (a
+        used to be fitted at 4e-5 and called "ok"); the fit is refused."""
+        x, t_x, T, _gap = regular_buyers(3, 40)
+        fit = predict.fit_bgnbd(x, t_x, T)
+        self.assertEqual(fit.status, predict.STATUS_UNRELIABLE)
+        self.assertIsNone(fit.params)
+        self.assertIn("a", fit.extra["bound"])
+        self.assertLess(fit.extra["rejected"]["a"], 1e-3)
 
     def test_no_fit_degrades_cleanly(self):
         few = predict.fit_bgnbd([0, 0, 3, 1], [0, 0, 50, 20], [90, 80, 70, 60])
@@ -549,6 +629,87 @@ class TestPredictionEngine(CustomerTierCase):
         self.assertEqual(watched.mapped("code"), ["A", "B"])
         self.assertEqual(program.predict_status, "none")
         self.assertIn("Not fitted", program.predict_status_text)
+
+    def _heavy_tailed_customers(self, seed=0, count=40):
+        """``count`` customers of company B whose purchases follow the BG/NBD
+        model (``DAILY``) and whose order values are log-normal around 40
+        with a heavy tail (sigma 1.5). Returns {partner: repeat purchases}."""
+        rng = np.random.RandomState(seed)
+        T = rng.randint(200, 700, count)
+        sim = predict.simulate_bgnbd(DAILY, T.astype(float), rng)
+        amounts = np.round(40 * np.exp(1.5 * rng.standard_normal(count)), 2)
+        customers = {}
+        for i in range(count):
+            x = int(sim["x"][i])
+            t_x = max(int(sim["t_x"][i]), x)
+            first = self.eval_date - timedelta(days=int(T[i]))
+            dates = [first + timedelta(days=k * t_x // max(x, 1)) for k in range(x + 1)]
+            partner = self._customer(f"Heavy {i}")
+            self._bulk_orders(partner, dates, float(amounts[i]), company=self.company_b)
+            customers[partner] = x
+        return customers
+
+    def test_heavy_tailed_order_values_not_trusted(self):
+        """The Gamma-Gamma fit of a heavy-tailed spend ends at q = 1 (it used
+        to be "ok" and give every customer without a repeat purchase an order
+        value of millions): the program says it is not reliable, stores no
+        parameters, and the expected value uses each customer's own mean
+        order value, as without a Gamma-Gamma fit."""
+        program = self.program_b
+        customers = self._heavy_tailed_customers()
+        self._run(company=self.company_b)
+        self.assertEqual(program.predict_status, "ok")
+        self.assertEqual(program.predict_gg_status, "unreliable")
+        self.assertEqual(program.predict_gg_customers, 30)
+        self.assertEqual((program.gg_p, program.gg_q, program.gg_v), (0.0, 0.0, 0.0))
+        self.assertIn("not reliable", program.predict_status_text)
+        self.assertIn("own mean order value", program.predict_status_text)
+        once = 0
+        for partner, repeats in customers.items():
+            profile = self._profile(partner, company=self.company_b)
+            self.assertEqual(profile.repeat_order_days, repeats)
+            own_mean = profile.revenue_total / (repeats + 1)
+            with self.subTest(customer=partner.name):
+                # (expected orders are rounded to 0.01, values to 0.01)
+                self.assertAlmostEqual(
+                    profile.expected_value_12m,
+                    profile.expected_orders_12m * own_mean,
+                    delta=0.006 * own_mean + 0.01,
+                )
+            once += bool(not repeats and profile.expected_orders_12m)
+        self.assertTrue(once)
+
+    def test_purchase_model_at_a_bound_shows_no_figures(self):
+        """Customers who all keep buying: the BG/NBD dropout probability runs
+        off to 0 (the fit used to be "ok"): no probability, orders, value or
+        churn flag on the profiles, ranking by past revenue, and the program
+        says why."""
+        program = self.program_b
+        program.value_basis = "predicted"
+        x, _t_x, T, gap = regular_buyers(0, 12)
+        partners = []
+        for i in range(12):
+            first = self.eval_date - timedelta(days=int(T[i]))
+            dates = [first + timedelta(days=int(k * gap[i])) for k in range(x[i] + 1)]
+            partner = self._customer(f"Regular {i}")
+            self._bulk_orders(partner, dates, 500.0, company=self.company_b)
+            partners.append(partner)
+        self._run(company=self.company_b)
+        self.assertEqual(program.predict_status, "unreliable")
+        self.assertEqual(program.bgnbd_a, 0.0)
+        text = program.predict_status_text
+        self.assertIn("No reliable fit", text)
+        self.assertIn("past revenue", text)
+        for partner, repeats in zip(partners, x.tolist(), strict=True):
+            profile = self._profile(partner, company=self.company_b)
+            self.assertEqual(profile.repeat_order_days, repeats)
+            self.assertFalse(profile.prob_alive)
+            self.assertFalse(profile.expected_orders_12m)
+            self.assertFalse(profile.expected_value_12m)
+            self.assertFalse(profile.churn_risk)
+        engine = program._engine()
+        engine.plan(self.eval_date)
+        self.assertEqual(engine.value_key, "revenue_window")
 
     def test_prediction_weak_for_short_history(self):
         partner = self._customer("New Ltd")
