@@ -17,3 +17,8 @@ from . import test_prospects
 from . import test_dimensions
 from . import test_indexes
 from . import test_batches
+from . import test_write_rules
+from . import test_public_methods
+from . import test_security_channels
+from . import test_input_bounds
+from . import test_uninstall
