@@ -1,0 +1,300 @@
+"""Migration to 18.0.1.1.0 (issue 17, section 1, partner chatter): the notes
+former versions logged on partners (tier changes with cause and override
+reason, pricelists, plans, done reorder checks with the customer's figures)
+leave the partner for the tier profile, whose record rules apply.
+
+Fixture (company A unless said otherwise): ``solo`` (one profile, with a
+contact ``solo_contact``), ``both`` (profiles in company A and company B,
+their history rows dated 2024-01-10 and 2024-03-10), ``none`` (no profile).
+"""
+
+from datetime import date, datetime
+
+from markupsafe import Markup
+
+from odoo.tests import tagged
+from odoo.tools import SQL
+
+from odoo.addons.customer_tier.models.customer_tier_followup import (
+    KEY_DATE_TYPE,
+    REORDER_TYPE,
+    last_contact_sql,
+)
+from odoo.addons.customer_tier.models.customer_tier_migration import (
+    _migrate_partner_notes,
+)
+from odoo.addons.mail.models.mail_activity import MailActivity
+
+from .common import CustomerTierCase
+
+A_HISTORY = datetime(2024, 1, 10, 9, 0)
+B_HISTORY = datetime(2024, 3, 10, 9, 0)
+
+
+@tagged("post_install", "-at_install")
+class TestMigration(CustomerTierCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.solo = cls._customer("Solo Customer", user_id=cls.user_all.id)
+        cls.solo_contact = cls._contact(cls.solo, "Solo Buyer")
+        cls.both = cls._customer("Customer Of Both")
+        cls.none = cls._customer("No Profile")
+        cls._order(cls.solo, 3000, date(2024, 5, 1))
+        cls._order(cls.both, 3000, date(2024, 1, 5))
+        cls._order(cls.both, 3000, date(2024, 3, 5), company=cls.company_b)
+        cls._run(date(2024, 6, 30))
+        cls._run(date(2024, 6, 30), company=cls.company_b)
+        cls.prof_solo = cls._profile(cls.solo)
+        cls.prof_a = cls._profile(cls.both)
+        cls.prof_b = cls._profile(cls.both, company=cls.company_b)
+        assert cls.prof_solo and cls.prof_a and cls.prof_b
+        for profile, when in ((cls.prof_a, A_HISTORY), (cls.prof_b, B_HISTORY)):
+            cls.env.cr.execute(
+                "UPDATE customer_tier_history SET create_date = %s "
+                "WHERE profile_id = %s",
+                (when, profile.id),
+            )
+        cls.env["res.lang"]._activate_lang("zh_CN")
+
+    def _message(self, partner, body, when=None, message_type="notification"):
+        message = (
+            self.env["mail.message"]
+            .sudo()
+            .create(
+                {
+                    "model": "res.partner",
+                    "res_id": partner.id,
+                    "message_type": message_type,
+                    "subtype_id": self.env.ref("mail.mt_note").id,
+                    "body": Markup("<p>%s</p>") % body,
+                }
+            )
+        )
+        if when:
+            self.env.cr.execute(
+                "UPDATE mail_message SET create_date = %s WHERE id = %s",
+                (when, message.id),
+            )
+        return message
+
+    def _snapshot(self):
+        self.env.invalidate_all()
+        return {
+            row[0]: row[1:]
+            for row in self.env.execute_query(
+                SQL("SELECT id, model, res_id, body FROM mail_message")
+            )
+        }
+
+    def _old_done_check(
+        self, partner, profile, summary, note, feedback, kind="reorder"
+    ):
+        """A reorder check marked as done the way former versions did: Odoo's
+        own ``_action_done``, which copies summary and note to the partner."""
+        check = self.env["mail.activity"].create(
+            {
+                "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                "res_id": partner.id,
+                "activity_type_id": self.env.ref(
+                    REORDER_TYPE if kind == "reorder" else KEY_DATE_TYPE
+                ).id,
+                "summary": summary,
+                "note": note,
+                "user_id": self.user_all.id,
+                "customer_tier_profile_id": profile.id,
+                "customer_tier_activity": kind,
+            }
+        )
+        messages, _next = MailActivity._action_done(
+            check.with_env(self._env_as(self.user_all)), feedback=feedback
+        )
+        return messages
+
+    def _last_contact(self, partners):
+        return dict(
+            self.env.execute_query(
+                last_contact_sql(SQL("SELECT unnest(%s::int[])", partners.ids))
+            )
+        )
+
+    def test_old_partner_notes_move_to_the_right_profile(self):
+        note = self._message
+        expected = {
+            # English, manual override with its reason, on a contact
+            note(
+                self.solo_contact,
+                "Customer tier changed from C - General to B - Key "
+                "(Manual override). Reason: 100% sure, a_b \\ deal",
+            ): self.prof_solo,
+            # zh_CN
+            note(self.solo, "客户分层设为 B - 重点（首笔订单）。"): self.prof_solo,
+            note(
+                self.solo,
+                "客户分层由 C - 一般 变更为 A - 核心（手动调整）。 原因：集团统一采购",
+            ): self.prof_solo,
+            note(
+                self.solo,
+                "价格表已由 无 改为 Gold，以匹配客户分层（%s）。" % self.company.name,
+            ): self.prof_solo,
+            # two profiles: the history closest in time...
+            note(
+                self.both,
+                'The plan "Welcome Key" has been started: the customer entered '
+                "the tier B - Key.",
+                datetime(2024, 3, 9, 18, 0),
+            ): self.prof_b,
+            note(
+                self.both,
+                "客户分层由 C - 一般 变更为 B - 重点（计算）。",
+                datetime(2024, 1, 11, 8, 0),
+            ): self.prof_a,
+            note(
+                self.both,
+                "已启动计划“欢迎”：客户进入了分层 B - 重点。",
+                datetime(2024, 1, 10, 10, 0),
+            ): self.prof_a,
+            # ... unless the pricelist note names the company
+            note(
+                self.both,
+                "Pricelist changed from none to Gold & Co <VIP> to follow the "
+                "customer tier (%s)." % self.company_b.name,
+                datetime(2024, 1, 10, 9, 5),
+            ): self.prof_b,
+            note(
+                self.both,
+                "Pricelist changed from Silver to Gold to follow the customer "
+                "tier (%s)." % self.company.name,
+                datetime(2024, 3, 10, 9, 5),
+            ): self.prof_a,
+        }
+        staying = [
+            # no profile: stays, counted
+            note(self.none, "Customer tier set to D - Marginal (First order)."),
+            # written by hand with the same words
+            note(
+                self.solo,
+                "Customer tier changed from C - General to B - Key (Manual override).",
+                message_type="comment",
+            ),
+            # other notifications
+            note(self.solo, "Customer tier changed, see the history."),
+            note(self.solo, "The customer entered the tier B - Key."),
+        ]
+        before = self._snapshot()
+        counts = _migrate_partner_notes(self.env)
+        after = self._snapshot()
+
+        self.assertEqual(counts["moved"], len(expected))
+        self.assertEqual(counts["left"], 1)
+        for message, profile in expected.items():
+            self.assertEqual(
+                after[message.id],
+                ("customer.tier.profile", profile.id, before[message.id][2]),
+                before[message.id][2],
+            )
+        changed = {mid for mid in before if before[mid] != after[mid]}
+        self.assertEqual(changed, {m.id for m in expected})
+        self.assertEqual(set(after) - set(before), set())
+        for message in staying:
+            self.assertEqual(after[message.id], before[message.id])
+        # where the record rules apply: another company's user and a
+        # salesperson limited to own documents see none of it on the partners
+        for user in (self.user_own, self.user_b):
+            partners = self._env_as(user)["res.partner"].browse(
+                (self.solo | self.solo_contact | self.both).ids
+            )
+            bodies = " ".join(str(b) for b in partners.message_ids.mapped("body"))
+            self.assertNotIn("集团统一采购", bodies)
+            self.assertNotIn("Reason", bodies)
+            self.assertNotIn("Gold", bodies)
+        # a second run finds nothing more
+        self.assertEqual(_migrate_partner_notes(self.env)["moved"], 0)
+
+    def test_old_done_reorder_checks_leave_their_figures_on_the_profile(self):
+        old = self._old_done_check(
+            self.solo,
+            self.prof_solo,
+            "Reorder check: reorder overdue, At Risk",
+            "<p>2 orders and $ 365,400.40 revenue in the window.</p>",
+            "Called: stock for two months",
+        )
+        bare = self._old_done_check(
+            self.both, self.prof_b, False, "<p>RFM 1-1-1, churn 87 %</p>", False
+        )
+        birthday = self._old_done_check(
+            self.solo,
+            self.prof_solo,
+            "Birthday - Lin Wei: May 12",
+            "<p>Likes green tea</p>",
+            "Sent a card",
+            kind="key_date",
+        )
+        self.assertIn("365,400.40", str(old.body))  # the former leak
+        self.assertIn("At Risk", str(old.body))
+        # a check done by the current code carries no figures: left alone
+        current = self.env["mail.activity"].create(
+            {
+                "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                "res_id": self.solo.id,
+                "activity_type_id": self.env.ref(REORDER_TYPE).id,
+                "summary": "Reorder check: churn risk",
+                "user_id": self.user_all.id,
+                "customer_tier_profile_id": self.prof_solo.id,
+                "customer_tier_activity": "reorder",
+            }
+        )
+        current.with_env(self._env_as(self.user_all)).action_feedback(
+            feedback="Left a message"
+        )
+        partners = self.solo | self.both
+        last_contact = self._last_contact(partners)
+        self.assertEqual(set(last_contact), set(partners.ids))
+        before = self._snapshot()
+
+        counts = _migrate_partner_notes(self.env)
+
+        after = self._snapshot()
+        self.assertEqual(counts["checks_split"], 3)
+        self.assertEqual(counts["checks_left"], 0)
+        # the contacts and their dates stay on the partners
+        self.assertEqual(self._last_contact(partners), last_contact)
+        for message in old | bare | birthday:
+            self.assertEqual(after[message.id][:2], before[message.id][:2])
+        self.assertEqual((old | bare).mail_activity_type_id, self.env.ref(REORDER_TYPE))
+        self.assertEqual(birthday.mail_activity_type_id, self.env.ref(KEY_DATE_TYPE))
+        self.assertIn("Sent a card", str(birthday.body))
+        self.assertNotIn("Lin Wei", str(birthday.body))
+        self.assertNotIn("green tea", str(birthday.body))
+        self.assertIn("Called: stock for two months", str(old.body))
+        self.assertIn("Reorder check", str(old.body))
+        for message in old | bare:
+            self.assertNotIn("365,400.40", str(message.body))
+            self.assertNotIn("At Risk", str(message.body))
+            self.assertNotIn("churn 87", str(message.body))
+        # the figures are on the profile, worded and dated like today's notes
+        new_ids = set(after) - set(before)
+        notes = self.env["mail.message"].browse(sorted(new_ids))
+        self.assertEqual(len(notes), 3)
+        self.assertEqual(set(notes.mapped("model")), {"customer.tier.profile"})
+        on_solo = notes.filtered(lambda m: "365,400.40" in str(m.body))
+        self.assertEqual(on_solo.res_id, self.prof_solo.id)
+        self.assertIn(
+            "Reorder check: reorder overdue, At Risk: done by %s." % self.user_all.name,
+            str(on_solo.body),
+        )
+        on_birthday = notes.filtered(lambda m: "green tea" in str(m.body))
+        self.assertEqual(on_birthday.res_id, self.prof_solo.id)
+        self.assertIn("Birthday - Lin Wei: May 12: done by", str(on_birthday.body))
+        self.assertEqual(on_solo.date, old.date)
+        self.assertEqual(on_solo.author_id, self.user_all.partner_id)
+        self.assertEqual(on_solo.message_type, "notification")
+        on_both = notes - on_solo - on_birthday
+        self.assertEqual(on_both.res_id, self.prof_b.id)  # closest history
+        self.assertIn("churn 87", str(on_both.body))
+        # nothing else changed
+        changed = {mid for mid in before if before[mid] != after[mid]}
+        self.assertEqual(changed, {m.id for m in old | bare | birthday})
+        self.assertNotIn("Left a message", str(notes.mapped("body")))
+        # a second run finds nothing more
+        self.assertEqual(_migrate_partner_notes(self.env)["checks_split"], 0)
