@@ -37,6 +37,12 @@ reorder becomes overdue or its RFM segment turns to at risk / can't lose (or
 it becomes a churn risk). A refresh of a few customers creates the check at
 once; a full evaluation only marks the episode (``alert_pending_date``) and
 triggers the follow-up run, which creates the checks in its bounded batches.
+
+Reorder checks and key-date reminders are activities on the partner, which
+every user who may edit the partner reads: they carry no summary (the activity
+type's name shows) and a note pointing to the tier profile. Their reasons,
+figures and key date are logged on the profile, under its record rules, in the
+same transaction.
 """
 
 from datetime import timedelta
@@ -571,23 +577,32 @@ class CustomerTierProgram(models.Model):
 
     def _followup_create_alerts(self, alerts, today):
         """Create the reorder checks of ``alerts``: (row of figures, profile
-        id, user id, reorder?, risk segment or None, churn?)."""
+        id, user id, reorder?, risk segment or None, churn?).
+
+        The activity is on the partner, whose activities every user who may
+        edit the partner reads: it says only that a check is due. Its reasons
+        and figures go to a note on the tier profile, under the profile's
+        record rules."""
         if not alerts:
             return
         activity_type = self.env.ref(REORDER_TYPE)
         model_id = self.env["ir.model"]._get_id("res.partner")
         langs = self._followup_langs([alert[2] for alert in alerts])
         vals_list = []
+        notes = []
         for row, profile_id, user_id, reorder, segment, churn in alerts:
             program = self.with_context(lang=langs.get(user_id, langs[None]))
             summary, note = program._followup_alert_texts(row, reorder, segment, churn)
+            notes.append((profile_id, Markup("<p>%s</p>%s") % (summary, note)))
             vals_list.append(
                 {
                     "res_model_id": model_id,
                     "res_id": row["partner_id"],
                     "activity_type_id": activity_type.id,
-                    "summary": summary,
-                    "note": note,
+                    "summary": False,  # the activity type's name, translated
+                    "note": program.env["mail.activity"]._customer_tier_pointer_note(
+                        "reorder"
+                    ),
                     "user_id": user_id,
                     "date_deadline": today,
                     "automated": True,
@@ -596,9 +611,11 @@ class CustomerTierProgram(models.Model):
                 }
             )
         self._followup_create_activities(vals_list)
+        self._followup_post_notes(notes, paragraph=False)
 
     def _followup_alert_texts(self, row, reorder, segment, churn=False):
-        """Summary and note (with the figures) of a reorder check."""
+        """Title and body (with the figures) of the note a reorder check
+        logs on the tier profile."""
         env = self.env
         _ = env._
         currency = self.company_id.currency_id
@@ -877,6 +894,7 @@ class CustomerTierProgram(models.Model):
         activity_type = self.env.ref(KEY_DATE_TYPE)
         model_id = self.env["ir.model"]._get_id("res.partner")
         vals_list = []
+        notes = []  # the key date itself stays under its record rules
         for (key_date_id, occurrence, profile_id, partner_id, user_id), key_date in zip(
             selected, key_dates, strict=True
         ):
@@ -888,13 +906,21 @@ class CustomerTierProgram(models.Model):
                 contact=key_date.contact_id.name,
                 date=format_date(key_date.env, occurrence),
             )
+            notes.append(
+                (
+                    profile_id,
+                    Markup("<p>%s</p>%s") % (summary, _paragraphs(key_date.note)),
+                )
+            )
             vals_list.append(
                 {
                     "res_model_id": model_id,
                     "res_id": partner_id,
                     "activity_type_id": activity_type.id,
-                    "summary": summary,
-                    "note": _paragraphs(key_date.note) or False,
+                    "summary": False,  # the activity type's name, translated
+                    "note": key_date.env["mail.activity"]._customer_tier_pointer_note(
+                        "key_date"
+                    ),
                     "user_id": user_id,
                     "date_deadline": occurrence,
                     "automated": True,
@@ -904,6 +930,7 @@ class CustomerTierProgram(models.Model):
                 }
             )
         self._followup_create_activities(vals_list)
+        self._followup_post_notes(notes, paragraph=False)
         self.env.cr.execute(
             SQL(
                 """
@@ -955,10 +982,11 @@ class CustomerTierProgram(models.Model):
         return activities
 
     @api.model
-    def _followup_post_notes(self, notes):
+    def _followup_post_notes(self, notes, paragraph=True):
         """Log notifications (not contacts) on tier profiles: (profile id,
         text). On the profile, whose record rules apply to its messages, not on
-        the partner that users of every company read."""
+        the partner that users of every company read. Without ``paragraph``,
+        the texts are HTML bodies already."""
         if not notes:
             return
         subtype = self.env.ref("mail.mt_note")
@@ -970,7 +998,7 @@ class CustomerTierProgram(models.Model):
                     "message_type": "notification",
                     "subtype_id": subtype.id,
                     "author_id": self.env.user.partner_id.id,
-                    "body": Markup("<p>%s</p>") % text,
+                    "body": Markup("<p>%s</p>") % text if paragraph else text,
                 }
                 for profile_id, text in notes
             ]

@@ -1,6 +1,7 @@
 from markupsafe import Markup
 
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.tools import SQL
 
 TIER_ACTIVITY_KINDS = [
     ("followup", "Tier follow-up"),
@@ -35,21 +36,104 @@ class MailActivity(models.Model):
         index="btree_not_null",
         ondelete="cascade",
         readonly=True,
+        # whoever may edit the partner reads its activities, and a many2one
+        # shows its target's name ("Birthday - contact") whatever the rules
+        # on the key date: the link is for the follow-up run (sudo) only
+        groups="base.group_system",
     )
     customer_tier_id = fields.Many2one(
         related="customer_tier_profile_id.tier_id", string="Customer Tier"
     )
 
+    @api.model
+    def _customer_tier_pointer_note(self, kind):
+        """Note of a reorder check (``kind`` "reorder") or key-date reminder
+        ("key_date") on the partner, whose activities every user who may
+        edit the partner reads: where its detail is, nothing of it."""
+        if kind == "key_date":
+            text = self.env._(
+                "The contact, the occasion and the note of this key date are on "
+                "the customer's tier profile."
+            )
+        else:
+            text = self.env._(
+                "The reasons and figures of this check are logged on the "
+                "customer's tier profile."
+            )
+        return Markup("<p>%s</p>") % text
+
+    @api.model
+    def _customer_tier_hide_details(self):
+        """Upgrade from 18.0.1.0.0, whose reorder checks and key-date
+        reminders carried on the partner the customer's figures (summary and
+        note) or the key date (who, what, its note): log summary and note of
+        each on its tier profile, dated like the activity, and leave on the
+        partner the activity type and the pointer note, as the follow-up run
+        schedules them now. Those still open and those kept once done alike
+        (the new ones have no summary). Returns the number of activities."""
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT a.id, a.customer_tier_activity, a.customer_tier_profile_id,
+                       a.summary, a.note, a.create_date, a.user_id
+                  FROM mail_activity a
+                 WHERE a.res_model = 'res.partner'
+                   AND a.customer_tier_activity IN ('reorder', 'key_date')
+                   AND a.customer_tier_profile_id IS NOT NULL
+                   AND a.summary IS NOT NULL
+                 ORDER BY a.id
+                """
+            )
+        )
+        if not rows:
+            return 0
+        subtype = self.env.ref("mail.mt_note")
+        author = self.env.ref("base.partner_root").id
+        self.env["mail.message"].sudo().create(
+            [
+                {
+                    "model": "customer.tier.profile",
+                    "res_id": profile_id,
+                    "message_type": "notification",
+                    "subtype_id": subtype.id,
+                    "author_id": author,
+                    "date": create_date,
+                    "body": Markup("<p>%s</p>%s") % (summary, Markup(note or "")),
+                }
+                for _id, _kind, profile_id, summary, note, create_date, _user in rows
+            ]
+        )
+        users = self.env["res.users"].sudo().browse({row[6] for row in rows if row[6]})
+        langs = {user.id: user.lang for user in users}
+        groups = {}  # (kind, language): activity ids
+        for activity_id, kind, *_values, user_id in rows:
+            groups.setdefault((kind, langs.get(user_id)), []).append(activity_id)
+        for (kind, lang), ids in groups.items():
+            activities = self.sudo().with_context(lang=lang or "en_US").browse(ids)
+            activities.with_context(mail_activity_quick_update=True).write(
+                {
+                    "summary": False,
+                    "note": activities._customer_tier_pointer_note(kind),
+                }
+            )
+        return len(rows)
+
     def _action_done(self, feedback=False, attachment_ids=None):
-        """A reorder check carries the customer's figures (revenue, orders,
-        RFM scores, churn probability). Marked as done, Odoo copies its summary
-        and note into a message on the partner, which every internal user of
-        every company reads: log them on the tier profile instead (its record
-        rules apply to its messages), and leave on the partner the activity
-        type and the feedback only."""
+        """Marked as done, Odoo copies an activity's summary and note into a
+        message on the partner, which every internal user of every company
+        reads. The reorder checks and key-date reminders the follow-up run
+        schedules carry only a pointer to the tier profile (their figures and
+        the key date are logged there when they are raised), but older ones,
+        and any text a user typed into them, may carry the customer's figures
+        or a key date: log summary and note on the tier profile instead (its
+        record rules apply to its messages), and leave on the partner the
+        activity type and the feedback only (the trace still counts as a
+        contact for the follow-up cadence)."""
         checks = self.filtered(
             lambda a: (
-                a.customer_tier_activity == "reorder" and a.customer_tier_profile_id
+                a.customer_tier_activity in ("reorder", "key_date")
+                and a.customer_tier_profile_id
             )
         )
         if checks:

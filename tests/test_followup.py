@@ -347,6 +347,12 @@ class TestFollowup(CustomerTierCase):
     # ------------------------------------------------------------------
     # Reorder alerts
     # ------------------------------------------------------------------
+    def _profile_notes(self, profile):
+        messages = self.env["mail.message"].search(
+            [("model", "=", "customer.tier.profile"), ("res_id", "=", profile.id)]
+        )
+        return " ".join(str(body) for body in messages.mapped("body"))
+
     def _reorder_checks(self, partner):
         return self.Activity.search(
             [("res_id", "=", partner.id), ("customer_tier_activity", "=", "reorder")]
@@ -378,8 +384,15 @@ class TestFollowup(CustomerTierCase):
         self.assertEqual(check.activity_type_id, self.env.ref(REORDER_TYPE))
         self.assertEqual(check.user_id, self.user_own)
         self.assertEqual(check.date_deadline, date(2024, 6, 30))
-        self.assertIn("30.0", str(check.note))  # the reorder cycle
-        self.assertIn("121", str(check.note))  # days since the last order
+        # the partner's activity, read by every user, only points to the
+        # profile; the figures are logged there, under its record rules
+        self.assertFalse(check.summary)
+        self.assertEqual(check.display_name, "Reorder check")  # the type's name
+        self.assertNotIn("121", str(check.note))
+        notes = self._profile_notes(profile)
+        self.assertIn("Reorder check: reorder overdue", notes)
+        self.assertIn("30.0", notes)  # the reorder cycle
+        self.assertIn("121", notes)  # days since the last order
         self.assertEqual(profile.reorder_alert_date, date(2024, 6, 30))
         # distinct from the cadence follow-up
         self.assertNotEqual(check.activity_type_id, self.env.ref(FOLLOWUP_TYPE))
@@ -571,8 +584,18 @@ class TestFollowupRiskAlert(CustomerTierCase):
         )
         self.assertEqual(len(checks), 1)
         self.assertEqual(checks.user_id, self.user_all)
-        self.assertIn(profile.rfm_segment_id.name, checks.summary)
-        self.assertIn("R 1", str(checks.note))
+        self.assertFalse(checks.summary)
+        notes = " ".join(
+            str(body)
+            for body in self.env["mail.message"]
+            .search(
+                [("model", "=", "customer.tier.profile"), ("res_id", "=", profile.id)]
+            )
+            .mapped("body")
+        )
+        self.assertIn(profile.rfm_segment_id.name, notes)
+        self.assertIn("R 1", notes)
+        self.assertNotIn("R 1", str(checks.note))
         self.assertEqual(profile.risk_alert_date, date(2024, 6, 30))
         with freeze_time("2024-07-01"):
             self._run(date(2024, 7, 1))
@@ -616,7 +639,16 @@ class TestFollowupRiskAlert(CustomerTierCase):
             [("res_id", "=", cust.id), ("customer_tier_activity", "=", "reorder")]
         )
         self.assertEqual(len(checks), 1)
-        self.assertIn("12 %", str(checks.note))
+        notes = " ".join(
+            str(body)
+            for body in self.env["mail.message"]
+            .search(
+                [("model", "=", "customer.tier.profile"), ("res_id", "=", profile.id)]
+            )
+            .mapped("body")
+        )
+        self.assertIn("12 %", notes)
+        self.assertNotIn("12 %", str(checks.note))
         self.assertEqual(profile.risk_alert_date, date(2024, 6, 30))
         # no more churn risk: the episode ends
         program._followup_alerts(

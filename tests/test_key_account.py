@@ -187,9 +187,24 @@ class TestKeyAccount(CustomerTierCase):
         self.assertEqual(reminder.user_id, self.user_own)
         self.assertEqual(reminder.activity_type_id, self.env.ref(KEY_DATE_TYPE))
         self.assertEqual(reminder.res_id, self.cust.id)
-        self.assertIn("Chen Buyer", reminder.summary)
-        self.assertIn("Birthday", reminder.summary)
-        self.assertIn("green tea", str(reminder.note))
+        # on the partner, read by every user, only a pointer to the profile;
+        # the key date is logged there, under its record rules
+        self.assertFalse(reminder.summary)  # the activity type's name shows
+        self.assertNotIn("Chen Buyer", str(reminder.note))
+        self.assertNotIn("green tea", str(reminder.note))
+        notes = " ".join(
+            str(body)
+            for body in self.env["mail.message"]
+            .search(
+                [
+                    ("model", "=", "customer.tier.profile"),
+                    ("res_id", "=", self.profile.id),
+                ]
+            )
+            .mapped("body")
+        )
+        self.assertIn("Birthday of Chen Buyer", notes)
+        self.assertIn("green tea", notes)
         self.assertEqual(key_date.reminded_date, date(2025, 2, 28))
         for day in ("2025-02-21", "2025-02-25", "2025-02-28", "2025-03-01"):
             with freeze_time(day):

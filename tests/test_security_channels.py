@@ -18,6 +18,7 @@ from datetime import date
 
 from openpyxl import load_workbook
 
+from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import Form, tagged
 
@@ -464,3 +465,185 @@ class TestSecurityChannels(CustomerTierCase):
             ),
             self.mine_big | self.mine_small,
         )
+
+    # ------------------------------------------------------------------
+    # Open activities on the partner: read by every internal user
+    # ------------------------------------------------------------------
+    def test_open_checks_and_reminders_say_nothing_of_the_customer(self):
+        """While a reorder check or a key-date reminder is open, another
+        salesperson reads it on the partner (planned activities, or
+        ``mail.activity`` over RPC): it says that it is due, nothing more.
+        Odoo shows a partner's activities to whoever may write the partner:
+        a salesperson with Contact Creation, as every new user gets it."""
+        self.user_own.groups_id = [
+            Command.link(self.env.ref("base.group_partner_manager").id)
+        ]
+        profile = self.prof[self.other]
+        program = profile.program_id
+        engine = program._engine()
+        risk = engine.segments.filtered(lambda s: s.code == "at_risk")[:1]
+        row = dict(
+            profile.read(
+                ["partner_id", "is_prospect", "last_order_date", "revenue_window"],
+                load=None,
+            )[0],
+            reorder_overdue=True,
+            expected_order_date=date(2024, 3, 2),
+            reorder_cycle_days=30.0,
+            recency_days=150,
+            rfm_segment_id=risk.id,
+            rfm_recency_score=1,
+            rfm_frequency_score=4,
+            rfm_monetary_score=5,
+            churn_risk=True,
+            prob_alive=0.12,
+            expected_orders_12m=0.4,
+            order_count_window=1,
+        )
+        self.assertEqual(row["revenue_window"], 365400.40)
+        program._followup_alerts(engine, [row], E)
+        self.env["customer.tier.key.date"].create(
+            {
+                "profile_id": profile.id,
+                "contact_id": self.other.id,
+                "kind": "other",
+                "name": "Founding day",
+                "date": date(1990, 7, 3),
+                "note": "Sponsor of the harbour regatta",
+            }
+        )
+        program._followup_key_dates(E, 10)
+        activities = self.env["mail.activity"].search(
+            [("res_model", "=", "res.partner"), ("res_id", "=", self.other.id)]
+        )
+        self.assertEqual(
+            set(activities.mapped("customer_tier_activity")), {"reorder", "key_date"}
+        )
+        secrets = (
+            "365,400.40",
+            "365400.4",
+            "12 %",  # probability that the customer is still active
+            "R 1",  # RFM scores
+            "F 4",
+            risk.name,
+            "reorder overdue",
+            "Founding day",
+            "harbour regatta",
+        )
+        own = self._env_as(self.user_own)
+        read = (
+            str(own["mail.activity"].search_read([("res_id", "=", self.other.id)])),
+            str(
+                own["res.partner"]
+                .browse(self.other.id)
+                .activity_ids.read(["summary", "note", "display_name"])
+            ),
+            str(
+                own["mail.activity"].search_read(
+                    [("id", "in", activities.ids)], ["customer_tier_profile_id"]
+                )
+            ),
+        )
+        for text in read:
+            for secret in secrets:
+                self.assertNotIn(secret, text)
+        self.assertIn("Reorder check", read[0])
+        self.assertIn("Key date", read[1])
+        # nor by searching their text
+        self.assertFalse(
+            own["mail.activity"].search(
+                [("res_id", "=", self.other.id), ("note", "ilike", "400.40")]
+            )
+        )
+        # the assigned salesperson finds the detail on the profile
+        notes = " ".join(
+            str(body)
+            for body in self._env_as(self.user_all)["customer.tier.profile"]
+            .browse(profile.id)
+            .message_ids.mapped("body")
+        )
+        for secret in secrets:
+            if secret != "365400.4":
+                self.assertIn(secret, notes)
+        self.assertFalse(
+            own["mail.message"].search(
+                [("model", "=", "customer.tier.profile"), ("res_id", "=", profile.id)]
+            )
+        )
+
+    def test_upgrade_hides_the_details_of_former_activities(self):
+        """Checks and reminders scheduled by 18.0.1.0.0 carried the figures or
+        the key date on the partner: the upgrade logs them on the profile and
+        leaves the pointer, like the follow-up run does now."""
+        self.user_own.groups_id = [
+            Command.link(self.env.ref("base.group_partner_manager").id)
+        ]
+        profile = self.prof[self.other]
+        Activity = self.env["mail.activity"].with_context(
+            mail_activity_quick_update=True
+        )
+        common = {
+            "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+            "res_id": self.other.id,
+            "user_id": self.user_all.id,
+            "customer_tier_profile_id": profile.id,
+        }
+        # one create each: one call would subscribe the user three times
+        check, reminder, cadence = (
+            Activity.create(vals)
+            for vals in [
+                dict(
+                    common,
+                    activity_type_id=self.env.ref(
+                        "customer_tier.mail_activity_type_reorder_check"
+                    ).id,
+                    summary="Reorder check: reorder overdue, At Risk",
+                    note="<p>1 orders and $ 365,400.40 revenue in the window.</p>",
+                    customer_tier_activity="reorder",
+                ),
+                dict(
+                    common,
+                    activity_type_id=self.env.ref(
+                        "customer_tier.mail_activity_type_key_date"
+                    ).id,
+                    summary="Founding day of Other Salesperson's on 07/03/2024",
+                    note="<p>Sponsor of the harbour regatta</p>",
+                    customer_tier_activity="key_date",
+                ),
+                dict(
+                    common,
+                    activity_type_id=self.env.ref(
+                        "customer_tier.mail_activity_type_tier_followup"
+                    ).id,
+                    summary="Tier follow-up",
+                    note="<p>Quarterly review</p>",
+                    customer_tier_activity="followup",
+                ),
+            ]
+        )
+        self.env.cr.execute(
+            "UPDATE mail_activity SET create_date = '2024-06-01 08:00:00' "
+            "WHERE id = %s",
+            (check.id,),
+        )
+        check.invalidate_recordset(["create_date"])
+        Activity._customer_tier_hide_details()
+        self.assertEqual(Activity._customer_tier_hide_details(), 0)  # once
+        own = self._env_as(self.user_own)["mail.activity"]
+        text = str(own.search_read([("res_id", "=", self.other.id)]))
+        for secret in ("365,400.40", "At Risk", "Founding day", "harbour regatta"):
+            self.assertNotIn(secret, text)
+        self.assertIn("Quarterly review", text)  # the cadence keeps its note
+        self.assertEqual(cadence.summary, "Tier follow-up")
+        self.assertFalse(check.summary or reminder.summary)
+        self.assertIn("figures of this check are logged on", str(check.note))
+        self.assertIn("of this key date are on", str(reminder.note))
+        notes = self.env["mail.message"].search(
+            [("model", "=", "customer.tier.profile"), ("res_id", "=", profile.id)]
+        )
+        bodies = " ".join(str(b) for b in notes.mapped("body"))
+        for secret in ("365,400.40", "At Risk", "Founding day", "harbour regatta"):
+            self.assertIn(secret, bodies)
+        self.assertNotIn("Quarterly review", bodies)
+        dated = notes.filtered(lambda m: "365,400.40" in str(m.body))
+        self.assertEqual(str(dated.date), "2024-06-01 08:00:00")
