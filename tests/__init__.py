@@ -22,3 +22,4 @@ from . import test_public_methods
 from . import test_security_channels
 from . import test_input_bounds
 from . import test_uninstall
+from . import test_migration
