@@ -1,7 +1,15 @@
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools.query import Query
 
 from .customer_tier_profile import COMPANY_WIDE_GROUPS
+
+# The partner's tier figures come from its profile as the current user may
+# read it (record rules included): computed as that user, not as superuser
+# (Odoo's default for related fields), and cached per user and company, so a
+# salesperson limited to own documents reads nothing of another salesperson's
+# customer, in whatever order the fields are read.
+PROFILE_FIGURE = {"compute_sudo": False, "depends_context": ("company", "uid")}
 
 
 class ResPartner(models.Model):
@@ -36,43 +44,53 @@ class ResPartner(models.Model):
         help="Tier profile of the commercial partner in the current company.",
     )
     tier_revenue_window = fields.Monetary(
+        **PROFILE_FIGURE,
         related="customer_tier_profile_id.revenue_window",
         currency_field="tier_currency_id",
     )
     tier_margin_window = fields.Monetary(
+        **PROFILE_FIGURE,
         related="customer_tier_profile_id.margin_window",
         currency_field="tier_currency_id",
     )
     tier_revenue_total = fields.Monetary(
+        **PROFILE_FIGURE,
         related="customer_tier_profile_id.revenue_total",
         currency_field="tier_currency_id",
     )
     tier_currency_id = fields.Many2one(
-        related="customer_tier_profile_id.currency_id", string="Tier Currency"
+        **PROFILE_FIGURE,
+        related="customer_tier_profile_id.currency_id",
+        string="Tier Currency",
     )
     tier_order_count_window = fields.Integer(
-        related="customer_tier_profile_id.order_count_window"
+        **PROFILE_FIGURE, related="customer_tier_profile_id.order_count_window"
     )
-    tier_order_count = fields.Integer(related="customer_tier_profile_id.order_count")
+    tier_order_count = fields.Integer(
+        **PROFILE_FIGURE, related="customer_tier_profile_id.order_count"
+    )
     tier_last_order_date = fields.Date(
-        related="customer_tier_profile_id.last_order_date"
+        **PROFILE_FIGURE, related="customer_tier_profile_id.last_order_date"
     )
     tier_first_order_date = fields.Date(
-        related="customer_tier_profile_id.first_order_date"
+        **PROFILE_FIGURE, related="customer_tier_profile_id.first_order_date"
     )
-    tier_recency_days = fields.Integer(related="customer_tier_profile_id.recency_days")
+    tier_recency_days = fields.Integer(
+        **PROFILE_FIGURE, related="customer_tier_profile_id.recency_days"
+    )
     tier_average_order_value = fields.Monetary(
+        **PROFILE_FIGURE,
         related="customer_tier_profile_id.average_order_value",
         currency_field="tier_currency_id",
     )
     tier_orders_per_year = fields.Float(
-        related="customer_tier_profile_id.orders_per_year"
+        **PROFILE_FIGURE, related="customer_tier_profile_id.orders_per_year"
     )
     tier_reorder_cycle_days = fields.Float(
-        related="customer_tier_profile_id.reorder_cycle_days"
+        **PROFILE_FIGURE, related="customer_tier_profile_id.reorder_cycle_days"
     )
     tier_expected_order_date = fields.Date(
-        related="customer_tier_profile_id.expected_order_date"
+        **PROFILE_FIGURE, related="customer_tier_profile_id.expected_order_date"
     )
     tier_reorder_overdue = fields.Boolean(
         string="Reorder Overdue",
@@ -80,23 +98,53 @@ class ResPartner(models.Model):
         search="_search_tier_reorder_overdue",
     )
     tier_revenue_share = fields.Float(
-        related="customer_tier_profile_id.revenue_share", groups=COMPANY_WIDE_GROUPS
+        **PROFILE_FIGURE,
+        related="customer_tier_profile_id.revenue_share",
+        groups=COMPANY_WIDE_GROUPS,
     )
     tier_cumulative_share = fields.Float(
-        related="customer_tier_profile_id.cumulative_share", groups=COMPANY_WIDE_GROUPS
+        **PROFILE_FIGURE,
+        related="customer_tier_profile_id.cumulative_share",
+        groups=COMPANY_WIDE_GROUPS,
     )
     tier_frequency_class = fields.Selection(
-        related="customer_tier_profile_id.frequency_class"
+        **PROFILE_FIGURE, related="customer_tier_profile_id.frequency_class"
     )
     tier_rfm_segment_id = fields.Many2one(
-        related="customer_tier_profile_id.rfm_segment_id"
+        **PROFILE_FIGURE, related="customer_tier_profile_id.rfm_segment_id"
     )
-    tier_since = fields.Date(related="customer_tier_profile_id.tier_since")
+    tier_since = fields.Date(
+        **PROFILE_FIGURE, related="customer_tier_profile_id.tier_since"
+    )
     tier_is_prospect = fields.Boolean(
         string="Prospect",
         compute="_compute_tier_is_prospect",
         search="_search_tier_is_prospect",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any("commercial_tier_id" in vals for vals in vals_list):
+            self._check_tier_written_by_engine()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "commercial_tier_id" in vals:
+            self._check_tier_written_by_engine()
+        return super().write(vals)
+
+    def _check_tier_written_by_engine(self):
+        """The stored tier is the engine's (it sets the customer's pricelist,
+        points multiplier and sales policies on every order): nobody sets it
+        by hand, over RPC or an import; managers override a tier on the
+        profile, with a reason and a history row."""
+        if not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "The customer tier is set by the tier program: override it "
+                    "on the customer's tier profile instead (tier managers)."
+                )
+            )
 
     def _tier_profiles(self):
         """Profiles of the commercial partners in the current company that the
@@ -114,7 +162,7 @@ class ResPartner(models.Model):
         return {p.partner_id.id: p for p in profiles}
 
     @api.depends("commercial_partner_id")
-    @api.depends_context("company")
+    @api.depends_context("company", "uid")
     def _compute_customer_tier_profile_id(self):
         by_partner = self._tier_profiles()
         for partner in self:
@@ -153,7 +201,7 @@ class ResPartner(models.Model):
 
     # Both flags read the profile the partner already found (one search).
     @api.depends("customer_tier_profile_id")
-    @api.depends_context("company")
+    @api.depends_context("company", "uid")
     def _compute_tier_reorder_overdue(self):
         for partner in self:
             partner.tier_reorder_overdue = (
@@ -161,7 +209,7 @@ class ResPartner(models.Model):
             )
 
     @api.depends("customer_tier_profile_id")
-    @api.depends_context("company")
+    @api.depends_context("company", "uid")
     def _compute_tier_is_prospect(self):
         for partner in self:
             partner.tier_is_prospect = partner.customer_tier_profile_id.is_prospect
@@ -196,12 +244,17 @@ class ResPartner(models.Model):
 
     # Follow-up cadence (models/customer_tier_followup.py)
     tier_last_contact_date = fields.Date(
-        related="customer_tier_profile_id.last_contact_date", string="Last Contact"
+        **PROFILE_FIGURE,
+        related="customer_tier_profile_id.last_contact_date",
+        string="Last Contact",
     )
     tier_next_followup_date = fields.Date(
-        related="customer_tier_profile_id.next_followup_date", string="Next Follow-up"
+        **PROFILE_FIGURE,
+        related="customer_tier_profile_id.next_followup_date",
+        string="Next Follow-up",
     )
     tier_followup_overdue = fields.Boolean(
+        **PROFILE_FIGURE,
         related="customer_tier_profile_id.followup_overdue",
         string="Follow-up Overdue",
     )
@@ -323,16 +376,22 @@ class ResPartner(models.Model):
         help="Who else supplies the customer.",
     )
     tier_prospect_score = fields.Float(
-        related="customer_tier_profile_id.prospect_score", string="Prospect Score"
+        **PROFILE_FIGURE,
+        related="customer_tier_profile_id.prospect_score",
+        string="Prospect Score",
     )
     tier_prospect_score_explanation = fields.Text(
+        **PROFILE_FIGURE,
         related="customer_tier_profile_id.prospect_score_explanation",
         string="Score Explanation",
     )
     tier_share_of_wallet = fields.Float(
-        related="customer_tier_profile_id.share_of_wallet", string="Share of Wallet"
+        **PROFILE_FIGURE,
+        related="customer_tier_profile_id.share_of_wallet",
+        string="Share of Wallet",
     )
     tier_estimated_purchase_company = fields.Monetary(
+        **PROFILE_FIGURE,
         related="customer_tier_profile_id.estimated_purchase",
         currency_field="tier_currency_id",
         string="Estimated Purchases (company currency)",

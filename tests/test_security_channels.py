@@ -469,6 +469,81 @@ class TestSecurityChannels(CustomerTierCase):
     # ------------------------------------------------------------------
     # Open activities on the partner: read by every internal user
     # ------------------------------------------------------------------
+    def test_read_every_tier_figure_as_the_user(self):
+        """Every partner field that shows a figure of the profile is computed
+        as the reading user, not as superuser (Odoo's default for related
+        fields): whatever the order of the fields, the channel (read, web_read
+        through an order, export) or what the transaction read before, a
+        salesperson limited to own documents reads nothing of another
+        salesperson's customer, and a user of company B nothing of company
+        A."""
+        figures = [
+            name
+            for name, field in self.env["res.partner"]._fields.items()
+            if (field.related or "").startswith("customer_tier_profile_id.")
+            and field.groups is None
+        ]
+        self.assertGreater(len(figures), 20)
+        export = self.env.ref("base.group_allow_export")
+        for user in (self.user_own, self.user_b):
+            user.groups_id = [Command.link(export.id)]
+        # the superuser reads them all first: nothing he read may be served
+        # to the salesperson from the cache
+        self.assertAlmostEqual(self.other.tier_revenue_window, 365400.40, places=2)
+        self.assertTrue(self.other.customer_tier_profile_id)
+        for user, partner, company in (
+            (self.user_own, self.other, None),
+            (self.user_own, self.unowned, None),
+            (self.user_b, self.other, self.company_b),
+        ):
+            Partner = self._partners(user, company)
+            for names in (figures, ["customer_tier_profile_id", *figures]):
+                [values] = Partner.browse(partner.id).read(names)
+                shown = {n: values[n] for n in names if values[n]}
+                self.assertFalse(shown, f"{user.login} reads {shown} in that order")
+            [values] = Partner.browse(partner.id).export_data(figures)["datas"]
+            self.assertFalse([v for v in values if v not in ("", False, 0, 0.0)])
+        # read through one of his orders, his own customer's figures show
+        order = self._order(self.mine_big, 100, E, state="draft")
+        [values] = (
+            self._env_as(self.user_own)["sale.order"]
+            .browse(order.id)
+            .web_read({"partner_id": {"fields": {name: {} for name in figures}}})
+        )
+        self.assertAlmostEqual(
+            values["partner_id"]["tier_revenue_window"], 20000.0, places=2
+        )
+        # his own customer's figures still show
+        own = self._partners(self.user_own).browse(self.mine_big.id)
+        self.assertAlmostEqual(own.tier_revenue_window, 20000.0, places=2)
+        self.assertEqual(own.customer_tier_profile_id, self.prof[self.mine_big])
+
+    def test_tier_is_set_by_the_tier_program_only(self):
+        """The stored tier decides pricing, points and policies of every
+        order: no user writes it by hand (a manager overrides it on the
+        profile, with a reason), not even one who may edit contacts."""
+        editor = self.user_own
+        editor.groups_id |= self.env.ref("base.group_partner_manager")
+        tier_before = self.mine_small.customer_tier_id
+        self.assertNotEqual(tier_before, self.tier_a)
+        for user in (editor, self.user_manager):
+            Partner = self._partners(user)
+            with self.assertRaises(AccessError):
+                Partner.browse(self.mine_small.id).write(
+                    {"commercial_tier_id": self.tier_a.id}
+                )
+            with self.assertRaises(AccessError):
+                Partner.create(
+                    {"name": "Self-made Core", "commercial_tier_id": self.tier_a.id}
+                )
+        # the editor may still edit the partner itself
+        self._partners(editor).browse(self.mine_small.id).write({"phone": "+1 555"})
+        self.mine_small.invalidate_recordset()
+        self.assertEqual(self.mine_small.customer_tier_id, tier_before)
+        self.assertFalse(
+            self.env["res.partner"].search([("name", "=", "Self-made Core")])
+        )
+
     def test_open_checks_and_reminders_say_nothing_of_the_customer(self):
         """While a reorder check or a key-date reminder is open, another
         salesperson reads it on the partner (planned activities, or
