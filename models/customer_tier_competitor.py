@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .customer_tier_field_guard import check_fields_not_written
+
 
 class CustomerTierCompetitor(models.Model):
     """A supplier competing with us at a customer, with what it supplies and
@@ -89,7 +91,13 @@ class CustomerTierCompetitor(models.Model):
                     )
                 )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        check_fields_not_written(self, vals_list)
+        return super().create(vals_list)
+
     def write(self, vals):
+        check_fields_not_written(self, vals)
         res = super().write(vals)
         if "partner_id" in vals:
             # Odoo checks the record rules on the values before a write only:

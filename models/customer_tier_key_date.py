@@ -5,6 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from .customer_tier_bounds import MIN_KEY_DATE, check_bounds, max_business_date
+from .customer_tier_field_guard import check_fields_not_written
 
 KEY_DATE_KINDS = [
     ("birthday", "Birthday"),
@@ -144,7 +145,13 @@ class CustomerTierKeyDate(models.Model):
                     )
                 )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        check_fields_not_written(self, vals_list)
+        return super().create(vals_list)
+
     def write(self, vals):
+        check_fields_not_written(self, vals)
         res = super().write(vals)
         if "profile_id" in vals:
             # Odoo checks the record rules on the values before a write only:

@@ -3,12 +3,24 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .customer_tier_field_guard import check_fields_not_written
+
 TIER_ACTIVITY_KINDS = [
     ("followup", "Tier follow-up"),
     ("reorder", "Reorder check"),
     ("key_date", "Key date reminder"),
     ("plan", "Tier entry plan"),
 ]
+
+# Set by the follow-up run only: an activity a user links to a tier profile
+# would log its summary and note on that profile once done (whoever's it is),
+# and pass for the follow-up of its tier.
+TIER_ACTIVITY_FIELDS = {
+    "customer_tier_profile_id",
+    "customer_tier_activity",
+    "customer_tier_key_date_id",
+    "customer_tier_id",
+}
 
 
 class MailActivity(models.Model):
@@ -44,6 +56,15 @@ class MailActivity(models.Model):
     customer_tier_id = fields.Many2one(
         related="customer_tier_profile_id.tier_id", string="Customer Tier"
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        check_fields_not_written(self, vals_list, TIER_ACTIVITY_FIELDS, derived=False)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_fields_not_written(self, vals, TIER_ACTIVITY_FIELDS, derived=False)
+        return super().write(vals)
 
     @api.model
     def _customer_tier_pointer_note(self, kind):

@@ -20,6 +20,11 @@ MODULE = "odoo.addons.customer_tier"
 ORM = "ORM override: super() checks access before anything else is done"
 ACTION_ONLY = "returns a window action; the records open with the user's rights"
 
+GUARDED = (
+    "ORM override: refuses computed, related and technical fields unless "
+    "superuser, then super() checks access"
+)
+
 # (model, method): why it is safe to call over RPC
 REVIEWED = {
     ("account.move", "button_draft"): (
@@ -30,6 +35,8 @@ REVIEWED = {
     ("customer.tier.competitor", "write"): (
         "ORM override: super() checks the rules before, then again on the new customer"
     ),
+    ("customer.tier.competitor", "create"): GUARDED,
+    ("customer.tier.key.date", "create"): GUARDED,
     ("customer.tier.key.date", "write"): (
         "ORM override: super() checks the rules before, then again on the new profile"
     ),
@@ -68,8 +75,12 @@ REVIEWED = {
     ),
     ("loyalty.card", "action_view_tier_points_history"): ACTION_ONLY,
     ("loyalty.history", "create"): (
-        "ORM override: only fills the expiry date of the values, super() checks access"
+        "ORM override: refuses the expiry fields unless superuser, fills the "
+        "expiry date of the values, super() checks access"
     ),
+    ("loyalty.history", "write"): GUARDED,
+    ("mail.activity", "create"): GUARDED,
+    ("mail.activity", "write"): GUARDED,
     ("res.company", "create"): ORM,
     ("res.partner", "create"): ORM,
     ("res.partner", "write"): (

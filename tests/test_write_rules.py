@@ -144,3 +144,97 @@ class TestWriteRules(CustomerTierCase):
             )
         self.env.invalidate_all()
         self.assertEqual(self.profile_mine.key_contact_ids, self.mine_contact)
+
+    # ------------------------------------------------------------------
+    # Computed, related and technical fields: the module's, never a user's
+    # ------------------------------------------------------------------
+    def test_key_date_computed_fields_are_not_written(self):
+        env = self._env_as(self.user_own)
+        key_date = self.key_date_mine.with_env(env)
+        for vals in (
+            {"company_id": self.company_b.id},
+            {"partner_id": self.theirs.id},
+            {"date_month": 13},
+            {"date_day": 99},
+            {"user_id": self.user_all.id},
+        ):
+            with self.assertRaises(AccessError):
+                key_date.write(vals)
+        with self.assertRaises(AccessError):
+            env["customer.tier.key.date"].create(
+                {
+                    "profile_id": self.profile_mine.id,
+                    "contact_id": self.mine_contact.id,
+                    "date": date(1990, 1, 1),
+                    "partner_id": self.theirs.id,
+                }
+            )
+        key_date.date = date(1981, 12, 24)  # what he may change: fine
+        self.env.invalidate_all()
+        self.assertEqual(
+            (
+                self.key_date_mine.company_id,
+                self.key_date_mine.partner_id,
+                self.key_date_mine.date_month,
+                self.key_date_mine.date_day,
+            ),
+            (self.company, self.mine, 12, 24),
+        )
+        self.assertEqual(self.mine.user_id, self.user_own)
+
+    def test_competitor_salesperson_is_not_written_through(self):
+        line = self.line_mine.with_env(self._env_as(self.user_own))
+        with self.assertRaises(AccessError):
+            line.write({"user_id": self.user_all.id})
+        self.env.invalidate_all()
+        self.assertEqual(self.mine.user_id, self.user_own)
+
+    def test_activity_cannot_be_linked_to_a_tier_profile(self):
+        """An activity linked to a profile logs its summary and note there
+        once done: a salesperson links none, to his own or another's."""
+        env = self._env_as(self.user_own)
+        vals = {
+            "res_model_id": self.env["ir.model"]._get_id("customer.tier.profile"),
+            "res_id": self.profile_mine.id,
+            "activity_type_id": self.env.ref("mail.mail_activity_data_todo").id,
+            "summary": "Call",
+            "user_id": self.user_own.id,
+        }
+        Activity = env["mail.activity"]
+        for extra in (
+            {"customer_tier_profile_id": self.profile_theirs.id},
+            {"customer_tier_activity": "followup"},
+        ):
+            with self.assertRaises(AccessError):
+                Activity.create(dict(vals, **extra))
+        activity = Activity.create(vals)  # a plain activity: fine
+        for extra in (
+            {"customer_tier_profile_id": self.profile_theirs.id},
+            {"customer_tier_activity": "reorder"},
+            {"customer_tier_id": self.tier_a.id},
+        ):
+            with self.assertRaises(AccessError):
+                activity.write(extra)
+        messages = self.profile_theirs.message_ids
+        activity.action_done()
+        self.env.invalidate_all()
+        self.assertEqual(self.profile_theirs.message_ids, messages)
+
+    def test_points_expiry_is_not_written(self):
+        loyalty = self.program.loyalty_program_id
+        card = self.env["loyalty.card"].create(
+            {"program_id": loyalty.id, "partner_id": self.mine.id}
+        )
+        History = self._env_as(self.user_own)["loyalty.history"]
+        values = {"card_id": card.id, "issued": 10, "description": "Goodwill"}
+        for extra in (
+            {"points_expiry_type": "reversal"},
+            {"points_expiration_date": date(2099, 1, 1)},
+            {"points_expiry_done": True},
+        ):
+            with self.assertRaises(AccessError):
+                History.create(dict(values, **extra))
+        line = History.create(values)  # Odoo lets him credit points: fine
+        self.assertTrue(line.points_expiration_date)
+        with self.assertRaises(AccessError):
+            line.write({"points_expiration_date": date(2099, 1, 1)})

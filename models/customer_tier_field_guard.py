@@ -1,0 +1,106 @@
+"""Guards shared by the module's models: values users may not write, and the
+operators a search on a computed flag understands."""
+
+from odoo.exceptions import AccessError, UserError
+
+
+def check_fields_not_written(records, vals_list, names=(), derived=True):
+    """Refuse values of fields users do not set, unless in superuser mode.
+
+    ``vals_list``: the values of a ``create`` (a list) or a ``write`` (one
+    dict). Refused: the fields in ``names`` (set by the module's scheduled
+    runs only) and, with ``derived`` (the module's own models), every
+    computed or related field that is read-only: Odoo writes any field it is
+    given over RPC (``readonly`` only locks it in forms), so a stored related
+    field would take any value and a non-stored one would write through to
+    its source record.
+    """
+    if records.env.su:
+        return
+    if isinstance(vals_list, dict):
+        vals_list = [vals_list]
+    given = {name for vals in vals_list for name in vals}
+    refused = [
+        field
+        for name, field in records._fields.items()
+        if name in given
+        and (
+            name in names
+            or (derived and (field.compute or field.related) and field.readonly)
+        )
+    ]
+    if refused:
+        env = records.env
+        raise AccessError(
+            env._(
+                "%(fields)s of %(model)s cannot be set by hand: the tier "
+                "program sets them.",
+                fields=", ".join(
+                    f"“{field._description_string(env)}”" for field in refused
+                ),
+                model=env["ir.model"].sudo()._get(records._name).name,
+            )
+        )
+
+
+def flag_search_values(records, field_name, operator, value):
+    """The values of the boolean ``field_name`` (a subset of ``{True,
+    False}``) that the search term ``(field_name, operator, value)`` asks
+    for; a ``UserError`` for an operator a flag does not understand."""
+    if operator in ("=", "!="):
+        wanted = {bool(value)}
+    elif operator in ("in", "not in"):
+        values = value if isinstance(value, (list, tuple, set)) else [value]
+        wanted = {bool(v) for v in values}
+    else:
+        env = records.env
+        raise UserError(
+            env._(
+                "“%(field)s” is a yes/no field: search it with “is set” or "
+                "“is not set”, not with “%(operator)s”.",
+                field=records._fields[field_name]._description_string(env),
+                operator=operator,
+            )
+        )
+    if operator in ("!=", "not in"):
+        wanted = {True, False} - wanted
+    return wanted
+
+
+def flag_domain(wanted, positive_domain):
+    """Domain of a flag search for ``wanted`` (from :func:`flag_search_values`)
+    given ``positive_domain(positive)``, the domain of the records whose flag
+    is set (``positive`` True) or not set (False)."""
+    if wanted == {True, False}:
+        return [(1, "=", 1)]
+    if not wanted:
+        return [(0, "=", 1)]
+    return positive_domain(True in wanted)
+
+
+# Search by name on a many2one: the operator that finds the records named
+# (a negative operator finds the others: those, negated).
+NAME_OPERATORS = {
+    "=": "=",
+    "!=": "=",
+    "in": "in",
+    "not in": "in",
+    "like": "like",
+    "not like": "like",
+    "ilike": "ilike",
+    "not ilike": "ilike",
+    "=like": "=like",
+    "=ilike": "=ilike",
+}
+NEGATIVE_NAME_OPERATORS = {"!=", "not in", "not like", "not ilike"}
+
+
+def profile_operator_error(env, operator):
+    """The error of a search on a tier profile field with ``operator``."""
+    return UserError(
+        env._(
+            "Tier profiles cannot be searched with “%(operator)s”: search them "
+            "by customer name or pick one.",
+            operator=operator,
+        )
+    )
