@@ -53,6 +53,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, format_amount, format_date
 
+from .customer_tier_field_guard import flag_domain, flag_search_values
 from .customer_tier_key_date import reminder_due
 
 # Message types a person writes (the trace of a done activity counts as well).
@@ -1070,16 +1071,19 @@ class CustomerTierProfile(models.Model):
             )
 
     def _search_followup_overdue(self, operator, value):
-        if operator not in ("=", "!="):
-            return NotImplemented
+        wanted = flag_search_values(self, "followup_overdue", operator, value)
         today = fields.Date.context_today(self)
-        if (operator == "=") == bool(value):
-            return [("next_followup_date", "<", today)]
-        return [
-            "|",
-            ("next_followup_date", "=", False),
-            ("next_followup_date", ">=", today),
-        ]
+
+        def positive_domain(positive):
+            if positive:
+                return [("next_followup_date", "<", today)]
+            return [
+                "|",
+                ("next_followup_date", "=", False),
+                ("next_followup_date", ">=", today),
+            ]
+
+        return flag_domain(wanted, positive_domain)
 
     def action_view_followup_activities(self):
         return {

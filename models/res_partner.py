@@ -2,6 +2,13 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools.query import Query
 
+from .customer_tier_field_guard import (
+    NAME_OPERATORS,
+    NEGATIVE_NAME_OPERATORS,
+    flag_domain,
+    flag_search_values,
+    profile_operator_error,
+)
 from .customer_tier_profile import COMPANY_WIDE_GROUPS
 
 # The partner's tier figures come from its profile as the current user may
@@ -176,13 +183,20 @@ class ResPartner(models.Model):
         another company matches nothing (the field never shows it).
 
         ``value`` is an id, a list of ids or a query: the ORM passes a query
-        when a related tier figure is searched (``tier_revenue_window > x``).
+        when a related tier figure is searched (``tier_revenue_window > x``);
+        or a customer name (text), searched like the name of any many2one.
         """
-        if operator not in ("in", "not in", "=", "!="):
-            return NotImplemented
         domain = [("company_id", "=", self.env.company.id)]
+        names = value if isinstance(value, (list, tuple)) else [value]
         if operator in ("=", "!=") and not value:
             op = "not in" if operator == "=" else "in"
+        elif all(isinstance(v, str) for v in names) and operator in NAME_OPERATORS:
+            # a customer name ("contains" in the domain editor, or a name
+            # typed for "is"): the profiles of the customers of that name
+            domain.append(("partner_id", NAME_OPERATORS[operator], value))
+            op = "not in" if operator in NEGATIVE_NAME_OPERATORS else "in"
+        elif operator not in ("in", "not in", "=", "!="):
+            raise profile_operator_error(self.env, operator)
         else:
             if isinstance(value, Query):
                 ids = value
@@ -215,15 +229,17 @@ class ResPartner(models.Model):
             partner.tier_is_prospect = partner.customer_tier_profile_id.is_prospect
 
     def _search_profile_flag(self, field_name, operator, value):
-        if operator not in ("=", "!="):
-            return NotImplemented
-        positive = (operator == "=") == bool(value)
-        query = self.env["customer.tier.profile"]._search(
-            [(field_name, "=", True), ("company_id", "=", self.env.company.id)]
-        )
-        subquery = query.subselect("partner_id")
-        op = "in" if positive else "not in"
-        return [("commercial_partner_id", op, subquery)]
+        wanted = flag_search_values(self, "tier_" + field_name, operator, value)
+
+        def positive_domain(positive):
+            query = self.env["customer.tier.profile"]._search(
+                [(field_name, "=", True), ("company_id", "=", self.env.company.id)]
+            )
+            subquery = query.subselect("partner_id")
+            op = "in" if positive else "not in"
+            return [("commercial_partner_id", op, subquery)]
+
+        return flag_domain(wanted, positive_domain)
 
     def _search_tier_reorder_overdue(self, operator, value):
         return self._search_profile_flag("reorder_overdue", operator, value)

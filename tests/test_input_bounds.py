@@ -13,7 +13,7 @@ from datetime import date
 from freezegun import freeze_time
 
 from odoo import Command
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 
 from .test_assignment import AssignmentCase, E
@@ -398,3 +398,100 @@ class TestTierOrder(AssignmentCase):
         self.assertEqual(
             self.program._prospect_grades().mapped("min_score"), [30.0, 20.0, 10.0]
         )
+
+
+@tagged("post_install", "-at_install")
+class TestAuditFollowUps(AssignmentCase):
+    """Searches Odoo's domain editor offers on the partner's tier fields, and
+    loyalty points dated beyond what their expiry can hold.
+
+    ``own`` (a customer of ``user_own``) is overdue for its reorder and its
+    follow-up; ``other`` (a customer of ``user_all``) is flagged a prospect.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.own = cls._customer("Osaka Fluid Control K.K.", user_id=cls.user_own.id)
+        cls.other = cls._customer("Other Trading", user_id=cls.user_all.id)
+        cls._buy(cls.own, 600, date(2024, 6, 1))
+        cls._buy(cls.other, 100, date(2024, 6, 1))
+        cls._run(E)
+        cls.profile = cls._profile(cls.own)
+        cls.profile.write(
+            {"reorder_overdue": True, "next_followup_date": date(2024, 1, 1)}
+        )
+        cls.other_profile = cls._profile(cls.other)
+        cls.other_profile.write(
+            {
+                "is_prospect": True,
+                "reorder_overdue": False,
+                "next_followup_date": False,
+            }
+        )
+
+    def _partners(self, env, domain):
+        partners = self.own | self.other
+        return env["res.partner"].search([("id", "in", partners.ids), *domain])
+
+    def test_profile_searched_by_customer_name(self):
+        for user, visible in (
+            (self.user_manager, self.own | self.other),
+            (self.user_own, self.own),
+        ):
+            env = self._env_as(user)
+            for domain, expected in (
+                ([("customer_tier_profile_id", "ilike", "osaka")], self.own),
+                ([("customer_tier_profile_id", "=", self.own.name)], self.own),
+                ([("customer_tier_profile_id", "in", [self.own.name])], self.own),
+                (
+                    [("customer_tier_profile_id", "not ilike", "osaka")],
+                    self.other,
+                ),
+                ([("customer_tier_profile_id", "!=", self.own.name)], self.other),
+                ([("customer_tier_profile_id", "ilike", "Other")], self.other),
+            ):
+                # a profile the user may not read matches no name
+                if "not" not in domain[0][1] and domain[0][1] != "!=":
+                    expected &= visible
+                with self.subTest(user=user.login, domain=domain):
+                    self.assertEqual(self._partners(env, domain), expected)
+        env = self._env_as(self.user_own)
+        with self.assertRaisesRegex(UserError, "child_of"):
+            self._partners(env, [("customer_tier_profile_id", "child_of", "x")])
+
+    def test_flags_searched_with_in(self):
+        env = self._env_as(self.user_manager)
+        for domain, expected in (
+            ([("tier_is_prospect", "in", [True])], self.other),
+            ([("tier_is_prospect", "not in", [True])], self.own),
+            ([("tier_is_prospect", "in", [True, False])], self.own | self.other),
+            ([("tier_is_prospect", "in", [])], self.env["res.partner"]),
+            ([("tier_reorder_overdue", "not in", [True])], self.other),
+            ([("tier_reorder_overdue", "in", [1])], self.own),
+            ([("tier_followup_overdue", "in", [1])], self.own),
+            ([("tier_followup_overdue", "not in", [False])], self.own),
+        ):
+            with self.subTest(domain=domain):
+                self.assertEqual(self._partners(env, domain), expected)
+        Profile = env["customer.tier.profile"]
+        self.assertEqual(
+            Profile.search([("followup_overdue", "in", [True])]), self.profile
+        )
+        with self.assertRaisesRegex(UserError, "ilike"):
+            self._partners(env, [("tier_is_prospect", "ilike", "yes")])
+
+    def test_points_date_within_expiry_range(self):
+        loyalty = self.program.loyalty_program_id
+        self.program.loyalty_expiry_months = 120
+        card = self.env["loyalty.card"].create(
+            {"program_id": loyalty.id, "partner_id": self.own.id}
+        )
+        History = self._env_as(self.user_own)["loyalty.history"]
+        values = {"card_id": card.id, "issued": 1, "description": "Goodwill"}
+        with self.assertRaisesRegex(ValidationError, "Points Date"):
+            History.create(dict(values, points_date=date(9999, 12, 31)))
+        line = History.create(dict(values, points_date=date(9989, 12, 31)))
+        self.assertEqual(line.points_expiration_date, date(9999, 12, 31))
+        with self.assertRaisesRegex(ValidationError, "Points Date"):
+            line.write({"points_date": date(9990, 1, 1)})
