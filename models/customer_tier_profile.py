@@ -201,11 +201,23 @@ class CustomerTierProfile(models.Model):
         help="The customer qualifies for a lower tier and keeps its tier only "
         "while the downgrade grace lasts.",
     )
+    # Under the Pareto method the amount to keep a tier is the window revenue
+    # of the weakest customer computed in that tier, less this one's: another
+    # customer's revenue. Stored for those who see every customer; the forms
+    # show revenue_to_keep_shown.
     revenue_to_keep = fields.Monetary(
-        string="Revenue Needed to Keep Tier",
+        string="Revenue to Keep Tier (All Methods)",
         readonly=True,
+        groups=COMPANY_WIDE_GROUPS,
         help="Revenue still needed in the window to qualify for the current "
         "tier again (threshold and Pareto methods).",
+    )
+    revenue_to_keep_shown = fields.Monetary(
+        string="Revenue Needed to Keep Tier",
+        compute="_compute_revenue_to_keep_shown",
+        help="Revenue still needed in the window to qualify for the current "
+        "tier again. Under the Pareto method it derives from the revenue of "
+        "other customers: shown only to those who see every customer.",
     )
     # Sales policies
     min_order_exempt = fields.Boolean(
@@ -264,6 +276,16 @@ class CustomerTierProfile(models.Model):
             profile.manual_differs = bool(
                 profile.manual_tier_id
                 and profile.manual_tier_id != profile.computed_tier_id
+            )
+
+    @api.depends("revenue_to_keep", "program_id.method")
+    @api.depends_context("uid")
+    def _compute_revenue_to_keep_shown(self):
+        company_wide = self.env.su or self.env.user.has_groups(COMPANY_WIDE_GROUPS)
+        for profile in self:
+            threshold = profile.program_id.method == "threshold"
+            profile.revenue_to_keep_shown = (
+                profile.sudo().revenue_to_keep if company_wide or threshold else 0.0
             )
 
     @api.depends("downgrade_tier_id")

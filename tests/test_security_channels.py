@@ -25,6 +25,7 @@ from odoo.tests import Form, tagged
 from odoo.addons.mail.tests.common import mail_new_test_user
 
 from .common import CustomerTierCase
+from .test_assignment import AssignmentCase
 
 E = date(2024, 6, 30)
 LATER = date(2025, 9, 30)  # every window revenue has aged out
@@ -722,3 +723,77 @@ class TestSecurityChannels(CustomerTierCase):
         self.assertNotIn("Quarterly review", bodies)
         dated = notes.filtered(lambda m: "365,400.40" in str(m.body))
         self.assertEqual(str(dated.date), "2024-06-01 08:00:00")
+
+
+@tagged("post_install", "-at_install")
+class TestAuditFollowUps(AssignmentCase):
+    """The amount a customer at risk needs to keep its tier.
+
+    Pareto (A 80 %, B 95 %, C rest), as in ``TestGracePareto``: on
+    2024-06-30 X 500, Y 300, Z 200; W, a customer of ``user_all``, orders
+    2,000 on 2024-07-15. On 2024-07-30 X, a customer of ``user_own``, is at
+    risk of losing A: it needs 2,000 - 500 + 0.01, i.e. W's window revenue
+    less its own. Threshold (A 10,000): X with 8,000 left in the window needs
+    10,000 - 8,000, the tier's minimum, which every tier user reads.
+    """
+
+    E2 = date(2024, 7, 30)
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.program.write({"grace_unit": "evaluations", "grace_length": 2})
+        cls.x = cls._customer("X", user_id=cls.user_own.id)
+        cls.w = cls._customer("W", user_id=cls.user_all.id)
+
+    def _amounts(self, user):
+        profile = self._profile(self.x).with_env(self._env_as(user))
+        return profile.revenue_to_keep_shown
+
+    def test_pareto_amount_to_keep_is_company_wide(self):
+        self.program.method = "pareto"
+        y, z = self._customer("Y"), self._customer("Z")
+        self._buy(self.x, 500, date(2024, 6, 1))
+        self._buy(y, 300, date(2024, 5, 20))
+        self._buy(z, 200, date(2024, 5, 10))
+        self._run(E)
+        self._buy(self.w, 2000, date(2024, 7, 15))
+        self._run(self.E2)
+        x = self._profile(self.x)
+        self.assertTrue(x.at_risk)
+        self.assertAlmostEqual(x.revenue_to_keep, 1500.01, places=2)
+        # the salesperson of X: no amount, by no channel
+        x_own = x.with_env(self._env_as(self.user_own))
+        self.assertEqual(x_own.revenue_to_keep_shown, 0.0)
+        for read in (
+            lambda: x_own.read(["revenue_to_keep"]),
+            lambda: x_own.search_read([], ["revenue_to_keep"]),
+            lambda: x_own.search([("revenue_to_keep", ">", 1500)]),
+        ):
+            with self.assertRaises(AccessError):
+                read()
+        shown = x_own.read(["revenue_to_keep_shown", "revenue_window"])[0]
+        self.assertEqual(shown["revenue_to_keep_shown"], 0.0)
+        # those who see every customer keep it
+        for user in (self.user_all, self.user_manager):
+            self.assertAlmostEqual(self._amounts(user), 1500.01, places=2)
+        # the form opens for him without it
+        arch = x_own.get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertNotIn('name="revenue_to_keep"', arch)
+        self.assertIn('name="revenue_to_keep_shown"', arch)
+
+    def test_threshold_amount_to_keep_is_for_everyone(self):
+        self.assertEqual(self.program.method, "threshold")
+        self._buy_many(
+            self.x,
+            [
+                (4000, date(2023, 9, 1)),
+                (4000, date(2024, 3, 1)),
+                (4000, date(2024, 6, 1)),
+            ],
+        )
+        self._run(E)
+        self._run(date(2024, 9, 15))
+        self.assertTrue(self._profile(self.x).at_risk)
+        for user in (self.user_own, self.user_all, self.user_manager):
+            self.assertEqual(self._amounts(user), 2000.0)
