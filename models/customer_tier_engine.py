@@ -937,10 +937,19 @@ class TierEngine:
                 changes.append((pid, *change))
         return rows, changes
 
-    def run(self, eval_date=None, partner_ids=None, batch_size=None, force_apply=False):
+    def run(
+        self,
+        eval_date=None,
+        partner_ids=None,
+        batch_size=None,
+        force_apply=False,
+        run_ref=None,
+    ):
         """Evaluate and write. ``batch_size`` bounds the profiles written
         (full evaluation only): profiles already evaluated for ``eval_date``
         are skipped, so the next call continues where this one stopped.
+        ``run_ref`` marks the history rows of this run (e.g. the recompute
+        wizard's Apply, which then shows exactly them).
 
         Returns a dict with ``written``, ``remaining`` and ``changes``.
         """
@@ -961,7 +970,7 @@ class TierEngine:
         self.program._engine_before_write(self, written, eval_date, full)
         self.write_profiles(written)
         if changes:
-            self.write_changes(changes, rows, eval_date)
+            self.write_changes(changes, rows, eval_date, run_ref=run_ref)
         # Extension point: side effects of the new state (pricelists,
         # activities ...), once profiles and history are written.
         self.program._engine_after_write(self, written, changes, eval_date, full)
@@ -1091,8 +1100,11 @@ class TierEngine:
             [(row["partner_id"], self.company.id, row["tier_id"]) for row in rows],
         )
 
-    def write_changes(self, changes, rows, eval_date):
-        """History rows (one INSERT) and partner notes for tier changes."""
+    def write_changes(self, changes, rows, eval_date, run_ref=None):
+        """History rows (one INSERT) and partner notes for tier changes.
+
+        ``run_ref``: written on every row of the INSERT, it identifies the
+        run (``None`` for the scheduled evaluation)."""
         History = self.env["customer.tier.history"]
         browse = self.env["customer.tier"].browse
         now = fields.Datetime.now()
@@ -1147,12 +1159,12 @@ class TierEngine:
                 INSERT INTO customer_tier_history
                     (profile_id, partner_id, company_id, user_id, date, from_tier_id,
                      to_tier_id, cause, direction, reason, revenue_window,
-                     margin_window, order_count_window, recency_days,
+                     margin_window, order_count_window, recency_days, run_ref,
                      create_uid, create_date, write_uid, write_date)
                 SELECT prof.id, v.partner_id, %s, p.user_id, %s, v.from_tier_id,
                        v.to_tier_id, v.cause, v.direction, v.reason,
                        v.revenue_window, v.margin_window, v.order_count_window,
-                       v.recency_days, %s, %s, %s, %s
+                       v.recency_days, %s, %s, %s, %s, %s
                   FROM unnest(%s) AS v(partner_id, from_tier_id, to_tier_id, cause,
                                        direction, reason, revenue_window,
                                        margin_window, order_count_window,
@@ -1164,6 +1176,7 @@ class TierEngine:
                 """,
                 self.company.id,
                 eval_date,
+                run_ref,
                 self.env.uid,
                 now,
                 self.env.uid,

@@ -48,6 +48,13 @@ class CustomerTierHistory(models.Model):
     margin_window = fields.Monetary(string="Margin (window)")
     order_count_window = fields.Integer(string="Orders (window)")
     recency_days = fields.Integer(string="Days Since Last Order", aggregator="avg")
+    run_ref = fields.Char(
+        string="Run",
+        readonly=True,
+        index="btree_not_null",
+        help="Identifies the recompute that wrote the move (empty for the "
+        "scheduled evaluation).",
+    )
 
     @api.depends("from_tier_id", "to_tier_id")
     def _compute_direction(self):  # ORM-created rows; the engine writes it

@@ -144,6 +144,52 @@ class TestRecomputePreview(AssignmentCase):
         self.assertFalse(wizard.line_ids)
         self.assertIn("No customer changes tier", wizard.summary)
 
+    def test_apply_notifies_the_moves_and_opens_that_run(self):
+        """Issue 19: Apply says what moved (in the user's language) and opens
+        the tier moves of exactly that run, not those of an earlier one."""
+        _wizard, first = self._preview_and_apply(E)  # 4 new: an earlier run
+        self._buy_many(self.up, [(5000, date(2024, 7, 1)), (5000, date(2024, 8, 1))])
+        self._buy(self.new, 700, date(2024, 8, 1))
+        wizard = self._wizard(self.E2)
+        wizard.action_preview()
+        action = wizard.action_apply()
+        self.assertEqual(action["tag"], "display_notification")
+        params = action["params"]
+        self.assertEqual(params["title"], "Tiers recomputed")
+        self.assertEqual(params["message"], "1 up, 1 down, 1 new. From no tier: 1.")
+        moves = params["next"]
+        self.assertEqual(moves["res_model"], "customer.tier.history")
+        env = self._env_as(self.user_manager)
+        rows = env["customer.tier.history"].search(moves["domain"])
+        self.assertEqual(
+            {(r.partner_id, r.from_tier_id, r.to_tier_id) for r in rows},
+            {
+                (self.up, self.tier_b, self.tier_a),
+                (self.down, self.tier_c, self.tier_d),
+                (self.new, self.env["customer.tier"], self.tier_c),
+            },
+        )
+        self.assertEqual(len(self._history()), len(first) + 3)
+        # nothing left to move: said so, and no list to open
+        wizard = self._wizard(self.E2)
+        wizard.action_preview()
+        params = wizard.action_apply()["params"]
+        self.assertEqual(params["message"], "No customer changed tier.")
+        self.assertEqual(params["next"], {"type": "ir.actions.act_window_close"})
+
+    def test_apply_notification_in_chinese(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(
+            ["customer_tier"], ["zh_CN"], overwrite=True
+        )
+        self.env.registry.clear_cache()  # the installed languages
+        self._run(E)
+        self._buy_many(self.up, [(5000, date(2024, 7, 1)), (5000, date(2024, 8, 1))])
+        wizard = self._wizard(self.E2).with_context(lang="zh_CN")
+        wizard.action_preview()
+        params = wizard.action_apply()["params"]
+        self.assertEqual(params["message"], "升级 1 个，降级 1 个，新进 0 个。")
+
     def test_preview_applies_without_auto_apply(self):
         """A program that does not apply tiers automatically: the preview
         shows the moves a forced apply makes, the daily run does not."""

@@ -1,7 +1,10 @@
+import uuid
+
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_date
 
 from odoo.addons.customer_tier.models.customer_tier_bounds import (
     MIN_DATE,
@@ -162,7 +165,10 @@ class CustomerTierRecompute(models.TransientModel):
             )
             for line in self.line_ids
         }
-        result = self.program_id._engine().run(self.eval_date, force_apply=True)
+        run_ref = uuid.uuid4().hex
+        result = self.program_id._engine().run(
+            self.eval_date, force_apply=True, run_ref=run_ref
+        )
         History = self.env["customer.tier.history"]
         Tier = self.env["customer.tier"]
         applied = {
@@ -178,7 +184,65 @@ class CustomerTierRecompute(models.TransientModel):
                 )
             )
         self.state = "done"
-        return {"type": "ir.actions.act_window_close"}
+        return self._applied_notification(run_ref)
+
+    def _applied_notification(self, run_ref):
+        """What Apply moved, as a notification; when something moved, the
+        tier moves of this run (and only them) open behind it."""
+        counts = {"up": 0, "down": 0, "new": 0, "from_none": 0, "to_none": 0}
+        for line in self.line_ids:
+            counts[line.direction] += 1
+            counts["from_none"] += not line.from_tier_id
+            counts["to_none"] += not line.to_tier_id
+        if not self.line_ids:
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {
+                    "title": self.env._("Tiers recomputed"),
+                    "message": self.env._("No customer changed tier."),
+                    "type": "info",
+                    "next": {"type": "ir.actions.act_window_close"},
+                },
+            }
+        message = self.env._(
+            "%(up)s up, %(down)s down, %(new)s new.",
+            up=counts["up"],
+            down=counts["down"],
+            new=counts["new"],
+        )
+        if counts["from_none"]:
+            message += " " + self.env._(
+                "From no tier: %(count)s.", count=counts["from_none"]
+            )
+        if counts["to_none"]:
+            message += " " + self.env._(
+                "To no tier: %(count)s.", count=counts["to_none"]
+            )
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "customer_tier.customer_tier_history_action"
+        )
+        action.update(
+            {
+                "name": self.env._(
+                    "Tier Moves of the Recompute of %(date)s",
+                    date=format_date(self.env, self.eval_date),
+                ),
+                "domain": [("run_ref", "=", run_ref)],
+                "context": {"create": False},
+            }
+        )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Tiers recomputed"),
+                "message": message,
+                "type": "success",
+                "sticky": True,
+                "next": action,
+            },
+        }
 
 
 class CustomerTierRecomputeLine(models.TransientModel):
