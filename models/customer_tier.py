@@ -69,7 +69,7 @@ class CustomerTier(models.Model):
     sequence = fields.Integer(
         default=10, help="Lower is better: the first tier is the best one."
     )
-    color = fields.Integer(string="Color Index")
+    color = fields.Integer(string="Color Index", aggregator=None)
     description = fields.Text(
         string="Service Strategy",
         translate=True,
@@ -81,22 +81,28 @@ class CustomerTier(models.Model):
         "no other tier's conditions.",
     )
     # Threshold conditions (0 = no condition)
+    # (thresholds, fees and multipliers do not add up: grouped lists show
+    # no sum of them)
     min_revenue = fields.Monetary(
         string="Minimum Revenue",
+        aggregator=None,
         currency_field="currency_id",
         help="Minimum untaxed revenue in the evaluation window, in company "
         "currency. 0 means no condition.",
     )
     min_orders = fields.Integer(
         string="Minimum Orders",
+        aggregator=None,
         help="Minimum number of confirmed orders in the window. 0 means no condition.",
     )
     max_recency_days = fields.Integer(
         string="Maximum Days Since Last Order",
+        aggregator=None,
         help="The last order must be at most this many days old. 0 means no condition.",
     )
     min_margin = fields.Monetary(
         string="Minimum Margin",
+        aggregator=None,
         currency_field="currency_id",
         help="Minimum margin in the evaluation window, in company currency. "
         "0 means no condition.",
@@ -104,6 +110,7 @@ class CustomerTier(models.Model):
     # Pareto
     pareto_max_share = fields.Float(
         string="Cumulative Share Up To (%)",
+        aggregator=None,
         help="Pareto method: a customer whose cumulative revenue share (its own "
         "and that of every better-ranked customer) is at most this bound gets "
         "this tier. 0 means: customers with revenue in the window that no "
@@ -130,6 +137,7 @@ class CustomerTier(models.Model):
     )
     min_order_amount = fields.Monetary(
         string="Minimum Order",
+        aggregator=None,
         currency_field="currency_id",
         help="Untaxed order amount, in company currency, below which the "
         "minimum-order policy applies. 0 means no minimum.",
@@ -159,11 +167,14 @@ class CustomerTier(models.Model):
     )
     fee_fixed = fields.Monetary(
         string="Fee Amount",
+        aggregator=None,
         currency_field="currency_id",
         help="Fixed fee in company currency (converted to the order currency).",
     )
     fee_percent = fields.Float(
-        string="Fee (%)", help="Fee as a percentage of the untaxed order amount."
+        string="Fee (%)",
+        aggregator=None,
+        help="Fee as a percentage of the untaxed order amount.",
     )
     waive_sample_fee = fields.Boolean(
         string="Waive Sample Fees",
@@ -449,6 +460,7 @@ class CustomerTier(models.Model):
     # Follow-up cadence and key-account profile (models/customer_tier_followup.py)
     followup_interval = fields.Integer(
         string="Follow-up Every (days)",
+        aggregator=None,
         help="Days between two follow-ups of a customer (or prospect) of this "
         "tier: the next follow-up falls this many days after the last contact "
         "(or after the customer entered the tier). 0 means no scheduled "
@@ -494,6 +506,7 @@ class CustomerTier(models.Model):
     # Loyalty points (models/customer_tier_loyalty.py)
     points_multiplier = fields.Float(
         default=1.0,
+        aggregator=None,
         help="Points earned by customers of this tier are the program's base "
         "points times this multiplier (0: this tier earns no points).",
     )
@@ -508,6 +521,7 @@ class CustomerTier(models.Model):
     min_score = fields.Float(
         string="Minimum Score",
         digits=(16, 1),
+        aggregator=None,
         help="Prospect grades: a prospect gets the best grade whose minimum "
         "score (0-100) its prospect score reaches; below the minimum of every "
         "grade it stays ungraded.",

@@ -37,6 +37,7 @@ class CustomerTierCompetitor(models.Model):
     estimated_share = fields.Float(
         string="Estimated Share (%)",
         digits=(16, 1),
+        aggregator="avg",
         help="Estimated share of the customer's purchases that goes to this "
         "competitor, in percent.",
     )

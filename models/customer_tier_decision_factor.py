@@ -10,7 +10,7 @@ class CustomerTierDecisionFactor(models.Model):
 
     name = fields.Char(required=True, translate=True)
     sequence = fields.Integer(default=10)
-    color = fields.Integer(string="Color Index")
+    color = fields.Integer(string="Color Index", aggregator=None)
     active = fields.Boolean(default=True)
 
     _sql_constraints = [

@@ -87,8 +87,12 @@ class CustomerTierKeyDate(models.Model):
         string="Label", help="What the date is, e.g. founding day, wedding day."
     )
     date = fields.Date(required=True, help="The original date; it recurs yearly.")
-    date_month = fields.Integer(compute="_compute_date_parts", store=True)
-    date_day = fields.Integer(compute="_compute_date_parts", store=True)
+    date_month = fields.Integer(
+        compute="_compute_date_parts", store=True, aggregator=None
+    )
+    date_day = fields.Integer(
+        compute="_compute_date_parts", store=True, aggregator=None
+    )
     next_date = fields.Date(
         string="Next Occurrence",
         compute="_compute_next_date",

@@ -15,7 +15,7 @@ class CustomerTierNeed(models.Model):
         "price_sensitive.",
     )
     sequence = fields.Integer(default=10)
-    color = fields.Integer(string="Color Index")
+    color = fields.Integer(string="Color Index", aggregator=None)
     active = fields.Boolean(default=True)
     description = fields.Text(
         translate=True, help="How the sales team serves customers with this need."

@@ -86,6 +86,7 @@ class CustomerTierProgram(models.Model):
     window_months = fields.Integer(
         string="Evaluation Window (months)",
         required=True,
+        aggregator=None,
         default=12,
         tracking=True,
         help="Window figures (revenue, margin, orders) count the confirmed orders "

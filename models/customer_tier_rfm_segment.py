@@ -26,14 +26,17 @@ class CustomerTierRfmSegment(models.Model):
     company_id = fields.Many2one(
         related="program_id.company_id", store=True, precompute=True
     )
-    r_min = fields.Integer(string="Recency Score From", default=1)
-    r_max = fields.Integer(string="Recency Score To", default=5)
+    r_min = fields.Integer(string="Recency Score From", default=1, aggregator=None)
+    r_max = fields.Integer(string="Recency Score To", default=5, aggregator=None)
     fm_min = fields.Integer(
         string="Frequency/Monetary Score From",
         default=1,
+        aggregator=None,
         help="FM score = mean of the frequency and monetary scores, rounded half up.",
     )
-    fm_max = fields.Integer(string="Frequency/Monetary Score To", default=5)
+    fm_max = fields.Integer(
+        string="Frequency/Monetary Score To", default=5, aggregator=None
+    )
     description = fields.Text(translate=True)
 
     _sql_constraints = [

@@ -266,8 +266,10 @@ class CustomerTierRecomputeLine(models.TransientModel):
     )
     revenue_window = fields.Monetary(string="Revenue (window)", readonly=True)
     order_count_window = fields.Integer(string="Orders (window)", readonly=True)
-    recency_days = fields.Integer(string="Days Since Last Order", readonly=True)
-    cumulative_share = fields.Float(readonly=True, digits=(16, 4))
+    recency_days = fields.Integer(
+        string="Days Since Last Order", readonly=True, aggregator="avg"
+    )
+    cumulative_share = fields.Float(readonly=True, digits=(16, 4), aggregator=None)
 
     @api.depends("from_tier_id", "to_tier_id")
     def _compute_tier_labels(self):
