@@ -658,6 +658,52 @@ class ResPartner(models.Model):
 class SaleOrder(models.Model):
     _inherit = "sale.order"
 
+    tier_points_multiplier_label = fields.Char(
+        string="Tier Points Multiplier",
+        compute="_compute_tier_points_multiplier_label",
+        help="Multiplier the customer's tier applies to the loyalty points "
+        "of the order (empty at ×1 or without a tier points program).",
+    )
+
+    @api.depends("partner_id", "company_id")
+    @api.depends_context("company")
+    def _compute_tier_points_multiplier_label(self):
+        # one search for the orders' companies; the tier is the one the
+        # order's policy already read (customer_tier_id)
+        # (archived or not, as the points computation reads it; an active one
+        # first)
+        tier_programs = {}
+        for program in (
+            self.env["customer.tier.program"]
+            .sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("company_id", "in", self.company_id.ids),
+                    ("loyalty_program_id.active", "=", True),
+                ],
+                order="active desc, id",
+            )
+        ):
+            tier_programs.setdefault(program.company_id, program)
+        for order in self:
+            tier_program = tier_programs.get(order.company_id)
+            tier = order.customer_tier_id
+            label = False
+            if tier_program and order.partner_id:
+                if tier and tier.kind == "customer":
+                    multiplier = tier.points_multiplier
+                    name = tier.display_name
+                else:
+                    multiplier = tier_program.loyalty_new_customer_multiplier
+                    name = self.env._("new customer")
+                if float_round(multiplier, precision_digits=6) != 1.0:
+                    shown = f"{multiplier:g}"  # ×2, ×1.5
+                    label = self.env._(
+                        "×%(multiplier)s (%(tier)s)", multiplier=shown, tier=name
+                    )
+            order.tier_points_multiplier_label = label
+
     def _tier_points_tier(self):
         """Current tier of the order's customer in the order's company."""
         self.ensure_one()

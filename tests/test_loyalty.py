@@ -581,3 +581,37 @@ class TestTierLoyalty(CustomerTierCase):
         self.assertEqual(action["res_model"], "loyalty.history")
         action = self.program.action_open_loyalty_program()
         self.assertEqual(action["res_id"], self.loyalty.id)
+
+    def test_order_shows_the_tier_multiplier(self):
+        """Issue 19: the order form shows the multiplier the customer's tier
+        applies to its points (×2 for A), none at ×1, none without points."""
+        sales_env = self._env_as(self.user_own)
+        lines = [(self.product, 1, 100.0)]
+
+        def label(partner, lang=None):
+            order = self._quotation(partner, lines, env=sales_env)
+            if lang:
+                order = order.with_context(lang=lang)
+            return Form(order).tier_points_multiplier_label
+
+        self.assertEqual(label(self.cust["A"]), f"×2 ({self.tier_a.display_name})")
+        self.assertEqual(label(self.cust["D"]), f"×0 ({self.tier_d.display_name})")
+        self.assertFalse(label(self.cust["C"]))  # ×1: nothing to say
+        newcomer = self._customer("Newcomer", user_id=self.user_own.id)
+        self.assertFalse(label(newcomer))
+        self.program.loyalty_new_customer_multiplier = 1.5
+        self.assertEqual(label(newcomer), "×1.5 (new customer)")
+        # in Chinese
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(
+            ["customer_tier"], ["zh_CN"], overwrite=True
+        )
+        self.env.registry.clear_cache()  # the installed languages
+        self.assertEqual(label(newcomer, "zh_CN"), "×1.5（新客户）")
+        self.assertEqual(
+            label(self.cust["A"], "zh_CN"),
+            f"×2（{self.tier_a.with_context(lang='zh_CN').display_name}）",
+        )
+        # a tier program without a points program: no multiplier
+        self.program.loyalty_program_id = False
+        self.assertFalse(label(self.cust["A"]))
