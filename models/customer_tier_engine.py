@@ -38,7 +38,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import fields
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_amount, formatLang
 
 # Columns of customer_tier_profile the engine writes, in order.
 PROFILE_COLUMNS = (
@@ -769,6 +769,8 @@ class TierEngine:
                 values.update(
                     downgrade_tier_id=None, downgrade_count=0, downgrade_since=None
                 )
+                # (for the reason of the move; plan() takes it out)
+                values["grace_spent"] = (count, since)
             else:
                 assigned = held
                 values.update(
@@ -839,6 +841,290 @@ class TierEngine:
             return values, (old_effective, effective, cause)
         values["tier_since"] = old.get("tier_since") if old else None
         return values, None
+
+    # ------------------------------------------------------------------
+    # Reason of a move, in words (history and profile notes)
+    # ------------------------------------------------------------------
+    def _reason_env(self):
+        """The environment the reasons are written in: the running user's
+        language (the context's, else the user's, else the company's)."""
+        env = self.env
+        if not env.lang:
+            lang = env.user.lang or self.company.partner_id.lang or "en_US"
+            env = env(context=dict(env.context, lang=lang))
+        return env
+
+    def move_reason(self, fig, change, grace_spent=None, env=None):
+        """The reason in words of a move ``(old tier id, new tier id, cause)``
+        (None for a manual override: the manager's reason stays), from the
+        figures the tiers were decided on."""
+        old_id, new_id, cause = change
+        if cause == "manual":
+            return None
+        env = env or self._reason_env()
+        _ = env._
+        if fig["is_prospect"]:
+            # the grade's score, as the prospect scoring explains it
+            text = fig.get("prospect_score_explanation") or ""
+            return text.splitlines()[0] if text else None
+        method = self.program.method
+        if method == "pareto":
+            reason = self._reason_pareto(fig, old_id, new_id, env)
+        elif method == "rfm":
+            reason = self._reason_rfm(fig, new_id, env)
+        else:
+            reason = self._reason_threshold(fig, old_id, new_id, env)
+        if cause == "grace" and old_id in self.tier_by_id:
+            count, since = grace_spent or (1, None)
+            old = self._tier_name(old_id, env)
+            if self.program.grace_unit == "days" and since:
+                spent = _(
+                    "Grace ran out after %(days)s days below %(tier)s.",
+                    days=formatLang(
+                        env, (fig["evaluation_date"] - since).days, digits=0
+                    ),
+                    tier=old,
+                )
+            else:
+                spent = _(
+                    "Grace ran out after %(count)s evaluations below %(tier)s.",
+                    count=count,
+                    tier=old,
+                )
+            reason = f"{spent} {reason}"
+        computed = fig.get("computed_tier_id")
+        if new_id and computed and new_id != computed:
+            # an override ended while the tier is at risk: kept for the grace
+            reason += " " + _(
+                "%(tier)s is kept during the grace period.",
+                tier=self._tier_name(new_id, env),
+            )
+        return reason
+
+    def _tier_name(self, tier_id, env):
+        if not tier_id:
+            return env._("No tier")
+        return self.tier_by_id[tier_id].with_context(lang=env.lang).display_name
+
+    @staticmethod
+    def _join_conditions(texts, env):
+        """``a, b, c`` with the language's separator."""
+        joined = texts[0] if texts else ""
+        for text in texts[1:]:
+            joined = env._(
+                "%(conditions)s, %(condition)s", conditions=joined, condition=text
+            )
+        return joined
+
+    def _threshold_conditions(self, fig, rule, env):
+        """``(met, text)`` of each condition a threshold tier sets, with the
+        customer's figure and the bound."""
+        _ = env._
+        _tier, min_rev, min_orders, max_recency, min_margin, _p, _s = rule
+        currency = self.currency
+        conditions = []
+        if min_rev:
+            value = fig[self.value_key]
+            met = value >= min_rev - EPSILON
+            params = {
+                "value": format_amount(env, value, currency),
+                "op": "≥" if met else "<",
+                "bound": format_amount(env, min_rev, currency),
+            }
+            if self.value_key == "revenue_window":
+                text = _("revenue in window %(value)s %(op)s %(bound)s", **params)
+            else:
+                text = _(
+                    "predicted 12-month value %(value)s %(op)s %(bound)s", **params
+                )
+            conditions.append((met, text))
+        if min_orders:
+            orders = fig["order_count_window"]
+            met = orders >= min_orders
+            conditions.append(
+                (
+                    met,
+                    _(
+                        "%(count)s orders in window %(op)s %(bound)s",
+                        count=formatLang(env, orders, digits=0),
+                        op="≥" if met else "<",
+                        bound=formatLang(env, min_orders, digits=0),
+                    ),
+                )
+            )
+        if max_recency:
+            days = fig["recency_days"]
+            met = days <= max_recency
+            conditions.append(
+                (
+                    met,
+                    _(
+                        "last order %(days)s days ago %(op)s %(bound)s",
+                        days=formatLang(env, days, digits=0),
+                        op="≤" if met else ">",
+                        bound=formatLang(env, max_recency, digits=0),
+                    ),
+                )
+            )
+        if min_margin:
+            margin = fig["margin_window"]
+            met = margin >= min_margin - EPSILON
+            conditions.append(
+                (
+                    met,
+                    _(
+                        "margin in window %(value)s %(op)s %(bound)s",
+                        value=format_amount(env, margin, currency),
+                        op="≥" if met else "<",
+                        bound=format_amount(env, min_margin, currency),
+                    ),
+                )
+            )
+        return conditions
+
+    def _reason_threshold(self, fig, old_id, new_id, env):
+        """Thresholds: down, the conditions of each tier left that are no
+        longer met; else the conditions of the new tier, met, or those of the
+        tier above it, missed (the fallback tier has none)."""
+        _ = env._
+        rules = {rule[0].id: rule for rule in self.tier_rules}
+        kind = self.tier_by_id[new_id].kind if new_id else None
+        same_kind = old_id in self.tier_by_id and self.tier_by_id[old_id].kind == kind
+        parts = []
+        if same_kind and new_id and self._better(old_id, new_id):
+            # down: every tier from the old one to the one above the new
+            for rule in self.tier_rules:
+                tid = rule[0].id
+                if self._better(tid, new_id) and not self._better(tid, old_id):
+                    missed = [
+                        t
+                        for met, t in self._threshold_conditions(fig, rule, env)
+                        if not met
+                    ]
+                    if missed:
+                        parts.append(
+                            _(
+                                "No longer meets %(tier)s: %(conditions)s",
+                                tier=self._tier_name(tid, env),
+                                conditions=self._join_conditions(missed, env),
+                            )
+                        )
+        if not parts and new_id in rules:
+            conditions = self._threshold_conditions(fig, rules[new_id], env)
+            if all(met for met, _t in conditions):
+                params = {
+                    "tier": self._tier_name(new_id, env),
+                    "conditions": self._join_conditions(
+                        [t for _m, t in conditions], env
+                    )
+                    or _("no condition"),
+                }
+                if same_kind and self._better(new_id, old_id):
+                    parts.append(_("Now meets %(tier)s: %(conditions)s", **params))
+                else:
+                    parts.append(_("Meets %(tier)s: %(conditions)s", **params))
+        if not parts and self.tier_rules:
+            # the fallback tier (or a tier kept at risk): what the tier above
+            # the computed one misses
+            computed = fig.get("computed_tier_id") or new_id
+            above = [r for r in self.tier_rules if self._better(r[0].id, computed)]
+            if above:
+                rule = above[-1]
+                missed = [
+                    t
+                    for met, t in self._threshold_conditions(fig, rule, env)
+                    if not met
+                ]
+                parts.append(
+                    _(
+                        "Does not meet %(tier)s: %(conditions)s",
+                        tier=self._tier_name(rule[0].id, env),
+                        conditions=self._join_conditions(missed, env),
+                    )
+                )
+        if not parts:
+            return ""
+        reason = parts[0]
+        for part in parts[1:]:
+            reason = _("%(reasons)s; %(reason)s", reasons=reason, reason=part)
+        return _("%(reason)s.", reason=reason)
+
+    def _reason_pareto(self, fig, old_id, new_id, env):
+        """Pareto: the customer's cumulative share against the bound of the
+        tier it left, entered, or passed."""
+        _ = env._
+        predicted = self.value_key != "revenue_window"
+        computed = fig.get("computed_tier_id") or new_id
+        if fig[self.value_key] <= 0:
+            if predicted:
+                return _(
+                    "No predicted value: %(tier)s.", tier=self._tier_name(computed, env)
+                )
+            return _(
+                "No revenue in window: %(tier)s.", tier=self._tier_name(computed, env)
+            )
+        share = fig["cumulative_share"] * 100.0
+        bounds = {r[0].id: r[5] for r in self.tier_rules if r[5]}
+        if old_id in bounds and share > bounds[old_id] + EPSILON:
+            tier_id, op = old_id, ">"
+        elif computed in bounds:
+            tier_id, op = computed, "≤"
+        else:
+            # the rest: beyond the widest bound
+            tier_id = next(iter(reversed(list(bounds))), None)
+            op = ">"
+        share_text = formatLang(env, share, digits=1)
+        if not tier_id:
+            return _("Cumulative share %(share)s %%.", share=share_text)
+        bound = bounds[tier_id]
+        params = {
+            "share": share_text,
+            "op": op,
+            "bound": formatLang(env, bound, digits=0 if bound.is_integer() else 1),
+            "tier": self._tier_name(tier_id, env),
+        }
+        if predicted:
+            return _(
+                "Cumulative share of predicted 12-month value %(share)s %% "
+                "%(op)s %(bound)s %% bound of %(tier)s.",
+                **params,
+            )
+        return _(
+            "Cumulative share %(share)s %% %(op)s %(bound)s %% bound of %(tier)s.",
+            **params,
+        )
+
+    def _reason_rfm(self, fig, new_id, env):
+        """RFM: the customer's scores, its segment and the tier it maps to."""
+        _ = env._
+        computed = fig.get("computed_tier_id") or new_id
+        scores = {
+            "r": fig.get("rfm_recency_score"),
+            "f": fig.get("rfm_frequency_score"),
+            "m": fig.get("rfm_monetary_score"),
+            "tier": self._tier_name(computed, env),
+        }
+        segment_id = fig.get("rfm_segment_id")
+        segment = next((s for s in self.segments if s.id == segment_id), None)
+        if not segment:
+            return _(
+                "RFM scores R %(r)s, F %(f)s, M %(m)s fall in no segment: "
+                "%(tier)s, the fallback.",
+                **scores,
+            )
+        name = segment.with_context(lang=env.lang).name
+        if any(segment_id in r[6] for r in self.tier_rules):
+            return _(
+                "RFM segment %(segment)s (R %(r)s, F %(f)s, M %(m)s) maps to %(tier)s.",
+                segment=name,
+                **scores,
+            )
+        return _(
+            "RFM segment %(segment)s (R %(r)s, F %(f)s, M %(m)s) maps to no tier: "
+            "%(tier)s, the fallback.",
+            segment=name,
+            **scores,
+        )
 
     # ------------------------------------------------------------------
     # Plan (pure) and write
@@ -919,6 +1205,7 @@ class TierEngine:
             values, change = self._assign(
                 pid, fig, old, eval_date, full, force_apply, weakest
             )
+            grace_spent = values.pop("grace_spent", None)
             row = dict(fig)
             row.update(values)
             row.update(
@@ -934,6 +1221,7 @@ class TierEngine:
             )
             rows[pid] = row
             if change:
+                row["move_reason"] = self.move_reason(row, change, grace_spent)
                 changes.append((pid, *change))
         return rows, changes
 
@@ -1134,7 +1422,12 @@ class TierEngine:
                 ("to_tier_id", new),
                 ("cause", cause),
                 ("direction", directions[old, new]),
-                ("reason", row["manual_reason"] if cause == "manual" else None),
+                (
+                    "reason",
+                    row["manual_reason"]
+                    if cause == "manual"
+                    else row.get("move_reason"),
+                ),
                 ("revenue_window", row["revenue_window"]),
                 ("margin_window", row["margin_window"]),
                 ("order_count_window", row["order_count_window"]),
@@ -1197,7 +1490,9 @@ class TierEngine:
                     browse(old),
                     browse(new),
                     cause,
-                    rows[pid]["manual_reason"],
+                    rows[pid]["manual_reason"]
+                    if cause == "manual"
+                    else rows[pid].get("move_reason"),
                 )
                 for pid, old, new, cause in changes
                 if old and new

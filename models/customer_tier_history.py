@@ -104,7 +104,7 @@ class CustomerTierHistory(models.Model):
                     new=new.display_name,
                     cause=causes[cause],
                 )
-            if reason and cause == "manual":
+            if reason:
                 body += " " + self.env._("Reason: %(reason)s", reason=reason)
             vals_list.append(
                 {

@@ -390,7 +390,13 @@ class CustomerTierProfile(models.Model):
         self.browse([c[0].id for c in changes]).sudo().write({"tier_since": today})
         self.env["customer.tier.history"]._post_tier_notes(
             [
-                (profile.id, old, new, cause, profile.manual_reason)
+                (
+                    profile.id,
+                    old,
+                    new,
+                    cause,
+                    profile.manual_reason if cause == "manual" else False,
+                )
                 for profile, old, new, cause in changes
             ]
         )
