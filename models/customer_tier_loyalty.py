@@ -698,7 +698,7 @@ class SaleOrder(models.Model):
                     multiplier = tier_program.loyalty_new_customer_multiplier
                     name = self.env._("new customer")
                 if float_round(multiplier, precision_digits=6) != 1.0:
-                    shown = f"{multiplier:g}"  # ×2, ×1.5
+                    shown = format(multiplier, "g")  # ×2, ×1.5
                     label = self.env._(
                         "×%(multiplier)s (%(tier)s)", multiplier=shown, tier=name
                     )
