@@ -23,3 +23,5 @@ from . import test_security_channels
 from . import test_input_bounds
 from . import test_uninstall
 from . import test_migration
+from . import test_history_reasons
+from . import test_aggregates
