@@ -30,8 +30,8 @@ class CustomerTierHistory(models.Model):
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
     date = fields.Date(required=True, index=True)
-    from_tier_id = fields.Many2one("customer.tier", string="From")
-    to_tier_id = fields.Many2one("customer.tier", string="To")
+    from_tier_id = fields.Many2one("customer.tier", string="From tier")
+    to_tier_id = fields.Many2one("customer.tier", string="To tier")
     cause = fields.Selection(CAUSES, required=True)
     direction = fields.Selection(
         [("up", "Up"), ("down", "Down"), ("new", "New"), ("same", "Same")],
@@ -55,6 +55,39 @@ class CustomerTierHistory(models.Model):
         help="Identifies the recompute that wrote the move (empty for the "
         "scheduled evaluation).",
     )
+
+    @api.model
+    def read_group(
+        self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True
+    ):
+        """Name the empty ends of a move in the migration matrix and groupings.
+
+        A group on an empty Many2one comes back as ``False``, which the pivot,
+        graph and list views all show as "None". The group of an empty
+        ``from_tier_id`` holds the customers that entered the tiering (first
+        evaluation or first order): "New"; that of an empty ``to_tier_id`` the
+        customers that left it: "No tier". The value stays ``False`` (the
+        views read a ``(False, label)`` pair as id ``False``, so drilling
+        down and the group's ``__domain`` are unchanged).
+        """
+        groups = super().read_group(
+            domain,
+            fields,
+            groupby,
+            offset=offset,
+            limit=limit,
+            orderby=orderby,
+            lazy=lazy,
+        )
+        labels = {
+            "from_tier_id": self.env._("New"),
+            "to_tier_id": self.env._("No tier"),
+        }
+        for group in groups:
+            for fname, label in labels.items():
+                if group.get(fname, True) is False:
+                    group[fname] = (False, label)
+        return groups
 
     @api.depends("from_tier_id", "to_tier_id")
     def _compute_direction(self):  # ORM-created rows; the engine writes it

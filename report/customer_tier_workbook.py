@@ -670,13 +670,13 @@ class _Writer:
                 sheet,
                 row,
                 [_("From \\ To")]
-                + [label(t, _("(none)")) for t in to_tiers]
+                + [label(t, _("No tier")) for t in to_tiers]
                 + [_("Total")],
             )
             col_totals = [0] * (len(to_tiers) + 1)
             for old in from_tiers:
                 row += 1
-                sheet.write_string(row, 0, label(old, _("(new)")), self.f_label)
+                sheet.write_string(row, 0, label(old, _("New")), self.f_label)
                 row_total = 0
                 for col, new in enumerate(to_tiers, start=1):
                     value = matrix.get((old, new), (0, 0.0))[index]

@@ -209,6 +209,9 @@ class TestTierWorkbook(TierReportsCommon):
         self.assertEqual(header[0], "From \\ To")
         self.assertEqual(header[-1], "Total")
         to_names = header[1:-1]
+        # the customers that entered the tiering: the first row, named as in
+        # the pivot of the Tier Migration report
+        self.assertEqual(sheet.cell(header_row + 1, 1).value, "New")
         matrix = {}
         row = header_row + 1
         while sheet.cell(row, 1).value != "Total":
@@ -228,8 +231,8 @@ class TestTierWorkbook(TierReportsCommon):
         for (source, target), count in matrix.items():
             expected = moves.filtered(
                 lambda m, s=source, t=target: (
-                    (m.from_tier_id.display_name or "(new)") == s
-                    and (m.to_tier_id.display_name or "(none)") == t
+                    (m.from_tier_id.display_name or "New") == s
+                    and (m.to_tier_id.display_name or "No tier") == t
                 )
             )
             self.assertEqual(count, len(expected), f"{source} -> {target}")
