@@ -29,6 +29,7 @@ Exact meaning of the figures (see DESIGN.md):
   window; monetary: revenue in the window).
 """
 
+import ast
 import math
 from bisect import bisect_right
 from contextlib import contextmanager
@@ -38,7 +39,9 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import fields
 from odoo.exceptions import UserError
-from odoo.tools import SQL, format_amount, formatLang
+from odoo.tools import SQL
+
+from odoo.addons.base.models.res_lang import intersperse
 
 # Columns of customer_tier_profile the engine writes, in order.
 PROFILE_COLUMNS = (
@@ -224,6 +227,41 @@ def cume_scores(values):
     return scores
 
 
+class _Formats:
+    """Numbers and amounts written as ``odoo.tools.formatLang`` and
+    ``format_amount`` write them (grouping, separators and currency symbol of
+    one language), with the language looked up once: the reasons of a first
+    evaluation format tens of thousands of figures, and the tools look the
+    language up on every call."""
+
+    def __init__(self, env, currency):
+        lang = env["res.lang"]._get_data(code=env.lang)
+        self.grouping = ast.literal_eval(lang.grouping)
+        self.thousands_sep = lang.thousands_sep or ""
+        self.decimal_point = lang.decimal_point
+        self.currency = currency
+        symbol = currency.symbol or ""
+        if currency.position == "before":
+            self.money = f"{symbol}\N{NO-BREAK SPACE}%s"
+        else:
+            self.money = f"%s\N{NO-BREAK SPACE}{symbol}"
+
+    def number(self, value, digits=0):
+        """``formatLang(env, value, digits=digits)``."""
+        parts = ("%.*f" % (digits, value)).split(".")
+        parts[0] = intersperse(parts[0], self.grouping, self.thousands_sep)[0]
+        return self.decimal_point.join(parts)
+
+    def amount(self, value):
+        """``fmt.amount(value)``."""
+        currency = self.currency
+        text = self.number(currency.round(value), currency.decimal_places)
+        text = text.replace(" ", "\N{NO-BREAK SPACE}").replace(
+            "-", "-\N{ZERO WIDTH NO-BREAK SPACE}"
+        )
+        return self.money % text
+
+
 class TierEngine:
     """Evaluate one ``customer.tier.program``."""
 
@@ -237,6 +275,10 @@ class TierEngine:
         self.tiers = program.sudo()._customer_tiers()
         self.grades = program.sudo()._prospect_grades()
         self.tier_by_id = {t.id: t for t in self.tiers | self.grades}
+        # per run: the language, formats and tier names of the move reasons
+        self._reason_env_cache = None
+        self._formats_cache = {}
+        self._tier_names = {}
         self.rank = {t.id: (t.sequence, t.id) for t in self.tiers | self.grades}
         self.segments = program.sudo().segment_ids.sorted(lambda s: (s.sequence, s.id))
         # The rules as plain tuples: scoring reads them once per customer, and
@@ -848,11 +890,20 @@ class TierEngine:
     def _reason_env(self):
         """The environment the reasons are written in: the running user's
         language (the context's, else the user's, else the company's)."""
-        env = self.env
-        if not env.lang:
-            lang = env.user.lang or self.company.partner_id.lang or "en_US"
-            env = env(context=dict(env.context, lang=lang))
-        return env
+        if self._reason_env_cache is None:
+            env = self.env
+            if not env.lang:
+                lang = env.user.lang or self.company.partner_id.lang or "en_US"
+                env = env(context=dict(env.context, lang=lang))
+            self._reason_env_cache = env
+        return self._reason_env_cache
+
+    def _formats(self, env):
+        """The number and amount formats of ``env``'s language (one per run)."""
+        formats = self._formats_cache.get(env.lang)
+        if formats is None:
+            formats = self._formats_cache[env.lang] = _Formats(env, self.currency)
+        return formats
 
     def move_reason(self, fig, change, grace_spent=None, env=None):
         """The reason in words of a move ``(old tier id, new tier id, cause)``
@@ -880,8 +931,8 @@ class TierEngine:
             if self.program.grace_unit == "days" and since:
                 spent = _(
                     "Grace ran out after %(days)s days below %(tier)s.",
-                    days=formatLang(
-                        env, (fig["evaluation_date"] - since).days, digits=0
+                    days=self._formats(env).number(
+                        (fig["evaluation_date"] - since).days
                     ),
                     tier=old,
                 )
@@ -904,7 +955,11 @@ class TierEngine:
     def _tier_name(self, tier_id, env):
         if not tier_id:
             return env._("No tier")
-        return self.tier_by_id[tier_id].with_context(lang=env.lang).display_name
+        key = (tier_id, env.lang)
+        if key not in self._tier_names:
+            tier = self.tier_by_id[tier_id].with_context(lang=env.lang)
+            self._tier_names[key] = tier.display_name
+        return self._tier_names[key]
 
     @staticmethod
     def _join_conditions(texts, env):
@@ -921,15 +976,15 @@ class TierEngine:
         customer's figure and the bound."""
         _ = env._
         _tier, min_rev, min_orders, max_recency, min_margin, _p, _s = rule
-        currency = self.currency
+        fmt = self._formats(env)
         conditions = []
         if min_rev:
             value = fig[self.value_key]
             met = value >= min_rev - EPSILON
             params = {
-                "value": format_amount(env, value, currency),
+                "value": fmt.amount(value),
                 "op": "≥" if met else "<",
-                "bound": format_amount(env, min_rev, currency),
+                "bound": fmt.amount(min_rev),
             }
             if self.value_key == "revenue_window":
                 text = _("revenue in window %(value)s %(op)s %(bound)s", **params)
@@ -946,9 +1001,9 @@ class TierEngine:
                     met,
                     _(
                         "%(count)s orders in window %(op)s %(bound)s",
-                        count=formatLang(env, orders, digits=0),
+                        count=fmt.number(orders),
                         op="≥" if met else "<",
-                        bound=formatLang(env, min_orders, digits=0),
+                        bound=fmt.number(min_orders),
                     ),
                 )
             )
@@ -960,9 +1015,9 @@ class TierEngine:
                     met,
                     _(
                         "last order %(days)s days ago %(op)s %(bound)s",
-                        days=formatLang(env, days, digits=0),
+                        days=fmt.number(days),
                         op="≤" if met else ">",
-                        bound=formatLang(env, max_recency, digits=0),
+                        bound=fmt.number(max_recency),
                     ),
                 )
             )
@@ -974,9 +1029,9 @@ class TierEngine:
                     met,
                     _(
                         "margin in window %(value)s %(op)s %(bound)s",
-                        value=format_amount(env, margin, currency),
+                        value=fmt.amount(margin),
                         op="≥" if met else "<",
-                        bound=format_amount(env, min_margin, currency),
+                        bound=fmt.amount(min_margin),
                     ),
                 )
             )
@@ -1073,14 +1128,15 @@ class TierEngine:
             # the rest: beyond the widest bound
             tier_id = next(iter(reversed(list(bounds))), None)
             op = ">"
-        share_text = formatLang(env, share, digits=1)
+        fmt = self._formats(env)
+        share_text = fmt.number(share, 1)
         if not tier_id:
             return _("Cumulative share %(share)s %%.", share=share_text)
         bound = bounds[tier_id]
         params = {
             "share": share_text,
             "op": op,
-            "bound": formatLang(env, bound, digits=0 if bound.is_integer() else 1),
+            "bound": fmt.number(bound, 0 if bound.is_integer() else 1),
             "tier": self._tier_name(tier_id, env),
         }
         if predicted:

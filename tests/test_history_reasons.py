@@ -11,6 +11,9 @@ import html
 from datetime import date, timedelta
 
 from odoo.tests import tagged
+from odoo.tools import format_amount, formatLang
+
+from odoo.addons.customer_tier.models.customer_tier_engine import _Formats
 
 from .test_assignment import AssignmentCase, E
 
@@ -303,3 +306,29 @@ class TestReasonsInChinese(AssignmentCase):
             f"现已满足{tier}：评估期销售额 {usd('13,000.00')} ≥ {usd('10,000.00')}，"
             "评估期订单 3 笔 ≥ 3，最近一次下单距今 1 天 ≤ 180。",
         )
+
+
+@tagged("post_install", "-at_install")
+class TestReasonFormats(AssignmentCase):
+    """The engine formats the figures of its reasons itself (the language
+    looked up once per run): exactly as Odoo's ``formatLang`` and
+    ``format_amount`` would, whatever the language and the currency."""
+
+    def test_same_text_as_odoo(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["res.lang"]._activate_lang("fr_FR")
+        eur = self.env.ref("base.EUR")
+        values = (0.0, 7.5, -1234.567, 1234567.891, 999.995, 1e12)
+        for lang in ("en_US", "zh_CN", "fr_FR"):
+            env = self.env(context=dict(self.env.context, lang=lang))
+            for currency in (self.usd, eur):
+                formats = _Formats(env, currency)
+                for value in values:
+                    self.assertEqual(
+                        formats.amount(value), format_amount(env, value, currency)
+                    )
+                    for digits in (0, 1, 2):
+                        self.assertEqual(
+                            formats.number(value, digits),
+                            formatLang(env, value, digits=digits),
+                        )
