@@ -644,29 +644,31 @@ class TierEngine:
     # ------------------------------------------------------------------
     # Tier assignment
     # ------------------------------------------------------------------
+    @staticmethod
+    def _threshold_checks(rule, value, orders, recency, margin):
+        """Whether a customer meets each condition of a threshold tier's
+        ``rule``: (revenue or ranking value, orders, days since the last
+        order, margin), ``None`` where the tier sets no such condition (0).
+        The one definition of the threshold rule: the scoring and the
+        reasons of the moves read it."""
+        _tier, min_rev, min_orders, max_recency, min_margin, _p, _s = rule
+        return (
+            value >= min_rev - EPSILON if min_rev else None,
+            orders >= min_orders if min_orders else None,
+            recency <= max_recency if max_recency else None,
+            margin >= min_margin - EPSILON if min_margin else None,
+        )
+
     def _threshold_tier(self, fig):
         value = fig[self.value_key]
         orders = fig["order_count_window"]
         recency = fig["recency_days"]
         margin = fig["margin_window"]
-        for (
-            tier,
-            min_rev,
-            min_orders,
-            max_recency,
-            min_margin,
-            _p,
-            _s,
-        ) in self.tier_rules:
-            if min_rev and value < min_rev - EPSILON:
-                continue
-            if min_orders and orders < min_orders:
-                continue
-            if max_recency and recency > max_recency:
-                continue
-            if min_margin and margin < min_margin - EPSILON:
-                continue
-            return tier
+        for rule in self.tier_rules:
+            if False not in self._threshold_checks(
+                rule, value, orders, recency, margin
+            ):
+                return rule[0]
         return self.tiers[-1]
 
     def _pareto_tier(self, fig):
@@ -905,7 +907,7 @@ class TierEngine:
             formats = self._formats_cache[env.lang] = _Formats(env, self.currency)
         return formats
 
-    def move_reason(self, fig, change, grace_spent=None, env=None):
+    def _move_reason(self, fig, change, grace_spent=None, env=None):
         """The reason in words of a move ``(old tier id, new tier id, cause)``
         (None for a manual override: the manager's reason stays), from the
         figures the tiers were decided on."""
@@ -977,13 +979,21 @@ class TierEngine:
         _ = env._
         _tier, min_rev, min_orders, max_recency, min_margin, _p, _s = rule
         fmt = self._formats(env)
+        value = fig[self.value_key]
+        orders = fig["order_count_window"]
+        days = fig["recency_days"]
+        margin = fig["margin_window"]
+        checks = self._threshold_checks(rule, value, orders, days, margin)
+        revenue_met, orders_met, recency_met, margin_met = checks
+
+        def at_least(met):
+            return "≥" if met else "<"
+
         conditions = []
-        if min_rev:
-            value = fig[self.value_key]
-            met = value >= min_rev - EPSILON
+        if revenue_met is not None:
             params = {
                 "value": fmt.amount(value),
-                "op": "≥" if met else "<",
+                "op": at_least(revenue_met),
                 "bound": fmt.amount(min_rev),
             }
             if self.value_key == "revenue_window":
@@ -992,49 +1002,31 @@ class TierEngine:
                 text = _(
                     "predicted 12-month value %(value)s %(op)s %(bound)s", **params
                 )
-            conditions.append((met, text))
-        if min_orders:
-            orders = fig["order_count_window"]
-            met = orders >= min_orders
-            conditions.append(
-                (
-                    met,
-                    _(
-                        "%(count)s orders in window %(op)s %(bound)s",
-                        count=fmt.number(orders),
-                        op="≥" if met else "<",
-                        bound=fmt.number(min_orders),
-                    ),
-                )
+            conditions.append((revenue_met, text))
+        if orders_met is not None:
+            text = _(
+                "%(count)s orders in window %(op)s %(bound)s",
+                count=fmt.number(orders),
+                op=at_least(orders_met),
+                bound=fmt.number(min_orders),
             )
-        if max_recency:
-            days = fig["recency_days"]
-            met = days <= max_recency
-            conditions.append(
-                (
-                    met,
-                    _(
-                        "last order %(days)s days ago %(op)s %(bound)s",
-                        days=fmt.number(days),
-                        op="≤" if met else ">",
-                        bound=fmt.number(max_recency),
-                    ),
-                )
+            conditions.append((orders_met, text))
+        if recency_met is not None:
+            text = _(
+                "last order %(days)s days ago %(op)s %(bound)s",
+                days=fmt.number(days),
+                op="≤" if recency_met else ">",
+                bound=fmt.number(max_recency),
             )
-        if min_margin:
-            margin = fig["margin_window"]
-            met = margin >= min_margin - EPSILON
-            conditions.append(
-                (
-                    met,
-                    _(
-                        "margin in window %(value)s %(op)s %(bound)s",
-                        value=fmt.amount(margin),
-                        op="≥" if met else "<",
-                        bound=fmt.amount(min_margin),
-                    ),
-                )
+            conditions.append((recency_met, text))
+        if margin_met is not None:
+            text = _(
+                "margin in window %(value)s %(op)s %(bound)s",
+                value=fmt.amount(margin),
+                op=at_least(margin_met),
+                bound=fmt.amount(min_margin),
             )
+            conditions.append((margin_met, text))
         return conditions
 
     def _reason_threshold(self, fig, old_id, new_id, env):
@@ -1277,7 +1269,7 @@ class TierEngine:
             )
             rows[pid] = row
             if change:
-                row["move_reason"] = self.move_reason(row, change, grace_spent)
+                row["move_reason"] = self._move_reason(row, change, grace_spent)
                 changes.append((pid, *change))
         return rows, changes
 
