@@ -915,7 +915,6 @@ class TierEngine:
         if cause == "manual":
             return None
         env = env or self._reason_env()
-        _ = env._
         if fig["is_prospect"]:
             # the grade's score, as the prospect scoring explains it
             text = fig.get("prospect_score_explanation") or ""
@@ -931,7 +930,7 @@ class TierEngine:
             count, since = grace_spent or (1, None)
             old = self._tier_name(old_id, env)
             if self.program.grace_unit == "days" and since:
-                spent = _(
+                spent = env._(
                     "Grace ran out after %(days)s days below %(tier)s.",
                     days=self._formats(env).number(
                         (fig["evaluation_date"] - since).days
@@ -939,7 +938,7 @@ class TierEngine:
                     tier=old,
                 )
             else:
-                spent = _(
+                spent = env._(
                     "Grace ran out after %(count)s evaluations below %(tier)s.",
                     count=count,
                     tier=old,
@@ -948,7 +947,7 @@ class TierEngine:
         computed = fig.get("computed_tier_id")
         if new_id and computed and new_id != computed:
             # an override ended while the tier is at risk: kept for the grace
-            reason += " " + _(
+            reason += " " + env._(
                 "%(tier)s is kept during the grace period.",
                 tier=self._tier_name(new_id, env),
             )
@@ -976,7 +975,6 @@ class TierEngine:
     def _threshold_conditions(self, fig, rule, env):
         """``(met, text)`` of each condition a threshold tier sets, with the
         customer's figure and the bound."""
-        _ = env._
         _tier, min_rev, min_orders, max_recency, min_margin, _p, _s = rule
         fmt = self._formats(env)
         value = fig[self.value_key]
@@ -997,14 +995,14 @@ class TierEngine:
                 "bound": fmt.amount(min_rev),
             }
             if self.value_key == "revenue_window":
-                text = _("revenue in window %(value)s %(op)s %(bound)s", **params)
+                text = env._("revenue in window %(value)s %(op)s %(bound)s", **params)
             else:
-                text = _(
+                text = env._(
                     "predicted 12-month value %(value)s %(op)s %(bound)s", **params
                 )
             conditions.append((revenue_met, text))
         if orders_met is not None:
-            text = _(
+            text = env._(
                 "%(count)s orders in window %(op)s %(bound)s",
                 count=fmt.number(orders),
                 op=at_least(orders_met),
@@ -1012,7 +1010,7 @@ class TierEngine:
             )
             conditions.append((orders_met, text))
         if recency_met is not None:
-            text = _(
+            text = env._(
                 "last order %(days)s days ago %(op)s %(bound)s",
                 days=fmt.number(days),
                 op="≤" if recency_met else ">",
@@ -1020,7 +1018,7 @@ class TierEngine:
             )
             conditions.append((recency_met, text))
         if margin_met is not None:
-            text = _(
+            text = env._(
                 "margin in window %(value)s %(op)s %(bound)s",
                 value=fmt.amount(margin),
                 op=at_least(margin_met),
@@ -1033,7 +1031,6 @@ class TierEngine:
         """Thresholds: down, the conditions of each tier left that are no
         longer met; else the conditions of the new tier, met, or those of the
         tier above it, missed (the fallback tier has none)."""
-        _ = env._
         rules = {rule[0].id: rule for rule in self.tier_rules}
         kind = self.tier_by_id[new_id].kind if new_id else None
         same_kind = old_id in self.tier_by_id and self.tier_by_id[old_id].kind == kind
@@ -1050,7 +1047,7 @@ class TierEngine:
                     ]
                     if missed:
                         parts.append(
-                            _(
+                            env._(
                                 "No longer meets %(tier)s: %(conditions)s",
                                 tier=self._tier_name(tid, env),
                                 conditions=self._join_conditions(missed, env),
@@ -1064,12 +1061,12 @@ class TierEngine:
                     "conditions": self._join_conditions(
                         [t for _m, t in conditions], env
                     )
-                    or _("no condition"),
+                    or env._("no condition"),
                 }
                 if same_kind and self._better(new_id, old_id):
-                    parts.append(_("Now meets %(tier)s: %(conditions)s", **params))
+                    parts.append(env._("Now meets %(tier)s: %(conditions)s", **params))
                 else:
-                    parts.append(_("Meets %(tier)s: %(conditions)s", **params))
+                    parts.append(env._("Meets %(tier)s: %(conditions)s", **params))
         if not parts and self.tier_rules:
             # the fallback tier (or a tier kept at risk): what the tier above
             # the computed one misses
@@ -1083,7 +1080,7 @@ class TierEngine:
                     if not met
                 ]
                 parts.append(
-                    _(
+                    env._(
                         "Does not meet %(tier)s: %(conditions)s",
                         tier=self._tier_name(rule[0].id, env),
                         conditions=self._join_conditions(missed, env),
@@ -1093,21 +1090,20 @@ class TierEngine:
             return ""
         reason = parts[0]
         for part in parts[1:]:
-            reason = _("%(reasons)s; %(reason)s", reasons=reason, reason=part)
-        return _("%(reason)s.", reason=reason)
+            reason = env._("%(reasons)s; %(reason)s", reasons=reason, reason=part)
+        return env._("%(reason)s.", reason=reason)
 
     def _reason_pareto(self, fig, old_id, new_id, env):
         """Pareto: the customer's cumulative share against the bound of the
         tier it left, entered, or passed."""
-        _ = env._
         predicted = self.value_key != "revenue_window"
         computed = fig.get("computed_tier_id") or new_id
         if fig[self.value_key] <= 0:
             if predicted:
-                return _(
+                return env._(
                     "No predicted value: %(tier)s.", tier=self._tier_name(computed, env)
                 )
-            return _(
+            return env._(
                 "No revenue in window: %(tier)s.", tier=self._tier_name(computed, env)
             )
         share = fig["cumulative_share"] * 100.0
@@ -1123,7 +1119,7 @@ class TierEngine:
         fmt = self._formats(env)
         share_text = fmt.number(share, 1)
         if not tier_id:
-            return _("Cumulative share %(share)s %%.", share=share_text)
+            return env._("Cumulative share %(share)s %%.", share=share_text)
         bound = bounds[tier_id]
         params = {
             "share": share_text,
@@ -1132,19 +1128,18 @@ class TierEngine:
             "tier": self._tier_name(tier_id, env),
         }
         if predicted:
-            return _(
+            return env._(
                 "Cumulative share of predicted 12-month value %(share)s %% "
                 "%(op)s %(bound)s %% bound of %(tier)s.",
                 **params,
             )
-        return _(
+        return env._(
             "Cumulative share %(share)s %% %(op)s %(bound)s %% bound of %(tier)s.",
             **params,
         )
 
     def _reason_rfm(self, fig, new_id, env):
         """RFM: the customer's scores, its segment and the tier it maps to."""
-        _ = env._
         computed = fig.get("computed_tier_id") or new_id
         scores = {
             "r": fig.get("rfm_recency_score"),
@@ -1155,19 +1150,19 @@ class TierEngine:
         segment_id = fig.get("rfm_segment_id")
         segment = next((s for s in self.segments if s.id == segment_id), None)
         if not segment:
-            return _(
+            return env._(
                 "RFM scores R %(r)s, F %(f)s, M %(m)s fall in no segment: "
                 "%(tier)s, the fallback.",
                 **scores,
             )
         name = segment.with_context(lang=env.lang).name
         if any(segment_id in r[6] for r in self.tier_rules):
-            return _(
+            return env._(
                 "RFM segment %(segment)s (R %(r)s, F %(f)s, M %(m)s) maps to %(tier)s.",
                 segment=name,
                 **scores,
             )
-        return _(
+        return env._(
             "RFM segment %(segment)s (R %(r)s, F %(f)s, M %(m)s) maps to no tier: "
             "%(tier)s, the fallback.",
             segment=name,

@@ -618,20 +618,19 @@ class CustomerTierProgram(models.Model):
         """Title and body (with the figures) of the note a reorder check
         logs on the tier profile."""
         env = self.env
-        _ = env._
         currency = self.company_id.currency_id
         reasons = []
         if reorder:
-            reasons.append(_("reorder overdue"))
+            reasons.append(env._("reorder overdue"))
         if segment:
             reasons.append(segment.with_context(lang=env.lang).name)
         if churn:
-            reasons.append(_("churn risk"))
-        summary = _("Reorder check: %(reasons)s", reasons=", ".join(reasons))
+            reasons.append(env._("churn risk"))
+        summary = env._("Reorder check: %(reasons)s", reasons=", ".join(reasons))
         lines = []
         if reorder:
             lines.append(
-                _(
+                env._(
                     "Expected a new order on %(expected)s: the customer orders "
                     "every %(cycle)s days on average and has not ordered for "
                     "%(days)s days (overdue beyond %(factor)s times the cycle).",
@@ -643,7 +642,7 @@ class CustomerTierProgram(models.Model):
             )
         if segment:
             lines.append(
-                _(
+                env._(
                     "RFM segment %(segment)s (R %(r)s, F %(f)s, M %(m)s): "
                     "%(description)s",
                     segment=segment.with_context(lang=env.lang).name,
@@ -655,7 +654,7 @@ class CustomerTierProgram(models.Model):
             )
         if churn:
             lines.append(
-                _(
+                env._(
                     "Probability that the customer is still active: %(alive)s %%; "
                     "expected orders in the next 12 months: %(orders)s.",
                     alive=round((row.get("prob_alive") or 0.0) * 100),
@@ -663,7 +662,7 @@ class CustomerTierProgram(models.Model):
                 )
             )
         lines.append(
-            _(
+            env._(
                 "Last order %(last)s; %(orders)s orders and %(revenue)s revenue "
                 "in the evaluation window.",
                 last=format_date(env, row.get("last_order_date")),
@@ -672,7 +671,7 @@ class CustomerTierProgram(models.Model):
             )
         )
         lines.append(
-            _(
+            env._(
                 "Call the buyer: check stock and next needs, ask about any "
                 "problem with the last order or a competing offer, and propose "
                 "the next order."

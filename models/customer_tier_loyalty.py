@@ -300,7 +300,6 @@ class CustomerTierProgram(models.Model):
         Gift) for 200 points, half of the freight for 500 points, waived
         sample and courier fees for 50 points."""
         self.ensure_one()
-        _ = self.env._
         rewards = []
         tag = self.env.ref(GIFT_TAG, raise_if_not_found=False)
         if tag:
@@ -310,7 +309,9 @@ class CustomerTierProgram(models.Model):
                     "reward_product_tag_id": tag.id,
                     "reward_product_qty": 1,
                     "required_points": 200,
-                    "description": _("Free goods (%(tag)s products)", tag=tag.name),
+                    "description": self.env._(
+                        "Free goods (%(tag)s products)", tag=tag.name
+                    ),
                     "tier_reward_type": "gift",
                 }
             )
@@ -324,7 +325,7 @@ class CustomerTierProgram(models.Model):
                     "discount_applicability": "specific",
                     "discount_product_ids": [Command.set(freight.ids)],
                     "required_points": 500,
-                    "description": _("50% of the freight"),
+                    "description": self.env._("50% of the freight"),
                     "tier_reward_type": "freight",
                 }
             )
@@ -340,19 +341,19 @@ class CustomerTierProgram(models.Model):
                     "discount_applicability": "specific",
                     "discount_product_ids": [Command.set(sample_fees.ids)],
                     "required_points": 50,
-                    "description": _("Sample and courier fees waived"),
+                    "description": self.env._("Sample and courier fees waived"),
                     "tier_reward_type": "sample_fee",
                 }
             )
         return {
-            "name": _("Tier Points"),
+            "name": self.env._("Tier Points"),
             "program_type": "loyalty",
             "company_id": self.company_id.id,
             "currency_id": self.company_id.currency_id.id,
             "applies_on": "future",
             "trigger": "auto",
             "portal_visible": True,
-            "portal_point_name": _("Points"),
+            "portal_point_name": self.env._("Points"),
             "rule_ids": [
                 Command.create(
                     {

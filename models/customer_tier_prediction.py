@@ -102,16 +102,15 @@ class CustomerTierProgram(models.Model):
 
     def _prediction_status_text(self):
         self.ensure_one()
-        _ = self.env._
         date = self.predict_fit_date and fields.Date.to_string(self.predict_fit_date)
         status = self.predict_status or "none"
         if status == "none":
-            text = _(
+            text = self.env._(
                 "Not fitted yet: the predictions are computed by the next full "
                 "recompute."
             )
         elif status == "insufficient":
-            text = _(
+            text = self.env._(
                 "No fit (%(date)s): %(repeaters)s customers ordered on more than one "
                 "day, at least %(minimum)s are needed. The predicted figures stay "
                 "empty.",
@@ -120,13 +119,13 @@ class CustomerTierProgram(models.Model):
                 minimum=self.predict_min_repeaters,
             )
         elif status == "failed":
-            text = _(
+            text = self.env._(
                 "No fit (%(date)s): the estimation did not converge on these "
                 "order histories. The predicted figures stay empty.",
                 date=date,
             )
         elif status == "unreliable":
-            text = _(
+            text = self.env._(
                 "No reliable fit (%(date)s): the purchase model's estimate ends "
                 "at the edge of the possible values (a parameter is as likely at "
                 "zero or infinity), so these order histories do not determine it. "
@@ -134,7 +133,7 @@ class CustomerTierProgram(models.Model):
                 date=date,
             )
         else:
-            text = _(
+            text = self.env._(
                 "Fitted on %(date)s on %(customers)s customers, %(repeaters)s of "
                 "them with repeat orders.",
                 date=date,
@@ -142,12 +141,12 @@ class CustomerTierProgram(models.Model):
                 repeaters=self.predict_repeaters,
             )
             if self.predict_gg_status == "ok":
-                text += " " + _(
+                text += " " + self.env._(
                     "Order values: Gamma-Gamma model fitted on %(count)s customers.",
                     count=self.predict_gg_customers,
                 )
             elif self.predict_gg_status == "unreliable":
-                text += " " + _(
+                text += " " + self.env._(
                     "Order values: the Gamma-Gamma fit on %(count)s customers is "
                     "not reliable (its estimate ends at the edge of the possible "
                     "values, or the average order value it implies is more than "
@@ -156,14 +155,16 @@ class CustomerTierProgram(models.Model):
                     count=self.predict_gg_customers,
                 )
             else:
-                text += " " + _(
+                text += " " + self.env._(
                     "Order values: no Gamma-Gamma fit (%(count)s customers with a "
                     "valued repeat order), so the expected value uses each "
                     "customer's own mean order value.",
                     count=self.predict_gg_customers,
                 )
         if status != "ok" and self.value_basis == "predicted":
-            text += " " + _("Tiers are ranked by past revenue until a fit succeeds.")
+            text += " " + self.env._(
+                "Tiers are ranked by past revenue until a fit succeeds."
+            )
         return text
 
     # ------------------------------------------------------------------

@@ -306,7 +306,6 @@ class CustomerTierProgram(models.Model):
         ``has_preferred``: the program lists preferred sources.
         """
         self.ensure_one()
-        _ = self.env._
         env = self.env
         currency = engine.currency
         Partner = env["res.partner"]
@@ -340,22 +339,22 @@ class CustomerTierProgram(models.Model):
                 est_currency = env["res.currency"].browse(inp["currency_id"])
                 value = money(estimate, est_currency)
                 if est_currency != currency:
-                    value = _(
+                    value = self.env._(
                         "%(amount)s (%(converted)s)",
                         amount=value,
                         converted=money(converted),
                     )
-                value = _(
+                value = self.env._(
                     "%(value)s, full points from %(full)s",
                     value=value,
                     full=money(volume_full),
                 )
             else:
-                value = _("not estimated")
+                value = self.env._("not estimated")
             parts = [
                 (
                     "volume",
-                    _("Estimated annual purchases"),
+                    self.env._("Estimated annual purchases"),
                     min(converted / volume_full, 1.0),
                     value,
                 )
@@ -364,14 +363,14 @@ class CustomerTierProgram(models.Model):
             parts.append(
                 (
                     "size",
-                    _("Company size"),
+                    self.env._("Company size"),
                     COMPANY_SIZE_PARTS.get(size, 0.0),
-                    sizes.get(size) if size else _("unknown"),
+                    sizes.get(size) if size else self.env._("unknown"),
                 )
             )
             for key, label in (
-                ("reputation", _("Industry reputation")),
-                ("fit", _("Fit with our range")),
+                ("reputation", self.env._("Industry reputation")),
+                ("fit", self.env._("Fit with our range")),
             ):
                 stars = inp.get(key) or 0
                 parts.append(
@@ -379,13 +378,13 @@ class CustomerTierProgram(models.Model):
                         key,
                         label,
                         stars / 5.0,
-                        _(
+                        self.env._(
                             "%(label)s (%(stars)s/5)",
                             label=ratings[str(stars)],
                             stars=stars,
                         )
                         if stars
-                        else _("not rated"),
+                        else self.env._("not rated"),
                     )
                 )
             count = inp.get("quotation_count") or 0
@@ -393,30 +392,30 @@ class CustomerTierProgram(models.Model):
             parts.append(
                 (
                     "quotation",
-                    _("Open quotations"),
+                    self.env._("Open quotations"),
                     min(max(amount, 0.0) / quotation_full, 1.0),
-                    _(
+                    self.env._(
                         "%(count)s for %(amount)s, full points from %(full)s",
                         count=count,
                         amount=money(amount),
                         full=money(quotation_full),
                     )
                     if count
-                    else _("none"),
+                    else self.env._("none"),
                 )
             )
             if weights["source"]:
                 source_id = inp.get("source_id")
                 preferred = bool(source_id and inp.get("preferred"))
                 if not source_id:
-                    value = _("unknown")
+                    value = self.env._("unknown")
                 elif preferred:
-                    value = _("%(name)s (preferred)", name=inp["source_name"])
+                    value = self.env._("%(name)s (preferred)", name=inp["source_name"])
                 else:
-                    value = _(
+                    value = self.env._(
                         "%(name)s (not a preferred source)", name=inp["source_name"]
                     )
-                parts.append(("source", _("Source"), float(preferred), value))
+                parts.append(("source", self.env._("Source"), float(preferred), value))
             for key, label, part, value in parts:
                 weight = weights[key]
                 if not weight:
@@ -424,7 +423,7 @@ class CustomerTierProgram(models.Model):
                 points = weight * part
                 earned += points
                 lines.append(
-                    _(
+                    self.env._(
                         "- %(label)s: %(value)s: %(points)s / %(weight)s",
                         label=label,
                         value=value,
@@ -435,25 +434,25 @@ class CustomerTierProgram(models.Model):
             result = round(100.0 * earned / possible, 1) if possible else 0.0
             grade = next((g for g, bound in grades if result >= bound - EPSILON), None)
             if grade:
-                head = _(
+                head = self.env._(
                     "Score %(score)s / 100: grade %(grade)s (from %(bound)s).",
                     score=format(result, ".1f"),
                     grade=grade.display_name,
                     bound=format(grade.min_score, ".1f"),
                 )
             elif lowest is not None:
-                head = _(
+                head = self.env._(
                     "Score %(score)s / 100: below the lowest grade minimum "
                     "(%(bound)s), not graded.",
                     score=format(result, ".1f"),
                     bound=format(lowest, ".1f"),
                 )
             else:
-                head = _(
+                head = self.env._(
                     "Score %(score)s / 100: no prospect grade.",
                     score=format(result, ".1f"),
                 )
-            foot = _(
+            foot = self.env._(
                 "%(earned)s points of %(possible)s possible, scaled to 100.",
                 earned=format(earned, ".1f"),
                 possible=possible,

@@ -72,7 +72,6 @@ class _Writer:
 
     def __init__(self, env, company, date_from, date_to, users, horizon_days):
         self.env = env
-        self._ = env._
         self.company = company
         self.currency = company.currency_id
         self.date_from = date_from
@@ -161,14 +160,13 @@ class _Writer:
     # Sheets
     # ------------------------------------------------------------------
     def write_sheets(self, workbook):
-        _ = self._
         self._formats(workbook)
         sheets = [
-            (_("Summary"), self._write_summary),
-            (_("Customers"), self._write_customers),
-            (_("Pareto"), self._write_pareto),
-            (_("Migration"), self._write_migration),
-            (_("Follow-ups"), self._write_followups),
+            (self.env._("Summary"), self._write_summary),
+            (self.env._("Customers"), self._write_customers),
+            (self.env._("Pareto"), self._write_pareto),
+            (self.env._("Migration"), self._write_migration),
+            (self.env._("Follow-ups"), self._write_followups),
         ]
         added = [(workbook.add_worksheet(name[:31]), method) for name, method in sheets]
         for sheet, method in added:
@@ -199,25 +197,24 @@ class _Writer:
         return {tier: values for tier, *values in groups}
 
     def _write_summary(self, sheet):
-        _ = self._
         data = self._summary_rows()
         tiers = self._tiers(self.env["customer.tier"].union(*data))
         total_revenue = sum(v[1] for v in data.values())
         row = 0
-        sheet.write_string(row, 0, _("Customer Tiers"), self.f_title)
+        sheet.write_string(row, 0, self.env._("Customer Tiers"), self.f_title)
         row += 1
         info = [
-            (_("Company"), self.company.name),
-            (_("Program"), self.program.name or ""),
-            (_("Last full evaluation"), self.program.last_run_date or ""),
-            (_("Window (months)"), self.program.window_months or ""),
-            (_("Moves from"), self.date_from),
-            (_("Moves to"), self.date_to),
+            (self.env._("Company"), self.company.name),
+            (self.env._("Program"), self.program.name or ""),
+            (self.env._("Last full evaluation"), self.program.last_run_date or ""),
+            (self.env._("Window (months)"), self.program.window_months or ""),
+            (self.env._("Moves from"), self.date_from),
+            (self.env._("Moves to"), self.date_to),
             (
-                _("Salespeople"),
-                ", ".join(self.users.mapped("name")) or _("All"),
+                self.env._("Salespeople"),
+                ", ".join(self.users.mapped("name")) or self.env._("All"),
             ),
-            (_("Currency"), self.currency.name),
+            (self.env._("Currency"), self.currency.name),
         ]
         for label, value in info:
             sheet.write_string(row, 0, label, self.f_label)
@@ -230,16 +227,16 @@ class _Writer:
             sheet,
             row,
             [
-                _("Code"),
-                _("Tier"),
-                _("Kind"),
-                _("Customers"),
-                _("Revenue (window)"),
-                _("Share of Revenue"),
-                _("Margin (window)"),
-                _("Margin %"),
-                _("Orders (window)"),
-                _("Average Order"),
+                self.env._("Code"),
+                self.env._("Tier"),
+                self.env._("Kind"),
+                self.env._("Customers"),
+                self.env._("Revenue (window)"),
+                self.env._("Share of Revenue"),
+                self.env._("Margin (window)"),
+                self.env._("Margin %"),
+                self.env._("Orders (window)"),
+                self.env._("Average Order"),
             ],
             [10, 28, 16, 12, 18, 12, 18, 10, 12, 16],
         )
@@ -265,7 +262,7 @@ class _Writer:
         if self.env["customer.tier"] in data:  # profiles without a tier
             count, revenue, margin, orders = data[self.env["customer.tier"]]
             row += 1
-            sheet.write_string(row, 1, _("No tier"))
+            sheet.write_string(row, 1, self.env._("No tier"))
             self._summary_figures(
                 sheet, row, count, revenue, margin, orders, total_revenue
             )
@@ -274,7 +271,7 @@ class _Writer:
                 for a, b in zip(totals, (count, revenue, margin, orders), strict=True)
             ]
         row += 1
-        sheet.write_string(row, 0, _("Total"), self.f_bold)
+        sheet.write_string(row, 0, self.env._("Total"), self.f_bold)
         sheet.write_blank(row, 1, None, self.f_bold)
         sheet.write_blank(row, 2, None, self.f_bold)
         self._summary_figures(sheet, row, *totals, total_revenue, bold=True)
@@ -297,56 +294,90 @@ class _Writer:
     # Customers --------------------------------------------------------
     def _customer_columns(self):
         """(header, width, getter(profile), format) of the Customers sheet."""
-        _ = self._
-        yes, no = _("Yes"), _("No")
+        yes, no = self.env._("Yes"), self.env._("No")
         freq = dict(
             self.env["customer.tier.profile"]
             ._fields["frequency_class"]
             ._description_selection(self.env)
         )
         return [
-            (_("Customer"), 32, lambda p: p.partner_id.complete_name or "", None),
-            (_("Reference"), 12, lambda p: p.partner_id.ref or "", None),
-            (_("Tier Code"), 8, lambda p: p.tier_id.code or "", "tier"),
-            (_("Tier"), 20, lambda p: p.tier_id.name or "", "tier"),
-            (_("Computed Tier"), 20, lambda p: p.computed_tier_id.name or "", None),
-            (_("Prospect"), 9, lambda p: yes if p.is_prospect else no, None),
-            (_("Salesperson"), 20, lambda p: p.user_id.name or "", None),
-            (_("Country"), 16, lambda p: p.country_id.name or "", None),
-            (_("Industry"), 16, lambda p: p.industry_id.name or "", None),
-            (_("Revenue (window)"), 16, lambda p: p.revenue_window, "money"),
-            (_("Margin (window)"), 16, lambda p: p.margin_window, "money"),
-            (_("Orders (window)"), 10, lambda p: p.order_count_window, "int"),
-            (_("Average Order"), 16, lambda p: p.average_order_value, "money"),
-            (_("Revenue (lifetime)"), 16, lambda p: p.revenue_total, "money"),
-            (_("Margin (lifetime)"), 16, lambda p: p.margin_total, "money"),
-            (_("Orders (lifetime)"), 10, lambda p: p.order_count, "int"),
-            (_("First Order"), 12, lambda p: p.first_order_date, "date"),
-            (_("Last Order"), 12, lambda p: p.last_order_date, "date"),
             (
-                _("Days Since Last Order"),
+                self.env._("Customer"),
+                32,
+                lambda p: p.partner_id.complete_name or "",
+                None,
+            ),
+            (self.env._("Reference"), 12, lambda p: p.partner_id.ref or "", None),
+            (self.env._("Tier Code"), 8, lambda p: p.tier_id.code or "", "tier"),
+            (self.env._("Tier"), 20, lambda p: p.tier_id.name or "", "tier"),
+            (
+                self.env._("Computed Tier"),
+                20,
+                lambda p: p.computed_tier_id.name or "",
+                None,
+            ),
+            (self.env._("Prospect"), 9, lambda p: yes if p.is_prospect else no, None),
+            (self.env._("Salesperson"), 20, lambda p: p.user_id.name or "", None),
+            (self.env._("Country"), 16, lambda p: p.country_id.name or "", None),
+            (self.env._("Industry"), 16, lambda p: p.industry_id.name or "", None),
+            (self.env._("Revenue (window)"), 16, lambda p: p.revenue_window, "money"),
+            (self.env._("Margin (window)"), 16, lambda p: p.margin_window, "money"),
+            (self.env._("Orders (window)"), 10, lambda p: p.order_count_window, "int"),
+            (self.env._("Average Order"), 16, lambda p: p.average_order_value, "money"),
+            (self.env._("Revenue (lifetime)"), 16, lambda p: p.revenue_total, "money"),
+            (self.env._("Margin (lifetime)"), 16, lambda p: p.margin_total, "money"),
+            (self.env._("Orders (lifetime)"), 10, lambda p: p.order_count, "int"),
+            (self.env._("First Order"), 12, lambda p: p.first_order_date, "date"),
+            (self.env._("Last Order"), 12, lambda p: p.last_order_date, "date"),
+            (
+                self.env._("Days Since Last Order"),
                 10,
                 lambda p: p.recency_days if p.last_order_date else None,
                 "int",
             ),
             (
-                _("Reorder Cycle (days)"),
+                self.env._("Reorder Cycle (days)"),
                 10,
                 lambda p: p.reorder_cycle_days or None,
                 "dec",
             ),
-            (_("Expected Next Order"), 12, lambda p: p.expected_order_date, "date"),
-            (_("Reorder Overdue"), 9, lambda p: yes if p.reorder_overdue else no, None),
-            (_("Revenue Share"), 10, lambda p: self._pareto_of(p, 0), "pct"),
-            (_("Cumulative Share"), 10, lambda p: self._pareto_of(p, 1), "pct"),
-            (_("Pareto Rank"), 8, lambda p: self._pareto_of(p, 2), "int"),
-            (_("Frequency"), 12, lambda p: freq.get(p.frequency_class, ""), None),
-            (_("RFM Segment"), 16, lambda p: p.rfm_segment_id.name or "", None),
-            (_("R"), 4, lambda p: p.rfm_recency_score or None, "int"),
-            (_("F"), 4, lambda p: p.rfm_frequency_score or None, "int"),
-            (_("M"), 4, lambda p: p.rfm_monetary_score or None, "int"),
-            (_("Tier Since"), 12, lambda p: p.tier_since, "date"),
-            (_("At Risk"), 8, lambda p: yes if p.at_risk else no, None),
+            (
+                self.env._("Expected Next Order"),
+                12,
+                lambda p: p.expected_order_date,
+                "date",
+            ),
+            (
+                self.env._("Reorder Overdue"),
+                9,
+                lambda p: yes if p.reorder_overdue else no,
+                None,
+            ),
+            (self.env._("Revenue Share"), 10, lambda p: self._pareto_of(p, 0), "pct"),
+            (
+                self.env._("Cumulative Share"),
+                10,
+                lambda p: self._pareto_of(p, 1),
+                "pct",
+            ),
+            (self.env._("Pareto Rank"), 8, lambda p: self._pareto_of(p, 2), "int"),
+            (
+                self.env._("Frequency"),
+                12,
+                lambda p: freq.get(p.frequency_class, ""),
+                None,
+            ),
+            (
+                self.env._("RFM Segment"),
+                16,
+                lambda p: p.rfm_segment_id.name or "",
+                None,
+            ),
+            (self.env._("R"), 4, lambda p: p.rfm_recency_score or None, "int"),
+            (self.env._("F"), 4, lambda p: p.rfm_frequency_score or None, "int"),
+            (self.env._("M"), 4, lambda p: p.rfm_monetary_score or None, "int"),
+            (self.env._("Tier Since"), 12, lambda p: p.tier_since, "date"),
+            (self.env._("At Risk"), 8, lambda p: yes if p.at_risk else no, None),
         ]
 
     def _iter_records(self, model, domain, order):
@@ -455,7 +486,6 @@ class _Writer:
         return cumulative, top_count, top_share, count_80
 
     def _write_pareto(self, sheet):
-        _ = self._
         ranked = self._ranked()
         n = len(ranked)
         revenues = [r[3] for r in ranked]
@@ -464,15 +494,19 @@ class _Writer:
         sheet.write_string(
             0,
             0,
-            _("Pareto (80/20): customers ranked by revenue in the window"),
+            self.env._("Pareto (80/20): customers ranked by revenue in the window"),
             self.f_title,
         )
         headline = [
-            (_("Customers with revenue"), n, self.f_int),
-            (_("Top 20 % of customers"), top_count, self.f_int),
-            (_("Share of revenue held by the top 20 %"), top_share, self.f_pct),
-            (_("Customers bringing 80 % of revenue"), count_80, self.f_int),
-            (_("Revenue (window)"), total, self.f_money),
+            (self.env._("Customers with revenue"), n, self.f_int),
+            (self.env._("Top 20 % of customers"), top_count, self.f_int),
+            (
+                self.env._("Share of revenue held by the top 20 %"),
+                top_share,
+                self.f_pct,
+            ),
+            (self.env._("Customers bringing 80 % of revenue"), count_80, self.f_int),
+            (self.env._("Revenue (window)"), total, self.f_money),
         ]
         for row, (label, value, fmt) in enumerate(headline, start=1):
             sheet.write_string(row, 0, label, self.f_label)
@@ -480,23 +514,23 @@ class _Writer:
         header_row = len(headline) + 2
         self.pareto_header_row = header_row
         labels = [
-            _("Rank"),
-            _("Customer"),
-            _("Tier"),
-            _("Revenue (window)"),
-            _("Share"),
-            _("Cumulative Share"),
-            _("Customers Up To Here"),
+            self.env._("Rank"),
+            self.env._("Customer"),
+            self.env._("Tier"),
+            self.env._("Revenue (window)"),
+            self.env._("Share"),
+            self.env._("Cumulative Share"),
+            self.env._("Customers Up To Here"),
         ]
         self._header(sheet, header_row, labels, [8, 32, 8, 16, 10, 12, 12])
         bands = []
         if n > CHART_MAX_CUSTOMERS:
             bands = self._bands(revenues, cumulative)
             band_labels = [
-                _("Customer Band"),
-                _("Customers"),
-                _("Revenue (window)"),
-                _("Cumulative Share"),
+                self.env._("Customer Band"),
+                self.env._("Customers"),
+                self.env._("Revenue (window)"),
+                self.env._("Cumulative Share"),
             ]
             for col, label in enumerate(band_labels, start=len(labels) + 1):
                 sheet.write_string(header_row, col, label, self.f_header)
@@ -552,7 +586,7 @@ class _Writer:
             if end <= start:
                 continue
             label = (
-                self._("Top %(pct)s %%", pct=step)
+                self.env._("Top %(pct)s %%", pct=step)
                 if k == 1
                 else f"{(k - 1) * step}-{k * step} %"
             )
@@ -563,13 +597,12 @@ class _Writer:
         return bands
 
     def _pareto_chart(self, sheet, first, last, cat_col, rev_col, cum_col, at_col):
-        _ = self._
         workbook = self._workbook
         name = sheet.get_name()
         columns = workbook.add_chart({"type": "column"})
         columns.add_series(
             {
-                "name": _("Revenue"),
+                "name": self.env._("Revenue"),
                 "categories": [name, first, cat_col, last, cat_col],
                 "values": [name, first, rev_col, last, rev_col],
                 "fill": {"color": "#4472C4"},
@@ -579,7 +612,7 @@ class _Writer:
         line = workbook.add_chart({"type": "line"})
         line.add_series(
             {
-                "name": _("Cumulative share"),
+                "name": self.env._("Cumulative share"),
                 "categories": [name, first, cat_col, last, cat_col],
                 "values": [name, first, cum_col, last, cum_col],
                 "y2_axis": True,
@@ -588,19 +621,27 @@ class _Writer:
             }
         )
         columns.combine(line)
-        columns.set_title({"name": _("Pareto: revenue and cumulative share")})
+        columns.set_title({"name": self.env._("Pareto: revenue and cumulative share")})
         columns.set_x_axis(
-            {"name": _("Customers (best first)"), "num_font": {"rotation": -45}}
+            {
+                "name": self.env._("Customers (best first)"),
+                "num_font": {"rotation": -45},
+            }
         )
         columns.set_y_axis(
             {
-                "name": _("Revenue"),
+                "name": self.env._("Revenue"),
                 "num_format": self.money_axis_format,
                 "major_gridlines": {"visible": True},
             }
         )
         line.set_y2_axis(
-            {"name": _("Cumulative share"), "num_format": "0%", "min": 0, "max": 1}
+            {
+                "name": self.env._("Cumulative share"),
+                "num_format": "0%",
+                "min": 0,
+                "max": 1,
+            }
         )
         columns.set_legend({"position": "bottom"})
         columns.set_size({"width": 900, "height": 420})
@@ -627,7 +668,6 @@ class _Writer:
         return {(old, new): (count, revenue) for old, new, count, revenue in groups}
 
     def _write_migration(self, sheet):
-        _ = self._
         matrix = self.migration_matrix()
         Tier = self.env["customer.tier"]
         met = Tier.union(*(t for pair in matrix for t in pair))
@@ -640,10 +680,10 @@ class _Writer:
         def label(tier, empty):
             return tier.display_name if tier else empty
 
-        sheet.write_string(0, 0, _("Tier migration"), self.f_title)
-        sheet.write_string(1, 0, _("Moves from"), self.f_label)
+        sheet.write_string(0, 0, self.env._("Tier migration"), self.f_title)
+        sheet.write_string(1, 0, self.env._("Moves from"), self.f_label)
         sheet.write_datetime(1, 1, self.date_from, self.f_date)
-        sheet.write_string(2, 0, _("Moves to"), self.f_label)
+        sheet.write_string(2, 0, self.env._("Moves to"), self.f_label)
         sheet.write_datetime(2, 1, self.date_to, self.f_date)
         sheet.set_column(0, 0, 26)
         sheet.set_column(1, len(to_tiers) + 1, 16)
@@ -651,13 +691,13 @@ class _Writer:
         self.migration_header_rows = []
         for title, index, fmt, fmt_total in (
             (
-                _("Moves (count): from (rows) / to (columns)"),
+                self.env._("Moves (count): from (rows) / to (columns)"),
                 0,
                 self.f_int,
                 self.f_int_bold,
             ),
             (
-                _("Revenue (window) at the move: from (rows) / to (columns)"),
+                self.env._("Revenue (window) at the move: from (rows) / to (columns)"),
                 1,
                 self.f_money,
                 self.f_money_bold,
@@ -669,14 +709,14 @@ class _Writer:
             self._header(
                 sheet,
                 row,
-                [_("From \\ To")]
-                + [label(t, _("No tier")) for t in to_tiers]
-                + [_("Total")],
+                [self.env._("From \\ To")]
+                + [label(t, self.env._("No tier")) for t in to_tiers]
+                + [self.env._("Total")],
             )
             col_totals = [0] * (len(to_tiers) + 1)
             for old in from_tiers:
                 row += 1
-                sheet.write_string(row, 0, label(old, _("New")), self.f_label)
+                sheet.write_string(row, 0, label(old, self.env._("New")), self.f_label)
                 row_total = 0
                 for col, new in enumerate(to_tiers, start=1):
                     value = matrix.get((old, new), (0, 0.0))[index]
@@ -686,7 +726,7 @@ class _Writer:
                 col_totals[-1] += row_total
                 sheet.write_number(row, len(to_tiers) + 1, row_total, fmt_total)
             row += 1
-            sheet.write_string(row, 0, _("Total"), self.f_bold)
+            sheet.write_string(row, 0, self.env._("Total"), self.f_bold)
             for col, value in enumerate(col_totals, start=1):
                 sheet.write_number(row, col, value, fmt_total)
             row += 2
@@ -701,20 +741,20 @@ class _Writer:
             ._fields["cause"]
             ._description_selection(self.env)
         )
-        sheet.write_string(row, 0, _("Moves"), self.f_label)
+        sheet.write_string(row, 0, self.env._("Moves"), self.f_label)
         row += 1
         self._header(
             sheet,
             row,
             [
-                _("Customer"),
-                _("Date"),
-                _("From"),
-                _("To"),
-                _("Direction"),
-                _("Cause"),
-                _("Revenue (window)"),
-                _("Salesperson"),
+                self.env._("Customer"),
+                self.env._("Date"),
+                self.env._("From"),
+                self.env._("To"),
+                self.env._("Direction"),
+                self.env._("Cause"),
+                self.env._("Revenue (window)"),
+                self.env._("Salesperson"),
             ],
         )
         for move in self._iter_records(
@@ -766,8 +806,12 @@ class _Writer:
         """(status, follow-up status, reorder status) of a profile: Overdue,
         Due (reorder expected before the reference date but not yet overdue
         by the program's factor) or Upcoming; the status is the most urgent."""
-        _ = self._
-        labels = {3: _("Overdue"), 2: _("Due"), 1: _("Upcoming"), 0: ""}
+        labels = {
+            3: self.env._("Overdue"),
+            2: self.env._("Due"),
+            1: self.env._("Upcoming"),
+            0: "",
+        }
         horizon = self.date_to + timedelta(days=self.horizon_days)
         followup = 0
         next_date = profile.next_followup_date if self.has_followup_dates() else None
@@ -787,31 +831,33 @@ class _Writer:
         return labels[max(followup, reorder)], labels[followup], labels[reorder]
 
     def _write_followups(self, sheet):
-        _ = self._
         with_followups = self.has_followup_dates()
         columns = [
-            (_("Status"), 12),
-            (_("Customer"), 32),
-            (_("Tier"), 16),
-            (_("Salesperson"), 20),
+            (self.env._("Status"), 12),
+            (self.env._("Customer"), 32),
+            (self.env._("Tier"), 16),
+            (self.env._("Salesperson"), 20),
         ]
         if with_followups:
-            columns += [(_("Next Follow-up"), 12), (_("Follow-up"), 11)]
+            columns += [
+                (self.env._("Next Follow-up"), 12),
+                (self.env._("Follow-up"), 11),
+            ]
         columns += [
-            (_("Last Order"), 12),
-            (_("Reorder Cycle (days)"), 10),
-            (_("Expected Next Order"), 12),
-            (_("Reorder"), 11),
-            (_("Days Past Expected"), 10),
-            (_("Revenue (window)"), 16),
-            (_("Phone"), 16),
-            (_("Email"), 26),
+            (self.env._("Last Order"), 12),
+            (self.env._("Reorder Cycle (days)"), 10),
+            (self.env._("Expected Next Order"), 12),
+            (self.env._("Reorder"), 11),
+            (self.env._("Days Past Expected"), 10),
+            (self.env._("Revenue (window)"), 16),
+            (self.env._("Phone"), 16),
+            (self.env._("Email"), 26),
         ]
         self._header(sheet, 0, [c[0] for c in columns], [c[1] for c in columns])
         order = "expected_order_date, id"
         if with_followups:
             order = "next_followup_date, expected_order_date, id"
-        overdue = _("Overdue")
+        overdue = self.env._("Overdue")
         row = 0
         for profile in self._iter_records(
             "customer.tier.profile", self.followup_domain(), order
