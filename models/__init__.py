@@ -8,7 +8,6 @@ from . import res_partner
 from . import sale_order
 from . import sale_order_line
 from . import customer_tier_pricing
-from . import customer_tier_demo
 from . import customer_tier_decision_factor
 from . import customer_tier_key_date
 from . import mail_activity

@@ -325,6 +325,18 @@ class CustomerTierProgram(models.Model):
             self._create_default_program(company)
 
     # ------------------------------------------------------------------
+    # Demo data
+    # ------------------------------------------------------------------
+    @api.model
+    def _demo_populate(self):
+        """Create the demo customers, orders and tiers (once); called by
+        ``demo/customer_tier_demo.xml``. The generator lives next to it and
+        is imported only here, not with the models."""
+        from ..demo import customer_tier_demo
+
+        return customer_tier_demo.populate(self)
+
+    # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
     def action_open_recompute(self):

@@ -19,7 +19,10 @@ grace and pending downgrades; the daily follow-up run then fills the
 salespeople's activity queues.
 
 The XML file ``demo/customer_tier_demo.xml`` holds the products, their
-categories and the EUR and CNY pricelists; this file creates the rest.
+categories and the EUR and CNY pricelists; this file creates the rest. It is
+not part of the module's models: the XML file calls
+``customer.tier.program._demo_populate``, which imports this file and calls
+:func:`populate`, so it is only loaded when the demo data is.
 """
 
 import random
@@ -27,7 +30,7 @@ from datetime import date, datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import Command, api, fields, models
+from odoo import Command, fields
 
 SEED = 20240618
 MODULE = "customer_tier"
@@ -470,505 +473,492 @@ def _monthly_rates(seed, start, months, base, step, low, high):
     return rates
 
 
-class CustomerTierProgram(models.Model):
-    _inherit = "customer.tier.program"
-
-    @api.model
-    def _demo_populate(self):
-        """Create the demo customers, orders and tiers (once)."""
-        if self.env.ref(f"{MODULE}.{SALESPEOPLE[0][0]}", raise_if_not_found=False):
-            return True
-        company = self.env.ref("base.main_company")
-        program = self.with_context(active_test=False).search(
-            [("company_id", "=", company.id)], limit=1
-        )
-        if not program:
-            return True
-        today = fields.Date.context_today(program)
-        if self.env.ref(
-            f"{MODULE}.partner_{CUSTOMERS[0][0]}_demo", raise_if_not_found=False
-        ):
-            # Reinstalled on a database that kept the customers and orders of
-            # an earlier demo (see hooks.py): evaluate them, create no second
-            # set of customers and orders.
-            program._engine().run(eval_date=today)
-            return True
-        quiet = self.with_context(
-            tracking_disable=True,
-            mail_create_nolog=True,
-            mail_create_nosubscribe=True,
-            mail_notrack=True,
-            no_reset_password=True,
-        )
-        quiet._demo_pricelists(company)
-        quiet._demo_currency_rates(company, today)
-        users = quiet._demo_users(company)
-        partners, contacts = quiet._demo_partners(company, users)
-        # No incremental refresh while orders are confirmed with today's date
-        # (nor while the partners' facts are filled in): the program sleeps
-        # until the orders carry their real dates.
-        program.with_context(tracking_disable=True).active = False
-        # Nor points credited at today's date and the no-tier multiplier: the
-        # points are back-filled on the order dates once tiers are known.
-        loyalty = program.loyalty_program_id
-        loyalty.active = False
-        quiet._demo_partner_facts(partners)
-        quiet._demo_orders(company, partners, contacts, today)
-        program.with_context(tracking_disable=True).active = True
-        loyalty.active = True
-        quiet._demo_notes(partners, users, today)
-        # Two earlier evaluations give the history its moves (and downgrades
-        # their grace); the activities they raised were handled back then.
-        for days in (180, 90):
-            program._engine().run(eval_date=today - timedelta(days=days))
-            quiet._demo_forget_activities(program)
-        program._engine().run(eval_date=today)
-        quiet._demo_grade_prospects(program, partners)
-        quiet._demo_key_accounts(program, partners, contacts, today)
-        # Points: every confirmed order credited at its customer's tier, on
-        # its date; credits older than the expiry expire. Two spare parts
-        # are redeemable as free goods.
-        program._loyalty_backfill()
-        gift_tag = self.env.ref(f"{MODULE}.product_tag_loyalty_gift")
-        for xmlid in ("product_seal_kit_demo", "product_impeller_demo"):
-            self.env.ref(f"{MODULE}.{xmlid}").product_tag_ids |= gift_tag
-        # The daily follow-up run, until nothing is left to schedule.
-        for _batch in range(100):
-            _done, remaining = self._cron_followup()
-            if not remaining:
-                break
+def populate(Program):
+    """Create the demo customers, orders and tiers (once)."""
+    if Program.env.ref(f"{MODULE}.{SALESPEOPLE[0][0]}", raise_if_not_found=False):
         return True
+    company = Program.env.ref("base.main_company")
+    program = Program.with_context(active_test=False).search(
+        [("company_id", "=", company.id)], limit=1
+    )
+    if not program:
+        return True
+    today = fields.Date.context_today(program)
+    if Program.env.ref(
+        f"{MODULE}.partner_{CUSTOMERS[0][0]}_demo", raise_if_not_found=False
+    ):
+        # Reinstalled on a database that kept the customers and orders of
+        # an earlier demo (see hooks.py): evaluate them, create no second
+        # set of customers and orders.
+        program._engine().run(eval_date=today)
+        return True
+    quiet = Program.with_context(
+        tracking_disable=True,
+        mail_create_nolog=True,
+        mail_create_nosubscribe=True,
+        mail_notrack=True,
+        no_reset_password=True,
+    ).env
+    _pricelists(quiet, company)
+    _currency_rates(quiet, company, today)
+    users = _users(quiet, company)
+    partners, contacts = _partners(quiet, company, users)
+    # No incremental refresh while orders are confirmed with today's date
+    # (nor while the partners' facts are filled in): the program sleeps
+    # until the orders carry their real dates.
+    program.with_context(tracking_disable=True).active = False
+    # Nor points credited at today's date and the no-tier multiplier: the
+    # points are back-filled on the order dates once tiers are known.
+    loyalty = program.loyalty_program_id
+    loyalty.active = False
+    _partner_facts(quiet, partners)
+    _orders(quiet, company, partners, contacts, today)
+    program.with_context(tracking_disable=True).active = True
+    loyalty.active = True
+    _notes(quiet, partners, users, today)
+    # Two earlier evaluations give the history its moves (and downgrades
+    # their grace); the activities they raised were handled back then.
+    for days in (180, 90):
+        program._engine().run(eval_date=today - timedelta(days=days))
+        _forget_activities(quiet, program)
+    program._engine().run(eval_date=today)
+    _grade_prospects(quiet, program, partners)
+    _key_accounts(quiet, program, partners, contacts, today)
+    # Points: every confirmed order credited at its customer's tier, on
+    # its date; credits older than the expiry expire. Two spare parts
+    # are redeemable as free goods.
+    program._loyalty_backfill()
+    gift_tag = Program.env.ref(f"{MODULE}.product_tag_loyalty_gift")
+    for xmlid in ("product_seal_kit_demo", "product_impeller_demo"):
+        Program.env.ref(f"{MODULE}.{xmlid}").product_tag_ids |= gift_tag
+    # The daily follow-up run, until nothing is left to schedule.
+    for _batch in range(100):
+        _done, remaining = Program._cron_followup()
+        if not remaining:
+            break
+    return True
 
-    # ------------------------------------------------------------------
-    @api.model
-    def _demo_pricelists(self, company):
-        """Enable pricelists and make sure the company has a default one."""
-        self.env.ref("base.group_user")._apply_group(
-            self.env.ref("product.group_product_pricelist")
-        )
-        Pricelist = self.env["product.pricelist"]
-        if not Pricelist.search_count(
-            [
-                ("currency_id", "=", company.currency_id.id),
-                ("company_id", "in", [company.id, False]),
-            ]
-        ):
-            Pricelist.create(company._get_default_pricelist_vals())
 
-    @api.model
-    def _demo_currency_rates(self, company, today):
-        """Activate EUR and CNY with monthly rates over the last two years."""
-        start = (today - relativedelta(months=25)).replace(day=1)
-        series = {
-            "EUR": _monthly_rates("EUR", start, 26, 0.92, 0.012, 0.86, 0.98),
-            "CNY": _monthly_rates("CNY", start, 26, 7.15, 0.05, 6.9, 7.4),
-        }
-        Rate = self.env["res.currency.rate"]
-        for code, rates in series.items():
-            currency = self.env.ref(f"base.{code}")
-            if currency == company.currency_id:
-                continue
-            currency.active = True
-            existing = set(
-                Rate.search(
-                    [("currency_id", "=", currency.id), ("company_id", "=", company.id)]
-                ).mapped("name")
-            )
-            Rate.create(
-                [
-                    {
-                        "name": day,
-                        "rate": rate,
-                        "currency_id": currency.id,
-                        "company_id": company.id,
-                    }
-                    for day, rate in rates
-                    if day not in existing
-                ]
-            )
-
-    @api.model
-    def _demo_users(self, company):
-        groups = [
-            self.env.ref("base.group_user").id,
-            self.env.ref("sales_team.group_sale_salesman").id,
+def _pricelists(env, company):
+    """Enable pricelists and make sure the company has a default one."""
+    env.ref("base.group_user")._apply_group(env.ref("product.group_product_pricelist"))
+    Pricelist = env["product.pricelist"]
+    if not Pricelist.search_count(
+        [
+            ("currency_id", "=", company.currency_id.id),
+            ("company_id", "in", [company.id, False]),
         ]
-        users = self.env["res.users"].create(
+    ):
+        Pricelist.create(company._get_default_pricelist_vals())
+
+
+def _currency_rates(env, company, today):
+    """Activate EUR and CNY with monthly rates over the last two years."""
+    start = (today - relativedelta(months=25)).replace(day=1)
+    series = {
+        "EUR": _monthly_rates("EUR", start, 26, 0.92, 0.012, 0.86, 0.98),
+        "CNY": _monthly_rates("CNY", start, 26, 7.15, 0.05, 6.9, 7.4),
+    }
+    Rate = env["res.currency.rate"]
+    for code, rates in series.items():
+        currency = env.ref(f"base.{code}")
+        if currency == company.currency_id:
+            continue
+        currency.active = True
+        existing = set(
+            Rate.search(
+                [("currency_id", "=", currency.id), ("company_id", "=", company.id)]
+            ).mapped("name")
+        )
+        Rate.create(
             [
                 {
-                    "name": name,
-                    "login": login,
-                    "password": login,
-                    "email": f"{login}@example.com",
-                    "tz": tz,
+                    "name": day,
+                    "rate": rate,
+                    "currency_id": currency.id,
                     "company_id": company.id,
-                    "company_ids": [Command.set(company.ids)],
-                    "groups_id": [Command.set(groups)],
                 }
-                for _xmlid, name, login, tz in SALESPEOPLE
+                for day, rate in rates
+                if day not in existing
             ]
         )
-        self.env["ir.model.data"]._update_xmlids(
-            [
-                {"xml_id": f"{MODULE}.{xmlid}", "record": user, "noupdate": True}
-                for (xmlid, *_rest), user in zip(SALESPEOPLE, users, strict=True)
-            ]
-        )
-        team = self.env.ref(
-            "sales_team.team_sales_department", raise_if_not_found=False
-        )
-        if team:
-            self.env["crm.team.member"].create(
-                [{"crm_team_id": team.id, "user_id": user.id} for user in users]
-            )
-        return {
-            "lin": users[0],
-            "anna": users[1],
-            "admin": self.env.ref("base.user_admin"),
-        }
 
-    @api.model
-    def _demo_partners(self, company, users):
-        """Customer and prospect companies, with a contact person for some."""
-        pricelists = {
-            "EUR": self.env.ref(f"{MODULE}.pricelist_eur_demo"),
-            "CNY": self.env.ref(f"{MODULE}.pricelist_cny_demo"),
-        }
-        rows = [
-            (key, name, country, city, industry, user, contact)
-            for key, name, country, city, industry, user, _kind, contact in CUSTOMERS
-        ] + [
-            (key, name, country, city, industry, user, None)
-            for key, name, country, city, industry, user, *_rest in PROSPECTS
-        ]
-        countries = {
-            country.code: country
-            for country in self.env["res.country"].search(
-                [("code", "in", list({row[2] for row in rows}))]
-            )
-        }
-        vals_list = []
-        for key, name, country, city, industry, user, _contact in rows:
-            currency = (
-                "EUR"
-                if country in EUR_COUNTRIES
-                else "CNY"
-                if country in CNY_COUNTRIES
-                else None
-            )
-            vals = {
+
+def _users(env, company):
+    groups = [
+        env.ref("base.group_user").id,
+        env.ref("sales_team.group_sale_salesman").id,
+    ]
+    users = env["res.users"].create(
+        [
+            {
                 "name": name,
-                "is_company": True,
-                "country_id": countries[country].id,
-                "city": city,
-                "industry_id": self.env.ref(f"base.res_partner_industry_{industry}").id,
-                "user_id": users[user].id,
-                "email": f"purchasing@{_slug(key)}.example.com",
-                "website": f"https://www.{_slug(key)}.example.com",
-                "customer_rank": 1,
-                "company_id": False,
+                "login": login,
+                "password": login,
+                "email": f"{login}@example.com",
+                "tz": tz,
+                "company_id": company.id,
+                "company_ids": [Command.set(company.ids)],
+                "groups_id": [Command.set(groups)],
             }
-            if currency:
-                vals["property_product_pricelist"] = pricelists[currency].id
-            vals_list.append(vals)
-        Partner = self.env["res.partner"]
-        records = Partner.create(vals_list)
-        partners = {row[0]: record for row, record in zip(rows, records, strict=True)}
-        contact_rows = [(key, contact) for key, *_r, contact in rows if contact]
-        contact_records = Partner.create(
-            [
-                {
-                    "name": contact,
-                    "parent_id": partners[key].id,
-                    "type": "contact",
-                    "function": "Purchasing Manager",
-                    "email": f"{_slug(contact)}@{_slug(key)}.example.com",
-                    "user_id": partners[key].user_id.id,
-                }
-                for key, contact in contact_rows
-            ]
+            for _xmlid, name, login, tz in SALESPEOPLE
+        ]
+    )
+    env["ir.model.data"]._update_xmlids(
+        [
+            {"xml_id": f"{MODULE}.{xmlid}", "record": user, "noupdate": True}
+            for (xmlid, *_rest), user in zip(SALESPEOPLE, users, strict=True)
+        ]
+    )
+    team = env.ref("sales_team.team_sales_department", raise_if_not_found=False)
+    if team:
+        env["crm.team.member"].create(
+            [{"crm_team_id": team.id, "user_id": user.id} for user in users]
         )
-        contacts = {
-            key: rec
-            for (key, _c), rec in zip(contact_rows, contact_records, strict=True)
-        }
-        self.env["ir.model.data"]._update_xmlids(
-            [
-                {
-                    "xml_id": f"{MODULE}.partner_{key}_demo",
-                    "record": record,
-                    "noupdate": True,
-                }
-                for key, record in partners.items()
-            ]
-            + [
-                {
-                    "xml_id": f"{MODULE}.partner_{key}_contact_demo",
-                    "record": record,
-                    "noupdate": True,
-                }
-                for key, record in contacts.items()
-            ]
-        )
-        return partners, contacts
+    return {
+        "lin": users[0],
+        "anna": users[1],
+        "admin": env.ref("base.user_admin"),
+    }
 
-    @api.model
-    def _demo_orders(self, company, partners, contacts, today):
-        """Create, confirm and cancel the planned orders, then date them."""
-        plan = demo_plan()
-        products = {
-            key: self.env.ref(f"{MODULE}.{xmlid}") for key, xmlid in PRODUCTS.items()
-        }
-        default_pricelist = self.env["product.pricelist"].search(
-            [
-                ("currency_id", "=", company.currency_id.id),
-                ("company_id", "in", [company.id, False]),
-            ],
-            limit=1,
-        )
-        vals_list = []
-        dates = []
-        for spec in plan:
-            partner = partners[spec["partner"]]
-            if spec["contact"] and spec["partner"] in contacts:
-                partner = contacts[spec["partner"]]
-            date_order = datetime.combine(
-                today - timedelta(days=spec["days_ago"]), time(spec["hour"], 30)
-            )
-            dates.append(date_order)
-            pricelist = (
-                partners[spec["partner"]].property_product_pricelist
-                or default_pricelist
-            )
-            vals_list.append(
-                {
-                    "partner_id": partner.id,
-                    "company_id": company.id,
-                    "user_id": partner.user_id.id,
-                    "pricelist_id": pricelist.id,
-                    "date_order": date_order,
-                    "client_order_ref": f"PO-{date_order:%y%m%d}-{len(vals_list):04d}",
-                    "order_line": [
-                        Command.create(
-                            {
-                                "product_id": products[product].id,
-                                "product_uom_qty": qty,
-                                "discount": spec["discount"],
-                            }
-                        )
-                        for product, qty in spec["lines"]
-                    ],
-                }
-            )
-        SaleOrder = self.env["sale.order"].with_company(company)
-        orders = SaleOrder.create(vals_list)
-        by_state = {}
-        for order, spec in zip(orders, plan, strict=True):
-            by_state[spec["state"]] = by_state.get(spec["state"], SaleOrder) | order
-        empty = SaleOrder.browse()
-        confirmed = by_state.get("sale", empty) | by_state.get("cancel_sale", empty)
-        confirmed.action_confirm()
-        by_state.get("cancel_sale", empty)._action_cancel()
-        by_state.get("cancel", empty)._action_cancel()
-        by_state.get("sent", empty).action_quotation_sent()
-        # Back to the planned dates: the stored currency rate follows the date.
-        for order, date_order in zip(orders, dates, strict=True):
-            order.write(
-                {
-                    "date_order": date_order,
-                    "validity_date": date_order.date() + timedelta(days=30),
-                }
-            )
-        orders.flush_recordset()
-        return orders
 
-    @api.model
-    def _demo_partner_facts(self, partners):
-        """Prospect inputs, needs, relationships, estimates and competitors."""
-        eur = self.env.ref("base.EUR")
-        for key, *_rest, (estimate, size, reputation, fit) in PROSPECTS:
-            partners[key].write(
-                {
-                    "tier_estimated_purchase": estimate,
-                    "tier_company_size": size,
-                    "tier_reputation": reputation,
-                    "tier_product_fit": fit,
-                }
-            )
-        countries = {row[0]: row[2] for row in CUSTOMERS}
-        for key, (estimate, size, relationship, needs) in CUSTOMER_FACTS.items():
-            vals = {
+def _partners(env, company, users):
+    """Customer and prospect companies, with a contact person for some."""
+    pricelists = {
+        "EUR": env.ref(f"{MODULE}.pricelist_eur_demo"),
+        "CNY": env.ref(f"{MODULE}.pricelist_cny_demo"),
+    }
+    rows = [
+        (key, name, country, city, industry, user, contact)
+        for key, name, country, city, industry, user, _kind, contact in CUSTOMERS
+    ] + [
+        (key, name, country, city, industry, user, None)
+        for key, name, country, city, industry, user, *_rest in PROSPECTS
+    ]
+    countries = {
+        country.code: country
+        for country in env["res.country"].search(
+            [("code", "in", list({row[2] for row in rows}))]
+        )
+    }
+    vals_list = []
+    for key, name, country, city, industry, user, _contact in rows:
+        currency = (
+            "EUR"
+            if country in EUR_COUNTRIES
+            else "CNY"
+            if country in CNY_COUNTRIES
+            else None
+        )
+        vals = {
+            "name": name,
+            "is_company": True,
+            "country_id": countries[country].id,
+            "city": city,
+            "industry_id": env.ref(f"base.res_partner_industry_{industry}").id,
+            "user_id": users[user].id,
+            "email": f"purchasing@{_slug(key)}.example.com",
+            "website": f"https://www.{_slug(key)}.example.com",
+            "customer_rank": 1,
+            "company_id": False,
+        }
+        if currency:
+            vals["property_product_pricelist"] = pricelists[currency].id
+        vals_list.append(vals)
+    Partner = env["res.partner"]
+    records = Partner.create(vals_list)
+    partners = {row[0]: record for row, record in zip(rows, records, strict=True)}
+    contact_rows = [(key, contact) for key, *_r, contact in rows if contact]
+    contact_records = Partner.create(
+        [
+            {
+                "name": contact,
+                "parent_id": partners[key].id,
+                "type": "contact",
+                "function": "Purchasing Manager",
+                "email": f"{_slug(contact)}@{_slug(key)}.example.com",
+                "user_id": partners[key].user_id.id,
+            }
+            for key, contact in contact_rows
+        ]
+    )
+    contacts = {
+        key: rec for (key, _c), rec in zip(contact_rows, contact_records, strict=True)
+    }
+    env["ir.model.data"]._update_xmlids(
+        [
+            {
+                "xml_id": f"{MODULE}.partner_{key}_demo",
+                "record": record,
+                "noupdate": True,
+            }
+            for key, record in partners.items()
+        ]
+        + [
+            {
+                "xml_id": f"{MODULE}.partner_{key}_contact_demo",
+                "record": record,
+                "noupdate": True,
+            }
+            for key, record in contacts.items()
+        ]
+    )
+    return partners, contacts
+
+
+def _orders(env, company, partners, contacts, today):
+    """Create, confirm and cancel the planned orders, then date them."""
+    plan = demo_plan()
+    products = {key: env.ref(f"{MODULE}.{xmlid}") for key, xmlid in PRODUCTS.items()}
+    default_pricelist = env["product.pricelist"].search(
+        [
+            ("currency_id", "=", company.currency_id.id),
+            ("company_id", "in", [company.id, False]),
+        ],
+        limit=1,
+    )
+    vals_list = []
+    dates = []
+    for spec in plan:
+        partner = partners[spec["partner"]]
+        if spec["contact"] and spec["partner"] in contacts:
+            partner = contacts[spec["partner"]]
+        date_order = datetime.combine(
+            today - timedelta(days=spec["days_ago"]), time(spec["hour"], 30)
+        )
+        dates.append(date_order)
+        pricelist = (
+            partners[spec["partner"]].property_product_pricelist or default_pricelist
+        )
+        vals_list.append(
+            {
+                "partner_id": partner.id,
+                "company_id": company.id,
+                "user_id": partner.user_id.id,
+                "pricelist_id": pricelist.id,
+                "date_order": date_order,
+                "client_order_ref": f"PO-{date_order:%y%m%d}-{len(vals_list):04d}",
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": products[product].id,
+                            "product_uom_qty": qty,
+                            "discount": spec["discount"],
+                        }
+                    )
+                    for product, qty in spec["lines"]
+                ],
+            }
+        )
+    SaleOrder = env["sale.order"].with_company(company)
+    orders = SaleOrder.create(vals_list)
+    by_state = {}
+    for order, spec in zip(orders, plan, strict=True):
+        by_state[spec["state"]] = by_state.get(spec["state"], SaleOrder) | order
+    empty = SaleOrder.browse()
+    confirmed = by_state.get("sale", empty) | by_state.get("cancel_sale", empty)
+    confirmed.action_confirm()
+    by_state.get("cancel_sale", empty)._action_cancel()
+    by_state.get("cancel", empty)._action_cancel()
+    by_state.get("sent", empty).action_quotation_sent()
+    # Back to the planned dates: the stored currency rate follows the date.
+    for order, date_order in zip(orders, dates, strict=True):
+        order.write(
+            {
+                "date_order": date_order,
+                "validity_date": date_order.date() + timedelta(days=30),
+            }
+        )
+    orders.flush_recordset()
+    return orders
+
+
+def _partner_facts(env, partners):
+    """Prospect inputs, needs, relationships, estimates and competitors."""
+    eur = env.ref("base.EUR")
+    for key, *_rest, (estimate, size, reputation, fit) in PROSPECTS:
+        partners[key].write(
+            {
                 "tier_estimated_purchase": estimate,
                 "tier_company_size": size,
-                "tier_relationship_type": relationship,
-                "tier_need_ids": [
+                "tier_reputation": reputation,
+                "tier_product_fit": fit,
+            }
+        )
+    countries = {row[0]: row[2] for row in CUSTOMERS}
+    for key, (estimate, size, relationship, needs) in CUSTOMER_FACTS.items():
+        vals = {
+            "tier_estimated_purchase": estimate,
+            "tier_company_size": size,
+            "tier_relationship_type": relationship,
+            "tier_need_ids": [
+                Command.set(
+                    [
+                        env.ref(f"{MODULE}.customer_tier_need_{need}").id
+                        for need in needs
+                    ]
+                )
+            ],
+        }
+        if countries[key] in EUR_COUNTRIES and eur.active:
+            vals["tier_estimated_currency_id"] = eur.id
+        partners[key].write(vals)
+    env["customer.tier.competitor"].create(
+        [
+            {
+                "partner_id": partners[key].id,
+                "name": name,
+                "products": products,
+                "estimated_share": share,
+            }
+            for key, lines in COMPETITORS.items()
+            for name, products, share in lines
+        ]
+    )
+
+
+def _notes(env, partners, users, today):
+    """Logged notes of the salespeople, dated in the past (last contact)."""
+    note = env.ref("mail.mt_note")
+    for key, days, text in NOTES:
+        partner = partners[key]
+        author = partner.user_id or users["admin"]
+        message = partner.message_post(
+            body=text,
+            message_type="comment",
+            subtype_id=note.id,
+            author_id=author.partner_id.id,
+        )
+        message.sudo().write(
+            {"date": datetime.combine(today - timedelta(days=days), time(9, 0))}
+        )
+
+
+def _forget_activities(env, program):
+    """Drop the activities an earlier evaluation raised (handled back
+    then) and close their alert episodes."""
+    env["mail.activity"].sudo().search(
+        [("customer_tier_profile_id.program_id", "=", program.id)]
+    ).unlink()
+    env["customer.tier.profile"].sudo().search(
+        [
+            ("program_id", "=", program.id),
+            "|",
+            "|",
+            ("reorder_alert_date", "!=", False),
+            ("risk_alert_date", "!=", False),
+            ("alert_pending_date", "!=", False),
+        ]
+    ).write(
+        {
+            "reorder_alert_date": False,
+            "risk_alert_date": False,
+            "alert_pending_date": False,
+        }
+    )
+
+
+def _grade_prospects(env, program, partners):
+    """Grade one prospect by hand, above its score (the manual grade wins)."""
+    key, grade, reason = PROSPECT_MANUAL_GRADE
+    profile = env["customer.tier.profile"].search(
+        [
+            ("partner_id", "=", partners[key].id),
+            ("company_id", "=", program.company_id.id),
+        ],
+        limit=1,
+    )
+    if profile:
+        profile.write(
+            {
+                "manual_tier_id": env.ref(f"{MODULE}.{grade}").id,
+                "manual_reason": reason,
+            }
+        )
+
+
+def _key_accounts(env, program, partners, contacts, today):
+    """Key-account profiles of two core customers: decision factors,
+    notes, key contacts and their key dates (one reminder due within a
+    week, one on 29 February)."""
+    profiles = {
+        profile.partner_id.id: profile
+        for profile in env["customer.tier.profile"].search(
+            [
+                ("program_id", "=", program.id),
+                (
+                    "partner_id",
+                    "in",
+                    [partners["rhein"].id, partners["hengtai"].id],
+                ),
+            ]
+        )
+    }
+    rhein = profiles.get(partners["rhein"].id)
+    hengtai = profiles.get(partners["hengtai"].id)
+    factor = f"{MODULE}.decision_factor_"
+    if rhein:
+        rhein.write(
+            {
+                "decision_factor_ids": [
                     Command.set(
                         [
-                            self.env.ref(f"{MODULE}.customer_tier_need_{need}").id
-                            for need in needs
+                            env.ref(factor + code).id
+                            for code in ("quality", "after_sales", "delivery")
                         ]
                     )
                 ],
-            }
-            if countries[key] in EUR_COUNTRIES and eur.active:
-                vals["tier_estimated_currency_id"] = eur.id
-            partners[key].write(vals)
-        self.env["customer.tier.competitor"].create(
-            [
-                {
-                    "partner_id": partners[key].id,
-                    "name": name,
-                    "products": products,
-                    "estimated_share": share,
-                }
-                for key, lines in COMPETITORS.items()
-                for name, products, share in lines
-            ]
-        )
-
-    @api.model
-    def _demo_notes(self, partners, users, today):
-        """Logged notes of the salespeople, dated in the past (last contact)."""
-        note = self.env.ref("mail.mt_note")
-        for key, days, text in NOTES:
-            partner = partners[key]
-            author = partner.user_id or users["admin"]
-            message = partner.message_post(
-                body=text,
-                message_type="comment",
-                subtype_id=note.id,
-                author_id=author.partner_id.id,
-            )
-            message.sudo().write(
-                {"date": datetime.combine(today - timedelta(days=days), time(9, 0))}
-            )
-
-    @api.model
-    def _demo_forget_activities(self, program):
-        """Drop the activities an earlier evaluation raised (handled back
-        then) and close their alert episodes."""
-        self.env["mail.activity"].sudo().search(
-            [("customer_tier_profile_id.program_id", "=", program.id)]
-        ).unlink()
-        self.env["customer.tier.profile"].sudo().search(
-            [
-                ("program_id", "=", program.id),
-                "|",
-                "|",
-                ("reorder_alert_date", "!=", False),
-                ("risk_alert_date", "!=", False),
-                ("alert_pending_date", "!=", False),
-            ]
-        ).write(
-            {
-                "reorder_alert_date": False,
-                "risk_alert_date": False,
-                "alert_pending_date": False,
-            }
-        )
-
-    @api.model
-    def _demo_grade_prospects(self, program, partners):
-        """Grade one prospect by hand, above its score (the manual grade wins)."""
-        key, grade, reason = PROSPECT_MANUAL_GRADE
-        profile = self.env["customer.tier.profile"].search(
-            [
-                ("partner_id", "=", partners[key].id),
-                ("company_id", "=", program.company_id.id),
-            ],
-            limit=1,
-        )
-        if profile:
-            profile.write(
-                {
-                    "manual_tier_id": self.env.ref(f"{MODULE}.{grade}").id,
-                    "manual_reason": reason,
-                }
-            )
-
-    @api.model
-    def _demo_key_accounts(self, program, partners, contacts, today):
-        """Key-account profiles of two core customers: decision factors,
-        notes, key contacts and their key dates (one reminder due within a
-        week, one on 29 February)."""
-        profiles = {
-            profile.partner_id.id: profile
-            for profile in self.env["customer.tier.profile"].search(
-                [
-                    ("program_id", "=", program.id),
-                    (
-                        "partner_id",
-                        "in",
-                        [partners["rhein"].id, partners["hengtai"].id],
+                "key_account_notes": "<p>Orders for two coating lines; the "
+                "plant manager signs every order above 50,000. Quality "
+                "audits each spring: send the inspection reports before "
+                "March.</p>",
+                "key_contact_ids": [Command.set(contacts["rhein"].ids)],
+                "key_date_ids": [
+                    Command.create(
+                        {
+                            "contact_id": contacts["rhein"].id,
+                            "kind": "birthday",
+                            "date": date(1976, 2, 29),
+                            "note": "Born on a leap day: celebrates on 28 "
+                            "February in other years.",
+                        }
                     ),
-                ]
-            )
-        }
-        rhein = profiles.get(partners["rhein"].id)
-        hengtai = profiles.get(partners["hengtai"].id)
-        factor = f"{MODULE}.decision_factor_"
-        if rhein:
-            rhein.write(
-                {
-                    "decision_factor_ids": [
-                        Command.set(
-                            [
-                                self.env.ref(factor + code).id
-                                for code in ("quality", "after_sales", "delivery")
-                            ]
-                        )
-                    ],
-                    "key_account_notes": "<p>Orders for two coating lines; the "
-                    "plant manager signs every order above 50,000. Quality "
-                    "audits each spring: send the inspection reports before "
-                    "March.</p>",
-                    "key_contact_ids": [Command.set(contacts["rhein"].ids)],
-                    "key_date_ids": [
-                        Command.create(
-                            {
-                                "contact_id": contacts["rhein"].id,
-                                "kind": "birthday",
-                                "date": date(1976, 2, 29),
-                                "note": "Born on a leap day: celebrates on 28 "
-                                "February in other years.",
-                            }
-                        ),
-                        Command.create(
-                            {
-                                "contact_id": partners["rhein"].id,
-                                "kind": "anniversary",
-                                "name": "Founding day",
-                                "date": date(1952, 9, 15),
-                            }
-                        ),
-                    ],
-                }
-            )
-        if hengtai:
-            soon = today + timedelta(days=4)
-            hengtai.write(
-                {
-                    "decision_factor_ids": [
-                        Command.set(
-                            [
-                                self.env.ref(factor + code).id
-                                for code in ("price", "delivery", "relationship")
-                            ]
-                        )
-                    ],
-                    "key_account_notes": "<p>Buys for municipal tenders: price "
-                    "and local stock decide. Zhang Min prefers WeChat to "
-                    "e-mail.</p>",
-                    "key_contact_ids": [Command.set(contacts["hengtai"].ids)],
-                    "key_date_ids": [
-                        Command.create(
-                            {
-                                "contact_id": contacts["hengtai"].id,
-                                "kind": "birthday",
-                                # 28 years back: a leap day stays a leap day
-                                "date": soon.replace(year=soon.year - 28),
-                            }
-                        ),
-                    ],
-                }
-            )
+                    Command.create(
+                        {
+                            "contact_id": partners["rhein"].id,
+                            "kind": "anniversary",
+                            "name": "Founding day",
+                            "date": date(1952, 9, 15),
+                        }
+                    ),
+                ],
+            }
+        )
+    if hengtai:
+        soon = today + timedelta(days=4)
+        hengtai.write(
+            {
+                "decision_factor_ids": [
+                    Command.set(
+                        [
+                            env.ref(factor + code).id
+                            for code in ("price", "delivery", "relationship")
+                        ]
+                    )
+                ],
+                "key_account_notes": "<p>Buys for municipal tenders: price "
+                "and local stock decide. Zhang Min prefers WeChat to "
+                "e-mail.</p>",
+                "key_contact_ids": [Command.set(contacts["hengtai"].ids)],
+                "key_date_ids": [
+                    Command.create(
+                        {
+                            "contact_id": contacts["hengtai"].id,
+                            "kind": "birthday",
+                            # 28 years back: a leap day stays a leap day
+                            "date": soon.replace(year=soon.year - 28),
+                        }
+                    ),
+                ],
+            }
+        )
