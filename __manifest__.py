@@ -8,6 +8,8 @@
     "license": "LGPL-3",
     "author": "customer_tier developers",
     "website": "https://github.com/customer-tier/customer_tier",
+    "maintainers": ["customer-tier"],
+    "development_status": "Beta",
     "depends": ["sale_margin", "sale_loyalty"],
     "external_dependencies": {"python": ["xlsxwriter", "numpy", "scipy"]},
     "data": [
@@ -54,6 +56,4 @@
     },
     "pre_init_hook": "pre_init_hook",
     "uninstall_hook": "uninstall_hook",
-    "installable": True,
-    "application": False,
 }
