@@ -694,7 +694,8 @@ class CustomerTierProgram(models.Model):
         """
         today = fields.Date.context_today(self)
         done = remaining = 0
-        for program in self.search([]):
+        # an archived program schedules nothing
+        for program in self.search([("active", "=", True)]):
             if remaining:
                 remaining += program._followup_run(today, limit=0)[1]
                 continue

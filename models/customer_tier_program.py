@@ -321,7 +321,12 @@ class CustomerTierProgram(models.Model):
 
     @api.model
     def _create_missing_programs(self):
-        for company in self.env["res.company"].sudo().search([]):
+        """Give each company without a tier program (an archived one counts)
+        the default program."""
+        programs = self.sudo().with_context(active_test=False)
+        with_program = [c.id for [c] in programs._read_group([], ["company_id"])]
+        Company = self.env["res.company"].sudo()
+        for company in Company.search([("id", "not in", with_program)]):
             self._create_default_program(company)
 
     # ------------------------------------------------------------------
@@ -373,7 +378,8 @@ class CustomerTierProgram(models.Model):
         """
         today = fields.Date.context_today(self)
         done_total = remaining_total = 0
-        for program in self.search([]):
+        # an archived program is no longer evaluated
+        for program in self.search([("active", "=", True)]):
             if remaining_total:
                 # Count only; a later call processes it.
                 remaining_total += program._engine()._count_pending(today)
