@@ -252,7 +252,7 @@ class CustomerTierProfile(models.Model):
         # The lists' order, per company: the first page of a company's
         # profiles, or of one tier, is read from the index instead of sorting
         # every profile (EXPLAIN on 20,000 profiles: 0.2 ms instead of 5 ms
-        # for a tier, 0.1 ms instead of 21 ms unfiltered; issue 9).
+        # for a tier, 0.1 ms instead of 21 ms unfiltered).
         tools.create_index(
             self.env.cr,
             "customer_tier_profile_company_order_index",

@@ -1,4 +1,4 @@
-"""Issue 2: groups, access rights and record rules of tiers and profiles."""
+"""Groups, access rights and record rules of tiers and profiles."""
 
 from datetime import date
 

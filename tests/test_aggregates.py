@@ -1,4 +1,4 @@
-"""Issue 19: grouped lists add up only what adds up.
+"""Grouped lists add up only what adds up.
 
 Revenue, margin, order counts and amounts are summed per group; thresholds,
 fees, multipliers, intervals, scores, shares of a customer and days read as

@@ -1,4 +1,4 @@
-"""Issue 3: Pareto and RFM methods, downgrade grace, history, idempotency.
+"""Pareto and RFM methods, downgrade grace, history, idempotency.
 
 Manual overrides are in ``test_override.py``, the preview wizard and bad
 configurations in ``test_preview.py``. Every test builds its own customers and
@@ -23,7 +23,7 @@ E = date(2024, 6, 30)  # evaluation date of most tests (CustomerTierCase.eval_da
 
 
 class AssignmentCase(CustomerTierCase):
-    """Helpers shared by the issue 3 tests (no tests of its own)."""
+    """Helpers shared by the assignment tests (no tests of its own)."""
 
     @classmethod
     @contextmanager

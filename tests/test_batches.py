@@ -1,4 +1,4 @@
-"""Issue 9, item 5: a full recompute in batches is robust.
+"""A full recompute in batches is robust.
 
 The scheduled recompute writes ``batch_size`` profiles per call, and the cron
 runner commits after each call: a run killed during a batch loses that batch

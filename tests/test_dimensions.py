@@ -1,4 +1,4 @@
-"""Issue 4: dimensions of a customer on its profile, the classification view.
+"""Dimensions of a customer on its profile, the classification view.
 
 Product preference (window line revenue by category, company currency),
 share of wallet, region, relationship type, needs and competing suppliers,

@@ -1,4 +1,4 @@
-"""Issue 2: the figures of a profile, threshold tiers and refresh on orders."""
+"""The figures of a profile, threshold tiers and refresh on orders."""
 
 import math
 import random

@@ -1,4 +1,4 @@
-"""Issue 5: follow-up cadence per tier, reorder and risk alerts."""
+"""Follow-up cadence per tier, reorder and risk alerts."""
 
 from datetime import date, timedelta
 

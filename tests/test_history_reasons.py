@@ -1,4 +1,4 @@
-"""Issue 19 §1: a computed move in the history carries its reason in words.
+"""A computed move in the history carries its reason in words.
 
 Every case is computed by hand from the fixture's thresholds (A 10,000 / 3
 orders / 180 days, B 2,000 / 2 / 270, C 500 / - / 365, D fallback; USD, so

@@ -1,4 +1,4 @@
-"""Issue 17 (3): no crash on a standard path or on bad input.
+"""No crash on a standard path or on bad input.
 
 * the recompute preview at past evaluation dates, where customers move to
   "no tier" (they had not ordered yet then and get no prospect grade);

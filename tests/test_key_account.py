@@ -1,4 +1,4 @@
-"""Issue 5: key-account profile, key contacts and key-date reminders."""
+"""Key-account profile, key contacts and key-date reminders."""
 
 from datetime import date, datetime, time
 

@@ -11,7 +11,7 @@ from .common import CustomerTierCase
 
 @tagged("post_install", "-at_install")
 class TestTierLoyalty(CustomerTierCase):
-    """Issue 6: tier points on Odoo's loyalty programs."""
+    """Tier points on Odoo's loyalty programs."""
 
     MULTIPLIERS = {"A": 2.0, "B": 1.5, "C": 1.0, "D": 0.0}
 
@@ -583,7 +583,7 @@ class TestTierLoyalty(CustomerTierCase):
         self.assertEqual(action["res_id"], self.loyalty.id)
 
     def test_order_shows_the_tier_multiplier(self):
-        """Issue 19: the order form shows the multiplier the customer's tier
+        """The order form shows the multiplier the customer's tier
         applies to its points (×2 for A), none at ×1, none without points."""
         sales_env = self._env_as(self.user_own)
         lines = [(self.product, 1, 100.0)]

@@ -1,4 +1,4 @@
-"""Migration to 18.0.1.1.0 (issue 17, section 1, partner chatter): the notes
+"""Migration to 18.0.1.1.0 (partner chatter): the notes
 former versions logged on partners (tier changes with cause and override
 reason, pricelists, plans, done reorder checks with the customer's figures)
 leave the partner for the tier profile, whose record rules apply.

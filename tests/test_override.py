@@ -1,4 +1,4 @@
-"""Issue 3: manual override of a customer's tier by a tier manager."""
+"""Manual override of a customer's tier by a tier manager."""
 
 from datetime import date, timedelta
 

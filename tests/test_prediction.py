@@ -1,4 +1,4 @@
-"""Issue 11: probability active, expected orders and 12-month value.
+"""Probability active, expected orders and 12-month value.
 
 Reference values (the CDNOW sample of 2,357 customers, time unit: weeks):
 

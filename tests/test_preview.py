@@ -1,4 +1,4 @@
-"""Issue 3: the recompute preview, and bad configurations."""
+"""The recompute preview, and bad configurations."""
 
 from datetime import date, timedelta
 
@@ -145,7 +145,7 @@ class TestRecomputePreview(AssignmentCase):
         self.assertIn("No customer changes tier", wizard.summary)
 
     def test_apply_notifies_the_moves_and_opens_that_run(self):
-        """Issue 19: Apply says what moved (in the user's language) and opens
+        """Apply says what moved (in the user's language) and opens
         the tier moves of exactly that run, not those of an earlier one."""
         _wizard, first = self._preview_and_apply(E)  # 4 new: an earlier run
         self._buy_many(self.up, [(5000, date(2024, 7, 1)), (5000, date(2024, 8, 1))])

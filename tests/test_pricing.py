@@ -8,7 +8,7 @@ from odoo.addons.mail.tests.common import mail_new_test_user
 
 @tagged("post_install", "-at_install")
 class TestTierPricing(TransactionCase):
-    """Issue 7: pricelist per tier, minimum order, small-order fee, sample fees."""
+    """Pricelist per tier, minimum order, small-order fee, sample fees."""
 
     @classmethod
     def setUpClass(cls):

@@ -1,4 +1,4 @@
-"""Issue 4: prospect scoring, grades, manual precedence, first order.
+"""Prospect scoring, grades, manual precedence, first order.
 
 Score (see ``models/customer_tier_prospect.py``): 100 x points earned over
 points possible; default weights volume 30, size 15, reputation 20, fit 20,

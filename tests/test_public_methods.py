@@ -1,4 +1,4 @@
-"""Issue 17 (2): every RPC-callable method of the module is reviewed.
+"""Every RPC-callable method of the module is reviewed.
 
 In Odoo 18 any method of a model whose name does not start with ``_`` (and is
 not ``init``) can be called over RPC by anyone who may read the model. The

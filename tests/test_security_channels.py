@@ -1,8 +1,8 @@
-"""Issue 17, section 1 and section 3 (first point): a salesperson limited to
-own documents learns nothing about the customers of other salespeople, and a
-user of another company nothing about this company's customers, by any
-channel: the 80/20 report, the stored shares and ranks, the tier card, the
-workbook, the chatter, the loyalty figures, and searches on the partner.
+"""A salesperson limited to own documents learns nothing about the customers
+of other salespeople, and a user of another company nothing about this
+company's customers, by any channel: the 80/20 report, the stored shares and
+ranks, the tier card, the workbook, the chatter, the loyalty figures, and
+searches on the partner.
 
 Fixture (company A unless said otherwise), window revenue on 2024-06-30:
 

@@ -1,4 +1,4 @@
-"""Issue 10: browser tours of the whole flow, in English and in Chinese.
+"""Browser tours of the whole flow, in English and in Chinese.
 
 The tours (static/tests/tours/customer_tier_tour.js) run in headless Chromium
 through ``HttpCase.start_tour``; pytest-odoo runs them only with

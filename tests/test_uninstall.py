@@ -1,5 +1,4 @@
-"""Issue 17, part 4: nothing is left broken by deleting, uninstalling or
-reinstalling.
+"""Nothing is left broken by deleting, uninstalling or reinstalling.
 
 * A tier program whose customers were evaluated cannot be deleted (its
   profiles and their history would cascade away and partners would point to

@@ -1,4 +1,4 @@
-"""Issue 2: every view, window action and menu of the module opens."""
+"""Every view, window action and menu of the module opens."""
 
 from datetime import date
 

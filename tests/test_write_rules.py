@@ -1,4 +1,4 @@
-"""Issue 17 (2): writes go through the record rules that reads go through.
+"""Writes go through the record rules that reads go through.
 
 Odoo checks the record rules of a write on the values before it; these tests
 move records of a salesperson limited to own documents to another
