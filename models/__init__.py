@@ -6,7 +6,6 @@ from . import customer_tier_history
 from . import res_company
 from . import res_partner
 from . import sale_order
-from . import sale_order_line
 from . import customer_tier_pricing
 from . import customer_tier_decision_factor
 from . import customer_tier_key_date

@@ -8,26 +8,19 @@ from .customer_tier_bounds import (
     MAX_AMOUNT,
     MAX_COUNT,
     MAX_DAYS,
-    MAX_FACTOR,
-    MAX_PERCENT,
     check_bounds,
     format_bound,
 )
 
-# Range of every number a manager types on a tier (inclusive). The lower
-# bounds left at None are refused by the older checks (_check_conditions,
-# _check_points_multiplier, the SQL constraints); the cumulative share and
-# the fee percentage are bounded by theirs on both sides.
+# Range of every core number a manager types on a tier (inclusive; each
+# feature bounds its own numbers). The lower bounds left at None are refused
+# by the older checks (_check_conditions, the SQL constraints); the
+# cumulative share is bounded by its own on both sides.
 TIER_BOUNDS = {
     "min_revenue": (None, MAX_AMOUNT),
     "min_orders": (None, MAX_COUNT),
     "max_recency_days": (None, MAX_DAYS),
     "min_margin": (None, MAX_AMOUNT),
-    "min_order_amount": (None, MAX_AMOUNT),
-    "fee_fixed": (None, MAX_AMOUNT),
-    "followup_interval": (None, MAX_DAYS),
-    "points_multiplier": (None, MAX_FACTOR),
-    "min_score": (0, MAX_PERCENT),
 }
 # Threshold conditions: minimums, and the maximum days since the last order
 # (0 = no condition, i.e. no minimum / no maximum).
@@ -126,61 +119,6 @@ class CustomerTier(models.Model):
         help="RFM method: customers in these segments get this tier.",
     )
     profile_count = fields.Integer(compute="_compute_profile_count")
-    # Sales policies (pricing, minimum order, sample fees)
-    pricelist_id = fields.Many2one(
-        "product.pricelist",
-        string="Tier Pricelist",
-        check_company=True,
-        help="When a customer enters this tier, its pricelist in this company "
-        "becomes this one, unless a user set another pricelist on the customer "
-        "by hand. Empty: the customer's pricelist is left alone.",
-    )
-    min_order_amount = fields.Monetary(
-        string="Minimum Order",
-        aggregator=None,
-        currency_field="currency_id",
-        help="Untaxed order amount, in company currency, below which the "
-        "minimum-order policy applies. 0 means no minimum.",
-    )
-    min_order_policy = fields.Selection(
-        [
-            ("warn", "Warn"),
-            ("fee", "Add a service fee"),
-            ("block", "Block confirmation"),
-        ],
-        string="Below Minimum",
-        default="warn",
-        help="Warn: the quotation shows the amount missing. Add a service fee: a "
-        "fee line is added while the order is below the minimum. Block: the "
-        "quotation cannot be confirmed below the minimum.",
-    )
-    fee_product_id = fields.Many2one(
-        "product.product",
-        string="Service Fee Product",
-        check_company=True,
-        domain="[('type', '=', 'service')]",
-        help="Product of the small-order fee line.",
-    )
-    fee_type = fields.Selection(
-        [("fixed", "Fixed amount"), ("percent", "Percentage of the order")],
-        default="fixed",
-    )
-    fee_fixed = fields.Monetary(
-        string="Fee Amount",
-        aggregator=None,
-        currency_field="currency_id",
-        help="Fixed fee in company currency (converted to the order currency).",
-    )
-    fee_percent = fields.Float(
-        string="Fee (%)",
-        aggregator=None,
-        help="Fee as a percentage of the untaxed order amount.",
-    )
-    waive_sample_fee = fields.Boolean(
-        string="Waive Sample Fees",
-        help="Sample and courier fee lines (products listed on the program) are "
-        "brought to zero for customers of this tier.",
-    )
 
     _sql_constraints = [
         (
@@ -193,13 +131,6 @@ class CustomerTier(models.Model):
             "CHECK(min_revenue >= 0 AND min_orders >= 0 AND max_recency_days >= 0 "
             "AND min_margin >= 0)",
             "Tier conditions cannot be negative.",
-        ),
-        (
-            "sales_policy_positive",
-            "CHECK(min_order_amount >= 0 AND fee_fixed >= 0 "
-            "AND fee_percent >= 0 AND fee_percent <= 100)",
-            "Minimum order and fees cannot be negative; a fee percentage is at "
-            "most 100.",
         ),
         (
             "pareto_share_range",
@@ -233,24 +164,6 @@ class CustomerTier(models.Model):
             tier.display_name = (
                 f"{tier.code} - {tier.name}" if tier.code else tier.name or ""
             )
-
-    @api.constrains(
-        "min_order_amount", "min_order_policy", "fee_product_id", "fee_type"
-    )
-    def _check_fee_setup(self):
-        for tier in self:
-            if (
-                tier.min_order_amount
-                and tier.min_order_policy == "fee"
-                and not tier.fee_product_id
-            ):
-                raise ValidationError(
-                    self.env._(
-                        "Tier %(tier)s adds a service fee below its minimum order: "
-                        "choose the fee product.",
-                        tier=tier.display_name,
-                    )
-                )
 
     def _check_pareto_bounds(self):
         """Bounds must increase strictly along the tier order (0 = open)."""
@@ -456,73 +369,3 @@ class CustomerTier(models.Model):
         self.filtered(
             lambda t: t.active and t.kind == "customer"
         )._check_program_keeps_fallback()
-
-    # Follow-up cadence and key-account profile (models/customer_tier_followup.py)
-    followup_interval = fields.Integer(
-        string="Follow-up Every (days)",
-        aggregator=None,
-        help="Days between two follow-ups of a customer (or prospect) of this "
-        "tier: the next follow-up falls this many days after the last contact "
-        "(or after the customer entered the tier). 0 means no scheduled "
-        "follow-up.",
-    )
-    followup_activity_type_id = fields.Many2one(
-        "mail.activity.type",
-        string="Follow-up Activity",
-        default=lambda self: self.env.ref(
-            "customer_tier.mail_activity_type_tier_followup", raise_if_not_found=False
-        ),
-        domain="['|', ('res_model', '=', False), ('res_model', '=', 'res.partner')]",
-        help="Activity scheduled on the customer when a follow-up is due "
-        "(empty: Tier follow-up).",
-    )
-    followup_summary = fields.Char(
-        translate=True, help="Summary of the scheduled follow-up activity."
-    )
-    followup_note = fields.Html(
-        translate=True,
-        help="What the salesperson does at each follow-up: the service "
-        "strategy of the tier, in words one can act on.",
-    )
-    followup_plan_id = fields.Many2one(
-        "mail.activity.plan",
-        string="Plan on Entry",
-        domain="[('res_model', '=', 'res.partner'), "
-        "('company_id', 'in', [company_id, False])]",
-        help="Activity plan launched on the customer when it enters this tier.",
-    )
-    key_account = fields.Boolean(
-        string="Key-Account Profile",
-        help="Customers of this tier get a key-account profile: ordering "
-        "cycle, preferred products, decision factors, key contacts and "
-        "their key dates.",
-    )
-    # Predictive value (models/customer_tier_prediction.py)
-    watch_churn = fields.Boolean(
-        help="Customers of this tier are flagged as a churn risk when their "
-        "probability of still being active falls below the program's bound.",
-    )
-
-    # Loyalty points (models/customer_tier_loyalty.py)
-    points_multiplier = fields.Float(
-        default=1.0,
-        aggregator=None,
-        help="Points earned by customers of this tier are the program's base "
-        "points times this multiplier (0: this tier earns no points).",
-    )
-    may_redeem = fields.Boolean(
-        string="May Redeem Points",
-        default=True,
-        help="Customers of this tier may redeem their points for rewards (each "
-        "reward may further be limited to some tiers).",
-    )
-
-    # Prospect scoring (models/customer_tier_prospect.py)
-    min_score = fields.Float(
-        string="Minimum Score",
-        digits=(16, 1),
-        aggregator=None,
-        help="Prospect grades: a prospect gets the best grade whose minimum "
-        "score (0-100) its prospect score reaches; below the minimum of every "
-        "grade it stays ungraded.",
-    )

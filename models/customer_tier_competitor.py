@@ -105,3 +105,14 @@ class CustomerTierCompetitor(models.Model):
             # a line moved to another customer must still be the writer's.
             self.check_access("write")
         return res
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    tier_competitor_ids = fields.One2many(
+        "customer.tier.competitor",
+        "partner_id",
+        string="Competing Suppliers",
+        help="Who else supplies the customer.",
+    )

@@ -30,7 +30,7 @@ Share of wallet and the estimated purchases come with the prospect score
 are foundation figures.
 """
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .customer_tier_engine import ORDER_RATE, partner_filter
@@ -90,6 +90,17 @@ def region_sql(program_id):
 
 class CustomerTierProgram(models.Model):
     _inherit = "customer.tier.program"
+
+    region_group_ids = fields.Many2many(
+        "res.country.group",
+        "customer_tier_program_region_rel",
+        "program_id",
+        "group_id",
+        string="Regions",
+        help="Country groups that are regions for this company's reports. A "
+        "customer's region is the smallest of these groups (fewest countries) "
+        "that holds its country.",
+    )
 
     @api.model
     def _init_default_regions(self):
@@ -300,6 +311,65 @@ class CustomerTierProgram(models.Model):
 
 class CustomerTierProfile(models.Model):
     _inherit = "customer.tier.profile"
+
+    main_category_id = fields.Many2one(
+        "product.category",
+        readonly=True,
+        index=True,
+        help="Product category bringing the most revenue in the window.",
+    )
+    main_category_share = fields.Float(
+        readonly=True,
+        digits=(16, 4),
+        aggregator="avg",
+        help="Share of the window revenue of the main category.",
+    )
+    top_category_ids = fields.Many2many(
+        "product.category",
+        "customer_tier_profile_top_category_rel",
+        "profile_id",
+        "category_id",
+        string="Top Categories",
+        readonly=True,
+        help="The (at most three) product categories bringing the most revenue "
+        "in the window.",
+    )
+    category_summary = fields.Char(
+        string="Product Preference",
+        readonly=True,
+        help="Top categories with their share of the window revenue.",
+    )
+    region_id = fields.Many2one(
+        "res.country.group",
+        compute="_compute_region_id",
+        store=True,
+        readonly=True,
+        index=True,
+        help="Smallest of the program's regions that holds the customer's country.",
+    )
+    relationship_type = fields.Selection(
+        related="partner_id.tier_relationship_type", store=True
+    )
+    company_size = fields.Selection(related="partner_id.tier_company_size", store=True)
+    reputation = fields.Selection(related="partner_id.tier_reputation", store=True)
+    product_fit = fields.Selection(related="partner_id.tier_product_fit", store=True)
+    source_id = fields.Many2one(related="partner_id.tier_source_id", store=True)
+    need_ids = fields.Many2many(
+        "customer.tier.need",
+        "customer_tier_profile_need_rel",
+        "profile_id",
+        "need_id",
+        string="Needs",
+        compute="_compute_need_ids",
+        store=True,
+    )
+    competitor_ids = fields.One2many(related="partner_id.tier_competitor_ids")
+    competitor_count = fields.Integer(
+        string="Competitors",
+        compute="_compute_competitor_count",
+        store=True,
+        aggregator="sum",
+    )
 
     @api.depends("partner_id.tier_need_ids")
     def _compute_need_ids(self):

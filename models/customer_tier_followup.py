@@ -53,8 +53,15 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, format_amount, format_date
 
+from .customer_tier_bounds import (
+    MAX_BATCH_SIZE,
+    MAX_DAYS,
+    MAX_NOTICE_DAYS,
+    check_bounds,
+)
 from .customer_tier_field_guard import flag_domain, flag_search_values
 from .customer_tier_key_date import reminder_due
+from .res_partner import PROFILE_FIGURE
 
 # Message types a person writes (the trace of a done activity counts as well).
 CONTACT_MESSAGE_TYPES = ("comment", "email", "email_outgoing")
@@ -84,6 +91,15 @@ ALERT_FIGURES = (
 KEY_DATE_TYPE = "customer_tier.mail_activity_type_key_date"
 # Profile columns of a reorder check episode (written by full evaluations).
 ALERT_COLUMNS = ("reorder_alert_date", "risk_alert_date", "alert_pending_date")
+# Range of the follow-up numbers a manager types (inclusive). The lower bounds
+# left at None are refused by the older checks (_check_followup_numbers, the
+# SQL constraint of the interval).
+PROGRAM_BOUNDS = {
+    "followup_days_ahead": (None, MAX_NOTICE_DAYS),
+    "followup_batch_size": (None, MAX_BATCH_SIZE),
+    "key_date_remind_days": (None, MAX_NOTICE_DAYS),
+}
+TIER_BOUNDS = {"followup_interval": (None, MAX_DAYS)}
 
 
 def last_contact_sql(partners):
@@ -116,6 +132,31 @@ def _paragraphs(text):
 class CustomerTierProgram(models.Model):
     _inherit = "customer.tier.program"
 
+    followup_user_id = fields.Many2one(
+        "res.users",
+        string="Default Follow-up User",
+        domain="[('share', '=', False), ('company_ids', 'in', company_id)]",
+        help="Follow-up activities of customers without an (active) "
+        "salesperson are assigned to this user (empty: the administrator).",
+    )
+    followup_days_ahead = fields.Integer(
+        string="Schedule Follow-ups Ahead (days)",
+        default=3,
+        help="The daily follow-up run schedules an activity once the next "
+        "follow-up date is at most this many days away, so it shows in the "
+        "salesperson's queue before it falls due.",
+    )
+    followup_batch_size = fields.Integer(
+        default=500,
+        help="Number of activities the daily follow-up run creates per batch.",
+    )
+    key_date_remind_days = fields.Integer(
+        string="Remind Key Dates (days before)",
+        default=7,
+        help="A key date of a key contact (birthday, company anniversary ...) "
+        "produces a reminder activity this many days before it, once a year.",
+    )
+
     @api.constrains(
         "followup_days_ahead", "followup_batch_size", "key_date_remind_days"
     )
@@ -129,6 +170,11 @@ class CustomerTierProgram(models.Model):
                 raise ValidationError(
                     self.env._("The follow-up batch size must be at least 1.")
                 )
+
+    @api.constrains(*PROGRAM_BOUNDS)
+    def _check_value_bounds_followup(self):
+        # (runs after the older checks, named earlier)
+        check_bounds(self, PROGRAM_BOUNDS, label=lambda program: program.name)
 
     # ------------------------------------------------------------------
     # Dates
@@ -1009,6 +1055,40 @@ class CustomerTierProgram(models.Model):
 class CustomerTier(models.Model):
     _inherit = "customer.tier"
 
+    followup_interval = fields.Integer(
+        string="Follow-up Every (days)",
+        aggregator=None,
+        help="Days between two follow-ups of a customer (or prospect) of this "
+        "tier: the next follow-up falls this many days after the last contact "
+        "(or after the customer entered the tier). 0 means no scheduled "
+        "follow-up.",
+    )
+    followup_activity_type_id = fields.Many2one(
+        "mail.activity.type",
+        string="Follow-up Activity",
+        default=lambda self: self.env.ref(
+            "customer_tier.mail_activity_type_tier_followup", raise_if_not_found=False
+        ),
+        domain="['|', ('res_model', '=', False), ('res_model', '=', 'res.partner')]",
+        help="Activity scheduled on the customer when a follow-up is due "
+        "(empty: Tier follow-up).",
+    )
+    followup_summary = fields.Char(
+        translate=True, help="Summary of the scheduled follow-up activity."
+    )
+    followup_note = fields.Html(
+        translate=True,
+        help="What the salesperson does at each follow-up: the service "
+        "strategy of the tier, in words one can act on.",
+    )
+    followup_plan_id = fields.Many2one(
+        "mail.activity.plan",
+        string="Plan on Entry",
+        domain="[('res_model', '=', 'res.partner'), "
+        "('company_id', 'in', [company_id, False])]",
+        help="Activity plan launched on the customer when it enters this tier.",
+    )
+
     _sql_constraints = [
         (
             "followup_interval_positive",
@@ -1016,6 +1096,10 @@ class CustomerTier(models.Model):
             "A follow-up interval cannot be negative.",
         ),
     ]
+
+    @api.constrains(*TIER_BOUNDS)
+    def _check_value_bounds_followup(self):
+        check_bounds(self, TIER_BOUNDS)
 
     def write(self, vals):
         res = super().write(vals)
@@ -1060,6 +1144,45 @@ class CustomerTier(models.Model):
 
 class CustomerTierProfile(models.Model):
     _inherit = "customer.tier.profile"
+
+    last_contact_date = fields.Date(
+        readonly=True,
+        help="Latest contact with the customer: an activity marked as done, or "
+        "a message or note logged on the customer or one of its contacts "
+        "(UTC date). System notifications do not count.",
+    )
+    next_followup_date = fields.Date(
+        string="Next Follow-up",
+        readonly=True,
+        index=True,
+        help="Last contact (or, without contact, the date the customer entered "
+        "its tier) plus the tier's follow-up interval.",
+    )
+    followup_overdue = fields.Boolean(
+        string="Follow-up Overdue",
+        compute="_compute_followup_overdue",
+        search="_search_followup_overdue",
+        help="The next follow-up date has passed.",
+    )
+    followup_interval = fields.Integer(
+        related="tier_id.followup_interval", string="Follow-up Every (days)"
+    )
+    alert_pending_date = fields.Date(
+        readonly=True,
+        index="btree_not_null",
+        help="A full evaluation opened a reorder or risk episode on this date; "
+        "the follow-up run creates its reorder check (in bounded batches).",
+    )
+    reorder_alert_date = fields.Date(
+        readonly=True,
+        help="Date a reorder check was scheduled for the current overdue "
+        "reorder; cleared when the customer orders again.",
+    )
+    risk_alert_date = fields.Date(
+        readonly=True,
+        help="Date a reorder check was scheduled because the customer's RFM "
+        "segment turned to at risk / can't lose; cleared when it leaves them.",
+    )
 
     @api.depends("next_followup_date")
     @api.depends_context("tz")
@@ -1108,6 +1231,22 @@ class CustomerTierProfile(models.Model):
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
+
+    tier_last_contact_date = fields.Date(
+        **PROFILE_FIGURE,
+        related="customer_tier_profile_id.last_contact_date",
+        string="Last Contact",
+    )
+    tier_next_followup_date = fields.Date(
+        **PROFILE_FIGURE,
+        related="customer_tier_profile_id.next_followup_date",
+        string="Next Follow-up",
+    )
+    tier_followup_overdue = fields.Boolean(
+        **PROFILE_FIGURE,
+        related="customer_tier_profile_id.followup_overdue",
+        string="Follow-up Overdue",
+    )
 
     def _message_post_after_hook(self, message, msg_values):
         res = super()._message_post_after_hook(message, msg_values)

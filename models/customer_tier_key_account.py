@@ -28,6 +28,31 @@ KEY_ACCOUNT_FIELDS = {
 class CustomerTierProfile(models.Model):
     _inherit = "customer.tier.profile"
 
+    key_account = fields.Boolean(related="tier_id.key_account")
+    preferred_product_ids = fields.Many2many(
+        "product.product",
+        string="Preferred Products",
+        compute="_compute_preferred_product_ids",
+        help="Top products by revenue (company currency) in the evaluation window.",
+    )
+    decision_factor_ids = fields.Many2many(
+        "customer.tier.decision.factor",
+        string="Decision Factors",
+        help="What decides this customer's purchases.",
+    )
+    key_account_notes = fields.Html(string="Key-Account Notes")
+    key_contact_ids = fields.Many2many(
+        "res.partner",
+        "customer_tier_profile_key_contact_rel",
+        "profile_id",
+        "partner_id",
+        string="Key Contacts",
+        domain="[('commercial_partner_id', '=', partner_id), ('id', '!=', partner_id)]",
+    )
+    key_date_ids = fields.One2many(
+        "customer.tier.key.date", "profile_id", string="Key Dates"
+    )
+
     @api.depends("partner_id", "company_id", "program_id.window_months")
     @api.depends_context("tz")
     def _compute_preferred_product_ids(self):
@@ -111,3 +136,14 @@ class CustomerTierProfile(models.Model):
                 )
             )
         return super().write(vals)
+
+
+class CustomerTier(models.Model):
+    _inherit = "customer.tier"
+
+    key_account = fields.Boolean(
+        string="Key-Account Profile",
+        help="Customers of this tier get a key-account profile: ordering "
+        "cycle, preferred products, decision factors, key contacts and "
+        "their key dates.",
+    )

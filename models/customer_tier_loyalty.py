@@ -34,6 +34,12 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, float_round
 
 from ..hooks import KEPT_MODULE
+from .customer_tier_bounds import (
+    MAX_FACTOR,
+    MAX_MONTHS,
+    MAX_NOTICE_DAYS,
+    check_bounds,
+)
 
 GIFT_TAG = "customer_tier.product_tag_loyalty_gift"
 FREIGHT_PRODUCT = "customer_tier.product_tier_freight"
@@ -43,6 +49,15 @@ STATEMENT_TEMPLATE = "customer_tier.mail_template_tier_points_statement"
 STATEMENT_LINES = 10
 # Reward lines paid with points or with money on account: not revenue.
 PAYMENT_PROGRAM_TYPES = ("loyalty", "ewallet", "gift_card")
+# Range of the loyalty numbers a manager types (inclusive). The lower bounds
+# left at None are refused by the older checks (_check_loyalty_numbers,
+# _check_points_multiplier).
+PROGRAM_BOUNDS = {
+    "loyalty_expiry_months": (None, MAX_MONTHS),
+    "loyalty_expiry_notice_days": (None, MAX_NOTICE_DAYS),
+    "loyalty_new_customer_multiplier": (None, MAX_FACTOR),
+}
+TIER_BOUNDS = {"points_multiplier": (None, MAX_FACTOR)}
 
 
 def round_points(points):
@@ -90,6 +105,47 @@ def rule_points(program, items, currency_rate, currency=None):
 class CustomerTierProgram(models.Model):
     _inherit = "customer.tier.program"
 
+    loyalty_program_id = fields.Many2one(
+        "loyalty.program",
+        string="Points Program",
+        copy=False,
+        check_company=True,
+        domain="[('program_type', '=', 'loyalty'), ('company_id', '=', company_id)]",
+        help="Odoo loyalty program (type Loyalty Cards) through which the "
+        "customers of this company earn and redeem tier points. Its rules say "
+        "how many points a unit of untaxed amount (company currency) earns; "
+        "each tier multiplies them.",
+    )
+    loyalty_credit_on = fields.Selection(
+        [("confirm", "Order confirmation"), ("invoice", "Invoice posting")],
+        string="Credit Points On",
+        required=True,
+        default="confirm",
+        help="Order confirmation: the order's points are credited when it is "
+        "confirmed and reversed when it is cancelled.\n"
+        "Invoice posting: the points of the invoiced amount are credited when "
+        "a customer invoice is posted, debited when a credit note is posted, "
+        "and reversed when the invoice is reset to draft.",
+    )
+    loyalty_expiry_months = fields.Integer(
+        string="Points Expire After (months)",
+        default=12,
+        help="Each credit of points expires this many months after it was "
+        "earned; redemptions use the oldest points first. 0: points never "
+        "expire. Changing it applies to credits earned afterwards.",
+    )
+    loyalty_expiry_notice_days = fields.Integer(
+        string="Expiring Soon Within (days)",
+        default=30,
+        help="Cards and partners show the points that expire within this many days.",
+    )
+    loyalty_new_customer_multiplier = fields.Float(
+        string="Multiplier Without Tier",
+        default=1.0,
+        help="Points multiplier of customers that have no customer tier yet "
+        "(e.g. a prospect's first order).",
+    )
+
     @api.constrains(
         "loyalty_expiry_months",
         "loyalty_expiry_notice_days",
@@ -108,6 +164,11 @@ class CustomerTierProgram(models.Model):
                 raise ValidationError(
                     self.env._("A points multiplier cannot be negative.")
                 )
+
+    @api.constrains(*PROGRAM_BOUNDS)
+    def _check_value_bounds_loyalty(self):
+        # (runs after the older checks, named earlier)
+        check_bounds(self, PROGRAM_BOUNDS, label=lambda program: program.name)
 
     @api.constrains("loyalty_program_id", "company_id")
     def _check_loyalty_program(self):
@@ -533,6 +594,19 @@ class CustomerTierProgram(models.Model):
 class CustomerTier(models.Model):
     _inherit = "customer.tier"
 
+    points_multiplier = fields.Float(
+        default=1.0,
+        aggregator=None,
+        help="Points earned by customers of this tier are the program's base "
+        "points times this multiplier (0: this tier earns no points).",
+    )
+    may_redeem = fields.Boolean(
+        string="May Redeem Points",
+        default=True,
+        help="Customers of this tier may redeem their points for rewards (each "
+        "reward may further be limited to some tiers).",
+    )
+
     @api.constrains("points_multiplier")
     def _check_points_multiplier(self):
         for tier in self:
@@ -543,6 +617,10 @@ class CustomerTier(models.Model):
                         tier=tier.display_name,
                     )
                 )
+
+    @api.constrains(*TIER_BOUNDS)
+    def _check_value_bounds_loyalty(self):
+        check_bounds(self, TIER_BOUNDS)
 
     def _check_not_referenced(self):
         """A reward reserved to a tier would be open to every tier once the
@@ -569,6 +647,38 @@ class CustomerTier(models.Model):
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
+
+    tier_loyalty_card_ids = fields.Many2many(
+        "loyalty.card",
+        string="Points Cards",
+        compute="_compute_tier_points",
+        groups="customer_tier.group_customer_tier_user",
+        help="Cards of the company's tier points program held by the commercial "
+        "partner or its contacts.",
+    )
+    tier_points_balance = fields.Float(
+        string="Points Balance",
+        compute="_compute_tier_points",
+        groups="customer_tier.group_customer_tier_user",
+    )
+    tier_points_expiring = fields.Float(
+        string="Points Expiring Soon",
+        compute="_compute_tier_points",
+        groups="customer_tier.group_customer_tier_user",
+        help="Points that expire within the program's notice period (30 days "
+        "by default) unless they are redeemed first.",
+    )
+    tier_points_expiration_date = fields.Date(
+        string="Next Points Expiry",
+        compute="_compute_tier_points",
+        groups="customer_tier.group_customer_tier_user",
+    )
+    tier_points_history_ids = fields.Many2many(
+        "loyalty.history",
+        string="Recent Points Movements",
+        compute="_compute_tier_points",
+        groups="customer_tier.group_customer_tier_user",
+    )
 
     @api.depends_context("company", "uid")
     def _compute_tier_points(self):

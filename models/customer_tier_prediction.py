@@ -52,6 +52,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from . import customer_tier_predict as predict
+from .customer_tier_bounds import MAX_COUNT, check_bounds
 from .customer_tier_engine import ORDER_RATE, partner_filter
 
 _logger = logging.getLogger(__name__)
@@ -66,10 +67,47 @@ PREDICTION_COLUMNS = (
 )
 BGNBD_FIELDS = {"r": "bgnbd_r", "alpha": "bgnbd_alpha", "a": "bgnbd_a", "b": "bgnbd_b"}
 GG_FIELDS = {"p": "gg_p", "q": "gg_q", "v": "gg_v"}
+# Range of the prediction numbers a manager types (inclusive). The lower bound
+# left at None is refused by the older check (_check_prediction_numbers).
+PROGRAM_BOUNDS = {"predict_min_repeaters": (None, MAX_COUNT)}
 
 
 class CustomerTierProgram(models.Model):
     _inherit = "customer.tier.program"
+
+    value_basis = fields.Selection(
+        [
+            ("revenue", "Past Revenue (window)"),
+            ("predicted", "Predicted 12-Month Value"),
+        ],
+        string="Rank Customers By",
+        required=True,
+        default="revenue",
+        tracking=True,
+        help="Past revenue: the Pareto ranking and the tiers' minimum revenue "
+        "use the revenue of the evaluation window.\n"
+        "Predicted 12-month value: they use the expected value of the next 12 "
+        "months (BG/NBD and Gamma-Gamma models) instead; the tiers' minimum "
+        "revenue then applies to that value. Without a model fit, past revenue "
+        "is used.",
+    )
+    predict_min_repeaters = fields.Integer(
+        string="Minimum Repeat Customers",
+        default=10,
+        help="The prediction models are fitted only when at least this many "
+        "customers ordered on more than one day; otherwise the predicted "
+        "figures stay empty.",
+    )
+    churn_alive_bound = fields.Float(
+        string="Churn Risk Below",
+        default=0.3,
+        help="A customer of a tier watched for churn is flagged as a churn risk "
+        "when its probability of still being active falls below this bound "
+        "(0 to 1).",
+    )
+    predict_status_text = fields.Char(
+        string="Prediction Status", compute="_compute_predict_status_text"
+    )
 
     @api.constrains("predict_min_repeaters", "churn_alive_bound")
     def _check_prediction_numbers(self):
@@ -85,6 +123,11 @@ class CustomerTierProgram(models.Model):
                 raise ValidationError(
                     self.env._("The churn-risk bound is a probability between 0 and 1.")
                 )
+
+    @api.constrains(*PROGRAM_BOUNDS)
+    def _check_value_bounds_prediction(self):
+        # (runs after the older checks, named earlier)
+        check_bounds(self, PROGRAM_BOUNDS, label=lambda program: program.name)
 
     @api.depends(
         "predict_status",
@@ -432,6 +475,11 @@ class CustomerTierProgram(models.Model):
 class CustomerTier(models.Model):
     _inherit = "customer.tier"
 
+    watch_churn = fields.Boolean(
+        help="Customers of this tier are flagged as a churn risk when their "
+        "probability of still being active falls below the program's bound.",
+    )
+
     def write(self, vals):
         res = super().write(vals)
         if {"watch_churn", "active", "program_id"} & vals.keys():
@@ -441,6 +489,51 @@ class CustomerTier(models.Model):
 
 class CustomerTierProfile(models.Model):
     _inherit = "customer.tier.profile"
+
+    prob_alive = fields.Float(
+        string="Probability Active",
+        readonly=True,
+        digits=(16, 4),
+        aggregator="avg",
+        help="Probability that the customer still buys from us (BG/NBD model), "
+        "from its number of purchase days, the date of the last one and the "
+        "length of its history. Empty without a model fit.",
+    )
+    expected_orders_12m = fields.Float(
+        string="Expected Orders (12 months)",
+        readonly=True,
+        digits=(16, 2),
+        aggregator="sum",
+        help="Expected number of purchase days in the next 365 days (BG/NBD "
+        "model). Empty without a model fit.",
+    )
+    expected_value_12m = fields.Monetary(
+        string="Expected Value (12 months)",
+        readonly=True,
+        aggregator="sum",
+        help="Expected orders in the next 12 months times the expected value of "
+        "an order (Gamma-Gamma model, or the customer's own mean order value "
+        "without that fit), untaxed, in company currency.",
+    )
+    repeat_order_days = fields.Integer(
+        string="Repeat Purchase Days",
+        readonly=True,
+        help="Distinct days with a confirmed order, minus the first one: the "
+        "repeat purchases the prediction models read.",
+    )
+    churn_risk = fields.Boolean(
+        readonly=True,
+        index=True,
+        help="The customer's tier is watched for churn and its probability of "
+        "still being active is below the program's bound.",
+    )
+    prediction_weak = fields.Boolean(
+        string="Prediction Unreliable",
+        compute="_compute_prediction_weak",
+        help="Fewer than two repeat purchase days or less than 180 days of "
+        "history: the predictions lean on the average customer.",
+    )
+    predict_status_text = fields.Char(related="program_id.predict_status_text")
 
     @api.depends(
         "repeat_order_days", "first_order_date", "evaluation_date", "is_prospect"

@@ -7,15 +7,11 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from .customer_tier import ORDER_CHECK_DEFERRED
 from .customer_tier_bounds import (
-    MAX_AMOUNT,
     MAX_BATCH_SIZE,
-    MAX_COUNT,
     MAX_DAYS,
     MAX_FACTOR,
     MAX_MONTHS,
-    MAX_NOTICE_DAYS,
     MAX_ORDERS_PER_YEAR,
-    MAX_PERCENT,
     check_bounds,
 )
 from .customer_tier_engine import TierEngine
@@ -23,30 +19,15 @@ from .customer_tier_engine import TierEngine
 _logger = logging.getLogger(__name__)
 # A batch interrupted by a concurrent change runs again after this delay.
 RETRY_DELAY = timedelta(minutes=1)
-# Range of every number a manager types on the program (inclusive). The
-# lower bounds left at None are refused by the older checks of each field
-# (_check_numbers, _check_factors, _check_followup_numbers ...).
+# Range of every core number a manager types on the program (inclusive; each
+# feature bounds its own numbers). The lower bounds left at None are refused
+# by the older checks of each field (_check_numbers, _check_factors).
 PROGRAM_BOUNDS = {
     "window_months": (None, MAX_MONTHS),
     "grace_length": (None, MAX_DAYS),
     "frequent_orders_per_year": (None, MAX_ORDERS_PER_YEAR),
     "reorder_overdue_factor": (None, MAX_FACTOR),
     "batch_size": (None, MAX_BATCH_SIZE),
-    "followup_days_ahead": (None, MAX_NOTICE_DAYS),
-    "followup_batch_size": (None, MAX_BATCH_SIZE),
-    "key_date_remind_days": (None, MAX_NOTICE_DAYS),
-    "predict_min_repeaters": (None, MAX_COUNT),
-    "loyalty_expiry_months": (None, MAX_MONTHS),
-    "loyalty_expiry_notice_days": (None, MAX_NOTICE_DAYS),
-    "loyalty_new_customer_multiplier": (None, MAX_FACTOR),
-    "prospect_weight_volume": (None, MAX_PERCENT),
-    "prospect_weight_size": (None, MAX_PERCENT),
-    "prospect_weight_reputation": (None, MAX_PERCENT),
-    "prospect_weight_fit": (None, MAX_PERCENT),
-    "prospect_weight_quotation": (None, MAX_PERCENT),
-    "prospect_weight_source": (None, MAX_PERCENT),
-    "prospect_volume_full": (None, MAX_AMOUNT),
-    "prospect_quotation_full": (None, MAX_AMOUNT),
 }
 
 
@@ -130,13 +111,6 @@ class CustomerTierProgram(models.Model):
         string="Recompute Batch Size",
         default=5000,
         help="Number of customers the scheduled recompute writes per batch.",
-    )
-    sample_fee_product_ids = fields.Many2many(
-        "product.product",
-        string="Sample and Courier Fee Products",
-        check_company=True,
-        help="Order lines of these products are free for customers whose tier "
-        "waives sample fees.",
     )
     tier_ids = fields.One2many(
         "customer.tier",
@@ -467,63 +441,7 @@ class CustomerTierProgram(models.Model):
         self.ensure_one()
         return TierEngine(self)
 
-    # Follow-up cadence (models/customer_tier_followup.py)
-    followup_user_id = fields.Many2one(
-        "res.users",
-        string="Default Follow-up User",
-        domain="[('share', '=', False), ('company_ids', 'in', company_id)]",
-        help="Follow-up activities of customers without an (active) "
-        "salesperson are assigned to this user (empty: the administrator).",
-    )
-    followup_days_ahead = fields.Integer(
-        string="Schedule Follow-ups Ahead (days)",
-        default=3,
-        help="The daily follow-up run schedules an activity once the next "
-        "follow-up date is at most this many days away, so it shows in the "
-        "salesperson's queue before it falls due.",
-    )
-    followup_batch_size = fields.Integer(
-        default=500,
-        help="Number of activities the daily follow-up run creates per batch.",
-    )
-    key_date_remind_days = fields.Integer(
-        string="Remind Key Dates (days before)",
-        default=7,
-        help="A key date of a key contact (birthday, company anniversary ...) "
-        "produces a reminder activity this many days before it, once a year.",
-    )
-
     # Predictive value (models/customer_tier_prediction.py)
-    value_basis = fields.Selection(
-        [
-            ("revenue", "Past Revenue (window)"),
-            ("predicted", "Predicted 12-Month Value"),
-        ],
-        string="Rank Customers By",
-        required=True,
-        default="revenue",
-        tracking=True,
-        help="Past revenue: the Pareto ranking and the tiers' minimum revenue "
-        "use the revenue of the evaluation window.\n"
-        "Predicted 12-month value: they use the expected value of the next 12 "
-        "months (BG/NBD and Gamma-Gamma models) instead; the tiers' minimum "
-        "revenue then applies to that value. Without a model fit, past revenue "
-        "is used.",
-    )
-    predict_min_repeaters = fields.Integer(
-        string="Minimum Repeat Customers",
-        default=10,
-        help="The prediction models are fitted only when at least this many "
-        "customers ordered on more than one day; otherwise the predicted "
-        "figures stay empty.",
-    )
-    churn_alive_bound = fields.Float(
-        string="Churn Risk Below",
-        default=0.3,
-        help="A customer of a tier watched for churn is flagged as a churn risk "
-        "when its probability of still being active falls below this bound "
-        "(0 to 1).",
-    )
     predict_status = fields.Selection(
         [
             ("none", "Not fitted yet"),
@@ -564,118 +482,3 @@ class CustomerTierProgram(models.Model):
     gg_p = fields.Float(string="Gamma-Gamma p", readonly=True, copy=False)
     gg_q = fields.Float(string="Gamma-Gamma q", readonly=True, copy=False)
     gg_v = fields.Float(string="Gamma-Gamma v", readonly=True, copy=False)
-    predict_status_text = fields.Char(
-        string="Prediction Status", compute="_compute_predict_status_text"
-    )
-
-    # Loyalty points (models/customer_tier_loyalty.py)
-    loyalty_program_id = fields.Many2one(
-        "loyalty.program",
-        string="Points Program",
-        copy=False,
-        check_company=True,
-        domain="[('program_type', '=', 'loyalty'), ('company_id', '=', company_id)]",
-        help="Odoo loyalty program (type Loyalty Cards) through which the "
-        "customers of this company earn and redeem tier points. Its rules say "
-        "how many points a unit of untaxed amount (company currency) earns; "
-        "each tier multiplies them.",
-    )
-    loyalty_credit_on = fields.Selection(
-        [("confirm", "Order confirmation"), ("invoice", "Invoice posting")],
-        string="Credit Points On",
-        required=True,
-        default="confirm",
-        help="Order confirmation: the order's points are credited when it is "
-        "confirmed and reversed when it is cancelled.\n"
-        "Invoice posting: the points of the invoiced amount are credited when "
-        "a customer invoice is posted, debited when a credit note is posted, "
-        "and reversed when the invoice is reset to draft.",
-    )
-    loyalty_expiry_months = fields.Integer(
-        string="Points Expire After (months)",
-        default=12,
-        help="Each credit of points expires this many months after it was "
-        "earned; redemptions use the oldest points first. 0: points never "
-        "expire. Changing it applies to credits earned afterwards.",
-    )
-    loyalty_expiry_notice_days = fields.Integer(
-        string="Expiring Soon Within (days)",
-        default=30,
-        help="Cards and partners show the points that expire within this many days.",
-    )
-    loyalty_new_customer_multiplier = fields.Float(
-        string="Multiplier Without Tier",
-        default=1.0,
-        help="Points multiplier of customers that have no customer tier yet "
-        "(e.g. a prospect's first order).",
-    )
-
-    # Prospect scoring and dimensions (models/customer_tier_prospect.py,
-    # models/customer_tier_dimension.py)
-    prospect_weight_volume = fields.Integer(
-        string="Weight: Estimated Purchases",
-        default=30,
-        help="Points of the prospect score for the estimated annual purchases; "
-        "the full points go to an estimate at or above the volume for full "
-        "points, proportionally less below it.",
-    )
-    prospect_weight_size = fields.Integer(
-        string="Weight: Company Size",
-        default=15,
-        help="Points for the company size: 20 % of them for a micro company up "
-        "to all of them for an enterprise.",
-    )
-    prospect_weight_reputation = fields.Integer(
-        string="Weight: Reputation",
-        default=20,
-        help="Points for the reputation in its industry: rating / 5 of them.",
-    )
-    prospect_weight_fit = fields.Integer(
-        string="Weight: Fit With Our Range",
-        default=20,
-        help="Points for the fit with our product range: rating / 5 of them.",
-    )
-    prospect_weight_quotation = fields.Integer(
-        string="Weight: Open Quotations",
-        default=15,
-        help="Points for the open quotations (draft or sent, not expired): the "
-        "full points at or above the quotation amount for full points, "
-        "proportionally less below it.",
-    )
-    prospect_weight_source = fields.Integer(
-        string="Weight: Preferred Source",
-        default=10,
-        help="Points for a prospect that comes from one of the preferred "
-        "sources. Not counted while no preferred source is set.",
-    )
-    prospect_volume_full = fields.Monetary(
-        string="Purchases for Full Points",
-        default=500000.0,
-        help="Estimated annual purchases (company currency) that earn all the "
-        "points of the estimated-purchases weight.",
-    )
-    prospect_quotation_full = fields.Monetary(
-        string="Quotations for Full Points",
-        default=50000.0,
-        help="Untaxed amount of open quotations (company currency) that earns "
-        "all the points of the open-quotations weight.",
-    )
-    prospect_source_ids = fields.Many2many(
-        "utm.source",
-        "customer_tier_program_source_rel",
-        "program_id",
-        "source_id",
-        string="Preferred Sources",
-        help="Prospects from these sources (e.g. referrals, trade fairs) earn "
-        "the points of the preferred-source weight.",
-    )
-    region_group_ids = fields.Many2many(
-        "res.country.group",
-        "customer_tier_program_region_rel",
-        "program_id",
-        "group_id",
-        string="Regions",
-        help="Country groups that are regions for this company's reports. A "
-        "customer's region is the smallest of these groups (fewest countries) "
-        "that holds its country.",
-    )

@@ -45,13 +45,14 @@ inputs and dimensions of partners that are theirs or have no salesperson.
 from collections import defaultdict
 from itertools import pairwise
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL, format_amount
 
 from .customer_tier import ORDER_CHECK_DEFERRED
-from .customer_tier_bounds import MAX_AMOUNT, check_bounds, format_bound
+from .customer_tier_bounds import MAX_AMOUNT, MAX_PERCENT, check_bounds, format_bound
 from .customer_tier_engine import EPSILON, ORDER_RATE
+from .res_partner import PROFILE_FIGURE
 
 COMPANY_SIZE_PARTS = {
     "micro": 0.2,
@@ -100,6 +101,20 @@ WEIGHT_FIELDS = (
     "prospect_weight_source",
 )
 DEFAULT_MIN_SCORES = {"A": 70.0, "B": 40.0, "C": 15.0}
+# Range of the prospect numbers a manager types (inclusive). The lower bounds
+# left at None are refused by the older checks (_check_prospect_weights,
+# _check_prospect_references); a minimum score is bounded here on both sides.
+PROGRAM_BOUNDS = {
+    "prospect_weight_volume": (None, MAX_PERCENT),
+    "prospect_weight_size": (None, MAX_PERCENT),
+    "prospect_weight_reputation": (None, MAX_PERCENT),
+    "prospect_weight_fit": (None, MAX_PERCENT),
+    "prospect_weight_quotation": (None, MAX_PERCENT),
+    "prospect_weight_source": (None, MAX_PERCENT),
+    "prospect_volume_full": (None, MAX_AMOUNT),
+    "prospect_quotation_full": (None, MAX_AMOUNT),
+}
+TIER_BOUNDS = {"min_score": (0, MAX_PERCENT)}
 # Range of the partner's prospect inputs a salesperson types (inclusive).
 PARTNER_INPUT_BOUNDS = {"tier_estimated_purchase": (0, MAX_AMOUNT)}
 
@@ -116,6 +131,64 @@ def wallet_band(share):
 
 class CustomerTierProgram(models.Model):
     _inherit = "customer.tier.program"
+
+    prospect_weight_volume = fields.Integer(
+        string="Weight: Estimated Purchases",
+        default=30,
+        help="Points of the prospect score for the estimated annual purchases; "
+        "the full points go to an estimate at or above the volume for full "
+        "points, proportionally less below it.",
+    )
+    prospect_weight_size = fields.Integer(
+        string="Weight: Company Size",
+        default=15,
+        help="Points for the company size: 20 % of them for a micro company up "
+        "to all of them for an enterprise.",
+    )
+    prospect_weight_reputation = fields.Integer(
+        string="Weight: Reputation",
+        default=20,
+        help="Points for the reputation in its industry: rating / 5 of them.",
+    )
+    prospect_weight_fit = fields.Integer(
+        string="Weight: Fit With Our Range",
+        default=20,
+        help="Points for the fit with our product range: rating / 5 of them.",
+    )
+    prospect_weight_quotation = fields.Integer(
+        string="Weight: Open Quotations",
+        default=15,
+        help="Points for the open quotations (draft or sent, not expired): the "
+        "full points at or above the quotation amount for full points, "
+        "proportionally less below it.",
+    )
+    prospect_weight_source = fields.Integer(
+        string="Weight: Preferred Source",
+        default=10,
+        help="Points for a prospect that comes from one of the preferred "
+        "sources. Not counted while no preferred source is set.",
+    )
+    prospect_volume_full = fields.Monetary(
+        string="Purchases for Full Points",
+        default=500000.0,
+        help="Estimated annual purchases (company currency) that earn all the "
+        "points of the estimated-purchases weight.",
+    )
+    prospect_quotation_full = fields.Monetary(
+        string="Quotations for Full Points",
+        default=50000.0,
+        help="Untaxed amount of open quotations (company currency) that earns "
+        "all the points of the open-quotations weight.",
+    )
+    prospect_source_ids = fields.Many2many(
+        "utm.source",
+        "customer_tier_program_source_rel",
+        "program_id",
+        "source_id",
+        string="Preferred Sources",
+        help="Prospects from these sources (e.g. referrals, trade fairs) earn "
+        "the points of the preferred-source weight.",
+    )
 
     @api.constrains(*WEIGHT_FIELDS, "prospect_source_ids")
     def _check_prospect_weights(self):
@@ -149,6 +222,11 @@ class CustomerTierProgram(models.Model):
                         "positive amounts."
                     )
                 )
+
+    @api.constrains(*PROGRAM_BOUNDS)
+    def _check_value_bounds_prospect(self):
+        # (runs after the older checks, named earlier)
+        check_bounds(self, PROGRAM_BOUNDS, label=lambda program: program.name)
 
     @api.model
     def _init_prospect_grade_scores(self):
@@ -465,6 +543,15 @@ class CustomerTierProgram(models.Model):
 class CustomerTier(models.Model):
     _inherit = "customer.tier"
 
+    min_score = fields.Float(
+        string="Minimum Score",
+        digits=(16, 1),
+        aggregator=None,
+        help="Prospect grades: a prospect gets the best grade whose minimum "
+        "score (0-100) its prospect score reaches; below the minimum of every "
+        "grade it stays ungraded.",
+    )
+
     def _check_min_score_order(self):
         """Along the order of the active prospect grades, minimum scores
         decrease strictly: a grade asking as much as a better one would be
@@ -492,9 +579,113 @@ class CustomerTier(models.Model):
         if not self.env.context.get(ORDER_CHECK_DEFERRED):
             self.filtered(lambda t: t.kind == "prospect")._check_min_score_order()
 
+    @api.constrains(*TIER_BOUNDS)
+    def _check_value_bounds_prospect(self):
+        check_bounds(self, TIER_BOUNDS)
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
+
+    # Prospect inputs and customer dimensions: company-independent facts kept
+    # on the commercial partner (PARTNER_FACT_FIELDS)
+    tier_estimated_purchase = fields.Monetary(
+        string="Estimated Annual Purchases",
+        currency_field="tier_estimated_currency_id",
+        help="What the customer buys per year, from all its suppliers, of the "
+        "kind of products we sell (estimate by the sales team). Scores "
+        "prospects and gives the share of wallet of customers.",
+    )
+    tier_estimated_currency_id = fields.Many2one(
+        "res.currency",
+        string="Estimate Currency",
+        default=lambda self: self.env.company.currency_id,
+    )
+    tier_company_size = fields.Selection(
+        [
+            ("micro", "Micro (1-9 employees)"),
+            ("small", "Small (10-49)"),
+            ("medium", "Medium (50-249)"),
+            ("large", "Large (250-999)"),
+            ("enterprise", "Enterprise (1000+)"),
+        ],
+        string="Company Size",
+    )
+    tier_reputation = fields.Selection(
+        [
+            ("0", "Not rated"),
+            ("1", "Very low"),
+            ("2", "Low"),
+            ("3", "Medium"),
+            ("4", "High"),
+            ("5", "Very high"),
+        ],
+        string="Industry Reputation",
+        default="0",
+        help="Standing of the customer in its industry, 1 to 5 stars.",
+    )
+    tier_product_fit = fields.Selection(
+        [
+            ("0", "Not rated"),
+            ("1", "Very low"),
+            ("2", "Low"),
+            ("3", "Medium"),
+            ("4", "High"),
+            ("5", "Very high"),
+        ],
+        string="Fit With Our Range",
+        default="0",
+        help="How well what the customer buys matches our product range, 1 to 5 stars.",
+    )
+    tier_source_id = fields.Many2one(
+        "utm.source",
+        string="Prospect Source",
+        ondelete="set null",
+        help="Where the customer came from (trade fair, referral, website ...).",
+    )
+    tier_relationship_type = fields.Selection(
+        [
+            ("vendor", "Vendor"),
+            ("preferred_supplier", "Preferred Supplier"),
+            ("partner", "Partner"),
+            ("strategic_alliance", "Strategic Alliance"),
+        ],
+        string="Relationship",
+        help="Our relationship with the customer. Vendor: we sell to them, "
+        "order by order. Preferred supplier: they turn to us first. Partner: we "
+        "work together beyond orders (joint development, shared planning). "
+        "Strategic alliance: a long-term commitment on both sides.",
+    )
+    tier_need_ids = fields.Many2many(
+        "customer.tier.need",
+        "res_partner_customer_tier_need_rel",
+        "partner_id",
+        "need_id",
+        string="Needs",
+        help="What matters most to the customer.",
+    )
+    # Figures of the partner's profile in the current company
+    tier_prospect_score = fields.Float(
+        **PROFILE_FIGURE,
+        related="customer_tier_profile_id.prospect_score",
+        string="Prospect Score",
+    )
+    tier_prospect_score_explanation = fields.Text(
+        **PROFILE_FIGURE,
+        related="customer_tier_profile_id.prospect_score_explanation",
+        string="Score Explanation",
+    )
+    tier_share_of_wallet = fields.Float(
+        **PROFILE_FIGURE,
+        related="customer_tier_profile_id.share_of_wallet",
+        string="Share of Wallet",
+    )
+    tier_estimated_purchase_company = fields.Monetary(
+        **PROFILE_FIGURE,
+        related="customer_tier_profile_id.estimated_purchase",
+        currency_field="tier_currency_id",
+        string="Estimated Purchases (company currency)",
+    )
 
     @api.constrains(*PARTNER_INPUT_BOUNDS)
     def _check_tier_input_bounds(self):
@@ -585,3 +776,64 @@ class ResPartner(models.Model):
         for program, partner_ids in by_program.items():
             if partner_ids and program.active:
                 program._engine().refresh_partners(partner_ids)
+
+
+class CustomerTierProfile(models.Model):
+    _inherit = "customer.tier.profile"
+
+    prospect_score = fields.Float(
+        readonly=True,
+        digits=(16, 1),
+        aggregator="avg",
+        help="Potential of a prospect, 0 to 100, from the prospect inputs of "
+        "the partner and its open quotations; the weights and the grades' "
+        "minimum scores are set on the tier program. Empty for customers.",
+    )
+    prospect_score_explanation = fields.Text(
+        string="Score Explanation",
+        readonly=True,
+        help="How the score was reached, input by input.",
+    )
+    open_quotation_count = fields.Integer(
+        string="Open Quotations",
+        readonly=True,
+        help="Quotations (draft or sent) of the company dated on or before the "
+        "evaluation date whose validity has not expired.",
+    )
+    open_quotation_amount = fields.Monetary(
+        string="Open Quotations Amount",
+        readonly=True,
+        help="Untaxed amount of the open quotations, in company currency.",
+    )
+    estimated_purchase = fields.Monetary(
+        string="Estimated Annual Purchases",
+        readonly=True,
+        help="The partner's estimated annual purchases converted to company "
+        "currency at the evaluation date.",
+    )
+    share_of_wallet = fields.Float(
+        readonly=True,
+        digits=(16, 4),
+        aggregator="avg",
+        help="Our revenue per year (window revenue x 12 / window months) over "
+        "the estimated annual purchases, capped at 100 %. Empty without an "
+        "estimate.",
+    )
+    share_of_wallet_raw = fields.Float(
+        string="Share of Wallet (uncapped)",
+        readonly=True,
+        digits=(16, 4),
+        aggregator="avg",
+        help="Share of wallet before the cap: above 100 % the estimate is too low.",
+    )
+    wallet_band = fields.Selection(
+        [
+            ("low", "Under 25 %"),
+            ("medium", "25-50 %"),
+            ("high", "50-75 %"),
+            ("dominant", "75 % and more"),
+        ],
+        string="Share of Wallet Band",
+        readonly=True,
+        index=True,
+    )
