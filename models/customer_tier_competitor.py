@@ -1,3 +1,9 @@
+"""Competing suppliers of a customer: kept by hand on the commercial partner
+(``tier_competitor_ids``), with what each supplies and its estimated share of
+the customer's purchases; the tier profile counts them (``competitor_count``,
+:mod:`.customer_tier_dimension`).
+"""
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
