@@ -32,6 +32,7 @@ Exact meaning of the figures (see DESIGN.md):
 import ast
 import math
 from bisect import bisect_right
+from collections import namedtuple
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -225,6 +226,19 @@ def cume_scores(values):
         at_or_below = bisect_right(ordered, value)
         scores[value] = max(1, min(5, math.ceil(5 * at_or_below / n - EPSILON)))
     return scores
+
+
+# What the assignment of every profile of one plan shares (set once per plan,
+# TierEngine._assign_run): the evaluation date, whether the evaluation is full
+# (a downgrade counts its grace on full evaluations only), whether computed
+# tiers apply (the program applies them automatically or the run forces it)
+# and, under the Pareto method, the revenue to outrank per tier
+# (TierEngine._keep_amounts; empty otherwise).
+AssignRun = namedtuple("AssignRun", "eval_date full apply keep_at")
+# Downgrade grace state (pending lower tier, evaluations below, since) and
+# manual override (tier, reason, end date) of a profile that has none.
+NO_GRACE = (None, 0, None)
+NO_OVERRIDE = (None, None, None)
 
 
 class _Formats:
@@ -747,144 +761,208 @@ class TierEngine:
             keep_at[tier.id] = top if outrank is None else outrank
         return keep_at
 
-    def _assign(self, pid, fig, old, eval_date, full, force_apply, weakest):
+    def _assign_run(self, eval_date, full, force_apply, keep_at):
+        """The :class:`AssignRun` of a plan (program settings read once)."""
+        return AssignRun(
+            eval_date, full, bool(self.program.auto_apply or force_apply), keep_at
+        )
+
+    def _assign(self, fig, old, run):
         """Decide the assigned and effective tier of one profile.
 
-        Returns the profile values to write and the change cause (or None).
+        ``old`` is the profile's stored state (None for a new profile),
+        ``run`` the plan's :class:`AssignRun`. In the order of the rule: the
+        tier the profile holds (:meth:`_held_tier`), the tier it is assigned
+        now with the cause and the downgrade grace (:meth:`_assigned_tier`),
+        the revenue to keep that tier (:meth:`_keep_amount`), the manual
+        override (:meth:`_override_state`), the effective tier (the override,
+        else the assigned tier) and the cause of its move (:meth:`_cause`).
+
+        Returns the profile values to write and the change
+        ``(old tier, new tier, cause)``, or None when the effective tier
+        stays.
         """
-        program = self.program
+        old = old or {}
         computed = fig.get("computed_tier_id")
-        held = old.get("assigned_tier_id") if old else None
-        if held and held not in self.tier_by_id:
-            held = None  # tier archived or removed from the program
-        held_kind = self.tier_by_id[held].kind if held else None
-        new_kind = "prospect" if fig["is_prospect"] else "customer"
+        held = self._held_tier(old)
+        assigned, cause, grace, spent = self._assigned_tier(fig, old, held, run)
+        if assigned == held:
+            cause = None  # (the assigned tier stays: no move of its own)
+        pending, count, since = grace
+        manual, reason, end_date = self._override_state(fig, old, run.eval_date)
+        effective = manual or assigned
         values = {
-            "downgrade_tier_id": old.get("downgrade_tier_id") if old else None,
-            "downgrade_count": (old.get("downgrade_count") or 0) if old else 0,
-            "downgrade_since": old.get("downgrade_since") if old else None,
+            "downgrade_tier_id": pending,
+            "downgrade_count": count,
+            "downgrade_since": since,
+            "assigned_tier_id": assigned,
+            "revenue_to_keep": self._keep_amount(fig, assigned, pending, run.keep_at),
+            "manual_tier_id": manual,
+            "manual_reason": reason,
+            "manual_end_date": end_date,
+            "tier_id": effective,
+            "tier_sequence": (
+                self.tier_by_id[effective].sequence if effective else None
+            ),
+            "manual_differs": bool(manual and manual != computed),
+            "at_risk": bool(pending),
         }
-        cause = None
+        if spent:
+            # (for the reason of the move; plan() takes it out)
+            values["grace_spent"] = spent
+        old_effective = old.get("tier_id")
+        if effective == old_effective:
+            values["tier_since"] = old.get("tier_since")
+            return values, None
+        values["tier_since"] = run.eval_date
+        return values, (old_effective, effective, self._cause(old, manual, cause))
+
+    def _held_tier(self, old):
+        """The tier the profile was assigned, None when it has none or that
+        tier left the program (archived or removed)."""
+        held = old.get("assigned_tier_id")
+        return held if held in self.tier_by_id else None
+
+    def _assigned_tier(self, fig, old, held, run):
+        """``(assigned tier, cause, grace, grace spent)`` of one profile, the
+        first rule that applies deciding:
+
+        1. a prospect: :meth:`_prospect_step`;
+        2. a customer holding no tier or a prospect grade:
+           :meth:`_first_tier_step`;
+        3. computed tiers not applied (neither automatically nor forced): the
+           held tier stays, the grace as it was;
+        4. a computed tier as good as the held one or better (upgrade):
+           applies at once (cause ``computed``), any grace ends;
+        5. a worse one (downgrade): :meth:`_downgrade_step`.
+
+        ``grace`` is the downgrade grace state after the decision: ``(pending
+        lower tier, evaluations below the tier, date since)``; ``grace
+        spent``, only when the grace ran out: ``(evaluations, date since)``.
+        """
+        computed = fig.get("computed_tier_id")
         if fig["is_prospect"]:
-            # A prospect takes the grade its score gives (None: ungraded), at
-            # once (no grace); without automatic application a held grade stays.
-            if held_kind == "prospect" and not (program.auto_apply or force_apply):
-                assigned = held
-            else:
-                assigned = computed
-                cause = "computed" if held else "initial"
-            values.update(
-                downgrade_tier_id=None, downgrade_count=0, downgrade_since=None
-            )
-        elif not held or held_kind != new_kind:
-            assigned = computed
-            cause = "first_order" if (old and old.get("is_prospect")) else "initial"
-            values.update(
-                downgrade_tier_id=None, downgrade_count=0, downgrade_since=None
-            )
-        elif not (program.auto_apply or force_apply):
-            assigned = held
-        elif computed == held or self._better(computed, held):
-            assigned = computed
-            cause = "computed"
-            values.update(
-                downgrade_tier_id=None, downgrade_count=0, downgrade_since=None
-            )
-        elif not full:
-            # Downgrades wait for the next full evaluation (grace counting).
-            assigned = held
-        elif program.grace_length <= 0:
-            assigned = computed
-            cause = "computed"
-        else:
+            return self._prospect_step(computed, held, run)
+        if not held or self.tier_by_id[held].kind != "customer":
+            return self._first_tier_step(computed, old)
+        grace = (
+            old.get("downgrade_tier_id"),
+            old.get("downgrade_count") or 0,
+            old.get("downgrade_since"),
+        )
+        if not run.apply:
+            return held, None, grace, None
+        if computed == held or self._better(computed, held):
+            return computed, "computed", NO_GRACE, None
+        return self._downgrade_step(computed, held, grace, old, run)
+
+    def _prospect_step(self, computed, held, run):
+        """A prospect takes the grade its score gives (None: ungraded) at
+        once, without grace: cause ``initial`` when it held no tier, else
+        ``computed``; without application a grade it holds stays."""
+        if held and self.tier_by_id[held].kind == "prospect" and not run.apply:
+            return held, None, NO_GRACE, None
+        return computed, "computed" if held else "initial", NO_GRACE, None
+
+    def _first_tier_step(self, computed, old):
+        """A customer without a customer tier takes its computed tier at once,
+        without grace: cause ``first_order`` when it was a prospect (its first
+        counted order), else ``initial``."""
+        cause = "first_order" if old.get("is_prospect") else "initial"
+        return computed, cause, NO_GRACE, None
+
+    def _downgrade_step(self, computed, held, grace, old, run):
+        """A worse computed tier: an incremental evaluation keeps the held
+        tier and the grace as they are (downgrades wait for the next full
+        evaluation); without grace (length 0) it applies at once (cause
+        ``computed``, the grace state left as it was); else the grace counts
+        (:meth:`_grace_step`)."""
+        if not run.full:
+            return held, None, grace, None
+        if self.program.grace_length <= 0:
+            return computed, "computed", grace, None
+        return self._grace_step(computed, held, grace, old, run)
+
+    def _grace_step(self, computed, held, grace, old, run):
+        """Downgrade grace, on a full evaluation below the held tier: the
+        count starts at 1 and ``since`` at the evaluation date on the first
+        one; each later one on another date than the last full evaluation
+        adds 1 (a rerun of the same date counts once), ``since`` stays. The
+        grace is spent once the count (unit evaluations), or the days from
+        ``since`` to the evaluation date (unit days), reaches the program's
+        grace length: the computed tier applies (cause ``grace``) and the
+        grace ends. Until then the held tier stays, at risk, with the
+        computed tier pending."""
+        pending, count, since = grace
+        eval_date = run.eval_date
+        if pending:
             same_run = old.get("full_evaluation_date") == eval_date
-            if values["downgrade_tier_id"]:
-                count = values["downgrade_count"] + (0 if same_run else 1)
-                since = values["downgrade_since"] or eval_date
-            else:
-                count, since = 1, eval_date
-            if program.grace_unit == "days":
-                expired = (eval_date - since).days >= program.grace_length
-            else:
-                expired = count >= program.grace_length
-            if expired:
-                assigned = computed
-                cause = "grace"
-                values.update(
-                    downgrade_tier_id=None, downgrade_count=0, downgrade_since=None
-                )
-                # (for the reason of the move; plan() takes it out)
-                values["grace_spent"] = (count, since)
-            else:
-                assigned = held
-                values.update(
-                    downgrade_tier_id=computed,
-                    downgrade_count=count,
-                    downgrade_since=since,
-                )
-        if assigned == held and cause in (
-            "computed",
-            "grace",
-            "initial",
-            "first_order",
-        ):
-            cause = None
-        values["assigned_tier_id"] = assigned
-        # revenue still needed to keep the held tier while it is at risk
+            count += 0 if same_run else 1
+            since = since or eval_date
+        else:
+            count, since = 1, eval_date
+        program = self.program
+        if program.grace_unit == "days":
+            spent = (eval_date - since).days >= program.grace_length
+        else:
+            spent = count >= program.grace_length
+        if spent:
+            return computed, "grace", NO_GRACE, (count, since)
+        return held, None, (computed, count, since), None
+
+    def _keep_amount(self, fig, assigned, pending, keep_at):
+        """Revenue still needed in the window to qualify for the assigned
+        tier again, while a downgrade is pending (else 0): threshold, the
+        tier's minimum revenue (if it sets one) less the window revenue;
+        Pareto, the revenue to outrank (``keep_at``: :meth:`_keep_amounts`)
+        less the window revenue, plus the currency's smallest unit; RFM, 0.
+        Past revenue only: 0 when a feature ranks by another figure
+        (``value_key``; nothing to "bring" for a predicted value). Rounded to
+        the currency, never negative."""
         keep = 0.0
-        # (past revenue only: nothing to "bring" for a predicted value)
-        by_revenue = self.value_key == "revenue_window"
-        if values["downgrade_tier_id"] and assigned and by_revenue:
+        if pending and assigned and self.value_key == "revenue_window":
             tier = self.tier_by_id[assigned]
-            if program.method == "threshold" and tier.min_revenue:
+            method = self.program.method
+            if method == "threshold" and tier.min_revenue:
                 keep = tier.min_revenue - fig["revenue_window"]
-            elif program.method == "pareto" and assigned in weakest:
+            elif method == "pareto" and assigned in keep_at:
                 keep = (
-                    weakest[assigned]
+                    keep_at[assigned]
                     - fig["revenue_window"]
                     + 10**-self.currency.decimal_places
                 )
-        values["revenue_to_keep"] = round(max(keep, 0.0), self.currency.decimal_places)
-        # manual override: must fit the partner's kind and ends once its end
-        # date has passed (so a preview shows the end as a move)
-        manual = old.get("manual_tier_id") if old else None
-        end_date = old.get("manual_end_date") if manual else None
-        if manual and (
-            (end_date and end_date < eval_date)
-            or manual not in self.tier_by_id
-            or self.tier_by_id[manual].kind != new_kind
-        ):
-            manual = None
-            values.update(manual_tier_id=None, manual_reason=None, manual_end_date=None)
-        else:
-            values.update(
-                manual_tier_id=manual,
-                manual_reason=old.get("manual_reason") if old else None,
-                manual_end_date=old.get("manual_end_date") if old else None,
-            )
-        effective = manual or assigned
-        old_effective = old.get("tier_id") if old else None
-        values["tier_id"] = effective
-        values["tier_sequence"] = (
-            self.tier_by_id[effective].sequence if effective else None
-        )
-        values["manual_differs"] = bool(manual and manual != computed)
-        values["at_risk"] = bool(values["downgrade_tier_id"])
-        if effective != old_effective:
-            values["tier_since"] = eval_date
-            if manual:
-                cause = "manual"
-            elif (
-                old
-                and old.get("manual_tier_id")
-                and cause not in ("first_order", "initial")
+        return round(max(keep, 0.0), self.currency.decimal_places)
+
+    def _override_state(self, fig, old, eval_date):
+        """``(manual tier, reason, end date)`` the profile keeps: the stored
+        override, which ends (all three empty) once its end date has passed
+        (before the evaluation date: the plan ends it, so a preview shows the
+        end as a move), or when its tier left the program or is of the other
+        kind than the partner (a grade on a customer, a customer tier on a
+        prospect)."""
+        manual = old.get("manual_tier_id")
+        if manual:
+            kind = "prospect" if fig["is_prospect"] else "customer"
+            end_date = old.get("manual_end_date")
+            if (
+                (end_date and end_date < eval_date)
+                or manual not in self.tier_by_id
+                or self.tier_by_id[manual].kind != kind
             ):
-                cause = "override_end"
-            elif not cause:
-                cause = "computed"
-            return values, (old_effective, effective, cause)
-        values["tier_since"] = old.get("tier_since") if old else None
-        return values, None
+                return NO_OVERRIDE
+        return manual, old.get("manual_reason"), old.get("manual_end_date")
+
+    def _cause(self, old, manual, cause):
+        """The cause of a move of the effective tier: ``manual`` under an
+        override; ``override_end`` when the stored override ended (unless the
+        move is the customer's first tier or first order); else the cause of
+        the assignment, ``computed`` when it has none (the assigned tier stays
+        but the effective one moves)."""
+        if manual:
+            return "manual"
+        if old.get("manual_tier_id") and cause not in ("first_order", "initial"):
+            return "override_end"
+        return cause or "computed"
 
     # ------------------------------------------------------------------
     # Reason of a move, in words (history and profile notes)
@@ -1242,12 +1320,11 @@ class TierEngine:
         )
         rows = {}
         changes = []
+        run = self._assign_run(eval_date, full, force_apply, weakest)
         for pid in everyone:
             fig = figures.get(pid) or self.prospects[pid]
             old = state.get(pid)
-            values, change = self._assign(
-                pid, fig, old, eval_date, full, force_apply, weakest
-            )
+            values, change = self._assign(fig, old, run)
             grace_spent = values.pop("grace_spent", None)
             row = dict(fig)
             row.update(values)
