@@ -378,166 +378,217 @@ class CustomerTierProgram(models.Model):
         return res
 
     def _prospect_scorer(self, engine, has_preferred):
-        """A function (inputs) -> (score, grade or None, explanation).
-
-        Labels and the grade bounds are read once per evaluation;
-        ``has_preferred``: the program lists preferred sources.
-        """
+        """A function (inputs) -> (score, grade or None, explanation):
+        :class:`ProspectScorer`, which reads the labels, weights and grade
+        bounds once per evaluation; ``has_preferred``: the program lists
+        preferred sources."""
         self.ensure_one()
-        env = self.env
-        currency = engine.currency
+        return ProspectScorer(self, engine, has_preferred)
+
+
+class ProspectScorer:
+    """The prospect score of one evaluation (the rule: the module docstring).
+
+    ``scorer(inputs) -> (score, grade or None, explanation)``, ``inputs``
+    being a partner's prospect inputs as the engine hook reads them (None:
+    none). Each criterion is a method ``inputs -> (part in [0, 1], value in
+    words)``; :attr:`criteria` lists those the program weighs, in the order
+    of the explanation, with their label and weight. The explanation: the
+    score and grade (:meth:`_grade_line`), one line per criterion (value,
+    points / weight), the points earned of those possible.
+    """
+
+    def __init__(self, program, engine, has_preferred):
+        env = self.env = program.env
+        self.currency = engine.currency
+        self.volume_full = program.prospect_volume_full
+        self.quotation_full = program.prospect_quotation_full
         Partner = env["res.partner"]
-        sizes = dict(Partner._fields["tier_company_size"]._description_selection(env))
-        ratings = dict(Partner._fields["tier_reputation"]._description_selection(env))
-        grades = [(g, g.min_score) for g in engine.grades]
-        lowest = min((bound for _g, bound in grades), default=None)
-        weights = {
-            "volume": self.prospect_weight_volume,
-            "size": self.prospect_weight_size,
-            "reputation": self.prospect_weight_reputation,
-            "fit": self.prospect_weight_fit,
-            "quotation": self.prospect_weight_quotation,
-            "source": self.prospect_weight_source if has_preferred else 0,
-        }
-        possible = sum(weights.values())
-        volume_full = self.prospect_volume_full
-        quotation_full = self.prospect_quotation_full
+        self.sizes = dict(
+            Partner._fields["tier_company_size"]._description_selection(env)
+        )
+        self.ratings = dict(
+            Partner._fields["tier_reputation"]._description_selection(env)
+        )
+        # best grade first: (grade, minimum score)
+        self.grades = [(g, g.min_score) for g in engine.grades]
+        self.lowest = min((bound for _g, bound in self.grades), default=None)
+        self.criteria = [
+            (label, weight, rule)
+            for label, weight, rule in (
+                (
+                    env._("Estimated annual purchases"),
+                    program.prospect_weight_volume,
+                    self._volume,
+                ),
+                (env._("Company size"), program.prospect_weight_size, self._size),
+                (
+                    env._("Industry reputation"),
+                    program.prospect_weight_reputation,
+                    self._reputation,
+                ),
+                (env._("Fit with our range"), program.prospect_weight_fit, self._fit),
+                (
+                    env._("Open quotations"),
+                    program.prospect_weight_quotation,
+                    self._quotation,
+                ),
+                # (counts only while the program lists preferred sources)
+                (
+                    env._("Source"),
+                    program.prospect_weight_source if has_preferred else 0,
+                    self._source,
+                ),
+            )
+            if weight  # (a weight of 0 drops its criterion)
+        ]
+        self.possible = sum(weight for _label, weight, _rule in self.criteria)
 
-        def money(amount, money_currency=currency):
-            return format_amount(env, amount, money_currency)
-
-        def score(inp):
-            inp = inp or {}
-            lines = []
-            earned = 0.0
-            # (key, label, part, value text)
-            estimate = inp.get("estimate") or 0.0
-            converted = inp.get("converted") or 0.0
-            if estimate > 0:
-                est_currency = env["res.currency"].browse(inp["currency_id"])
-                value = money(estimate, est_currency)
-                if est_currency != currency:
-                    value = self.env._(
-                        "%(amount)s (%(converted)s)",
-                        amount=value,
-                        converted=money(converted),
-                    )
-                value = self.env._(
-                    "%(value)s, full points from %(full)s",
+    def __call__(self, inputs):
+        inputs = inputs or {}
+        env = self.env
+        earned = 0.0
+        lines = []
+        for label, weight, rule in self.criteria:
+            part, value = rule(inputs)
+            points = weight * part
+            earned += points
+            lines.append(
+                env._(
+                    "- %(label)s: %(value)s: %(points)s / %(weight)s",
+                    label=label,
                     value=value,
-                    full=money(volume_full),
-                )
-            else:
-                value = self.env._("not estimated")
-            parts = [
-                (
-                    "volume",
-                    self.env._("Estimated annual purchases"),
-                    min(converted / volume_full, 1.0),
-                    value,
-                )
-            ]
-            size = inp.get("size")
-            parts.append(
-                (
-                    "size",
-                    self.env._("Company size"),
-                    COMPANY_SIZE_PARTS.get(size, 0.0),
-                    sizes.get(size) if size else self.env._("unknown"),
+                    points=format(points, ".1f"),
+                    weight=weight,
                 )
             )
-            for key, label in (
-                ("reputation", self.env._("Industry reputation")),
-                ("fit", self.env._("Fit with our range")),
-            ):
-                stars = inp.get(key) or 0
-                parts.append(
-                    (
-                        key,
-                        label,
-                        stars / 5.0,
-                        self.env._(
-                            "%(label)s (%(stars)s/5)",
-                            label=ratings[str(stars)],
-                            stars=stars,
-                        )
-                        if stars
-                        else self.env._("not rated"),
-                    )
-                )
-            count = inp.get("quotation_count") or 0
-            amount = inp.get("quotation_amount") or 0.0
-            parts.append(
-                (
-                    "quotation",
-                    self.env._("Open quotations"),
-                    min(max(amount, 0.0) / quotation_full, 1.0),
-                    self.env._(
-                        "%(count)s for %(amount)s, full points from %(full)s",
-                        count=count,
-                        amount=money(amount),
-                        full=money(quotation_full),
-                    )
-                    if count
-                    else self.env._("none"),
-                )
-            )
-            if weights["source"]:
-                source_id = inp.get("source_id")
-                preferred = bool(source_id and inp.get("preferred"))
-                if not source_id:
-                    value = self.env._("unknown")
-                elif preferred:
-                    value = self.env._("%(name)s (preferred)", name=inp["source_name"])
-                else:
-                    value = self.env._(
-                        "%(name)s (not a preferred source)", name=inp["source_name"]
-                    )
-                parts.append(("source", self.env._("Source"), float(preferred), value))
-            for key, label, part, value in parts:
-                weight = weights[key]
-                if not weight:
-                    continue
-                points = weight * part
-                earned += points
-                lines.append(
-                    self.env._(
-                        "- %(label)s: %(value)s: %(points)s / %(weight)s",
-                        label=label,
-                        value=value,
-                        points=format(points, ".1f"),
-                        weight=weight,
-                    )
-                )
-            result = round(100.0 * earned / possible, 1) if possible else 0.0
-            grade = next((g for g, bound in grades if result >= bound - EPSILON), None)
-            if grade:
-                head = self.env._(
-                    "Score %(score)s / 100: grade %(grade)s (from %(bound)s).",
-                    score=format(result, ".1f"),
-                    grade=grade.display_name,
-                    bound=format(grade.min_score, ".1f"),
-                )
-            elif lowest is not None:
-                head = self.env._(
-                    "Score %(score)s / 100: below the lowest grade minimum "
-                    "(%(bound)s), not graded.",
-                    score=format(result, ".1f"),
-                    bound=format(lowest, ".1f"),
-                )
-            else:
-                head = self.env._(
-                    "Score %(score)s / 100: no prospect grade.",
-                    score=format(result, ".1f"),
-                )
-            foot = self.env._(
-                "%(earned)s points of %(possible)s possible, scaled to 100.",
-                earned=format(earned, ".1f"),
-                possible=possible,
-            )
-            return result, grade, "\n".join([head, *lines, foot])
+        score = round(100.0 * earned / self.possible, 1) if self.possible else 0.0
+        grade = self._grade(score)
+        foot = env._(
+            "%(earned)s points of %(possible)s possible, scaled to 100.",
+            earned=format(earned, ".1f"),
+            possible=self.possible,
+        )
+        return score, grade, "\n".join([self._grade_line(score, grade), *lines, foot])
 
-        return score
+    def _money(self, amount, currency=None):
+        return format_amount(self.env, amount, currency or self.currency)
+
+    # ------------------------------------------------------------------
+    # Criteria: inputs -> (part, value in words)
+    # ------------------------------------------------------------------
+    def _volume(self, inputs):
+        """Estimated annual purchases: the estimate in company currency over
+        the purchases for full points, at most 1; 0 when not estimated."""
+        env = self.env
+        estimate = inputs.get("estimate") or 0.0
+        converted = inputs.get("converted") or 0.0
+        if estimate > 0:
+            currency = env["res.currency"].browse(inputs["currency_id"])
+            value = self._money(estimate, currency)
+            if currency != self.currency:
+                value = env._(
+                    "%(amount)s (%(converted)s)",
+                    amount=value,
+                    converted=self._money(converted),
+                )
+            value = env._(
+                "%(value)s, full points from %(full)s",
+                value=value,
+                full=self._money(self.volume_full),
+            )
+        else:
+            value = env._("not estimated")
+        return min(converted / self.volume_full, 1.0), value
+
+    def _size(self, inputs):
+        """Company size: micro 0.2, small 0.4, medium 0.6, large 0.8,
+        enterprise 1; 0 when unknown."""
+        size = inputs.get("size")
+        value = self.sizes.get(size) if size else self.env._("unknown")
+        return COMPANY_SIZE_PARTS.get(size, 0.0), value
+
+    def _reputation(self, inputs):
+        """Industry reputation: stars / 5 (:meth:`_stars`)."""
+        return self._stars(inputs.get("reputation"))
+
+    def _fit(self, inputs):
+        """Fit with our range: stars / 5 (:meth:`_stars`)."""
+        return self._stars(inputs.get("fit"))
+
+    def _stars(self, stars):
+        """A 0-5 star rating: stars / 5; 0 when not rated."""
+        stars = stars or 0
+        if not stars:
+            return 0.0, self.env._("not rated")
+        value = self.env._(
+            "%(label)s (%(stars)s/5)", label=self.ratings[str(stars)], stars=stars
+        )
+        return stars / 5.0, value
+
+    def _quotation(self, inputs):
+        """Open quotations: their amount in company currency over the
+        quotations for full points, at most 1 (0 for none)."""
+        env = self.env
+        count = inputs.get("quotation_count") or 0
+        amount = inputs.get("quotation_amount") or 0.0
+        if count:
+            value = env._(
+                "%(count)s for %(amount)s, full points from %(full)s",
+                count=count,
+                amount=self._money(amount),
+                full=self._money(self.quotation_full),
+            )
+        else:
+            value = env._("none")
+        return min(max(amount, 0.0) / self.quotation_full, 1.0), value
+
+    def _source(self, inputs):
+        """Source: 1 when the partner's source is a preferred source of the
+        program, else 0 (also when it has none)."""
+        env = self.env
+        source_id = inputs.get("source_id")
+        preferred = bool(source_id and inputs.get("preferred"))
+        if not source_id:
+            value = env._("unknown")
+        elif preferred:
+            value = env._("%(name)s (preferred)", name=inputs["source_name"])
+        else:
+            value = env._(
+                "%(name)s (not a preferred source)", name=inputs["source_name"]
+            )
+        return float(preferred), value
+
+    # ------------------------------------------------------------------
+    # Grade
+    # ------------------------------------------------------------------
+    def _grade(self, score):
+        """The best prospect grade (lowest sequence) whose minimum score the
+        score reaches; None below every minimum."""
+        return next((g for g, bound in self.grades if score >= bound - EPSILON), None)
+
+    def _grade_line(self, score, grade):
+        """The explanation's first line: the score and its grade, else the
+        lowest minimum it misses, else that the program has no grade."""
+        env = self.env
+        if grade:
+            return env._(
+                "Score %(score)s / 100: grade %(grade)s (from %(bound)s).",
+                score=format(score, ".1f"),
+                grade=grade.display_name,
+                bound=format(grade.min_score, ".1f"),
+            )
+        if self.lowest is not None:
+            return env._(
+                "Score %(score)s / 100: below the lowest grade minimum "
+                "(%(bound)s), not graded.",
+                score=format(score, ".1f"),
+                bound=format(self.lowest, ".1f"),
+            )
+        return env._(
+            "Score %(score)s / 100: no prospect grade.",
+            score=format(score, ".1f"),
+        )
 
 
 class CustomerTier(models.Model):
