@@ -6,6 +6,7 @@ from freezegun import freeze_time
 
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from .test_assignment import AssignmentCase, E
 
@@ -124,6 +125,25 @@ class TestManualOverride(AssignmentCase):
         self.assertEqual(
             self.yves.with_company(self.company).customer_tier_id, self.tier_b
         )
+
+    @freeze_time("2024-06-30 09:00:00")
+    def test_stored_tier_moves_to_override(self):
+        """A stored effective tier that is not the override's (written
+        outside the ORM) moves to the override in the next plan, cause
+        ``manual``."""
+        profile = self._override(self.yves, self.tier_b, reason="New distributor")
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE customer_tier_profile SET tier_id = %s WHERE id = %s",
+                self.tier_c.id,
+                profile.id,
+            )
+        )
+        self.env.invalidate_all()
+        rows, changes = self.program._engine().plan(E)
+        self.assertIn((self.yves.id, self.tier_c.id, self.tier_b.id, "manual"), changes)
+        self.assertEqual(rows[self.yves.id]["tier_id"], self.tier_b.id)
 
     def test_end_date_passes_on_recompute(self):
         with freeze_time("2024-06-30 09:00:00"):

@@ -163,6 +163,16 @@ class TestProspectScore(ProspectCase):
         self.assertFalse(profile.prospect_score_explanation)
         self.assertIsNone(self._score_row(customer)["prospect_score"])
 
+    def test_without_grades(self):
+        """Without an active prospect grade a prospect is scored, graded none,
+        and the explanation says so."""
+        engine = self.program._engine()
+        engine.grades = engine.grades.browse()
+        scorer = self.program._prospect_scorer(engine, False)
+        score, grade, text = scorer({"fit": 5})
+        self.assertEqual((score, grade), (20.0, None))
+        self.assertEqual(text.splitlines()[0], "Score 20.0 / 100: no prospect grade.")
+
     def test_preferred_source(self):
         """The source weight counts once preferred sources are set: fit 5 (20)
         + preferred source (10) over 110 possible."""
