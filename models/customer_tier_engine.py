@@ -875,12 +875,12 @@ class TierEngine:
         """A worse computed tier: an incremental evaluation keeps the held
         tier and the grace as they are (downgrades wait for the next full
         evaluation); without grace (length 0) it applies at once (cause
-        ``computed``, the grace state left as it was); else the grace counts
+        ``computed``) and any pending grace ends; else the grace counts
         (:meth:`_grace_step`)."""
         if not run.full:
             return held, None, grace, None
         if self.program.grace_length <= 0:
-            return computed, "computed", grace, None
+            return computed, "computed", NO_GRACE, None
         return self._grace_step(computed, held, grace, old, run)
 
     def _grace_step(self, computed, held, grace, old, run):

@@ -507,6 +507,24 @@ class TestGraceThreshold(AssignmentCase):
         self.assertFalse(long.at_risk)
         self.assertEqual(self._history(self.long, date=self.E2).cause, "computed")
 
+    def test_grace_set_to_zero_while_at_risk(self):
+        """A downgrade pending when the grace is switched off applies at the
+        next full evaluation, and the risk ends with it (no pending tier, no
+        amount to keep on the lowered tier)."""
+        self._run(E)
+        self._run(self.E2)
+        self.assertTrue(self._profile(self.long).at_risk)
+        self.program.grace_length = 0
+        self._run(self.E3)
+        long = self._profile(self.long)
+        self.assertEqual(long.tier_id, self.tier_b)
+        self.assertFalse(long.at_risk)
+        self.assertFalse(long.downgrade_tier_id)
+        self.assertEqual(long.downgrade_count, 0)
+        self.assertFalse(long.downgrade_since)
+        self.assertEqual(long.revenue_to_keep, 0.0)
+        self.assertEqual(self._history(self.long, date=self.E3).cause, "computed")
+
     def test_grace_in_days(self):
         """30 days: below A from 2024-09-15, still A on 10-14, B on 10-15."""
         self.program.write({"grace_unit": "days", "grace_length": 30})
