@@ -10,7 +10,7 @@
     "website": "https://github.com/customer-tier/customer_tier",
     "maintainers": ["customer-tier"],
     "development_status": "Beta",
-    "depends": ["sale_margin", "sale_loyalty"],
+    "depends": ["sale_margin", "sale_loyalty", "spreadsheet_dashboard"],
     "external_dependencies": {"python": ["xlsxwriter", "numpy", "scipy"]},
     "data": [
         "security/customer_tier_security.xml",
@@ -45,6 +45,7 @@
         "views/customer_tier_followup_menus.xml",
         "views/customer_tier_report_menus.xml",
         "views/customer_tier_dimension_menus.xml",
+        "data/customer_tier_dashboard.xml",
     ],
     "demo": [
         "demo/customer_tier_demo.xml",
