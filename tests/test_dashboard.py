@@ -23,6 +23,7 @@ import re
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
+from lxml import etree
 
 from odoo import fields
 from odoo.tests import tagged
@@ -543,3 +544,34 @@ class TestDashboard(CustomerTierCase):
             self.assertAlmostEqual(
                 max(g["cumulative_share"] for g in bands.values()), 100, places=2
             )
+
+    def test_pareto_menu_graph_is_a_curve(self):
+        """The 80/20 menu's graph draws the curve by customer decile: no
+        group-by of the action's search replaces the decile (grouped by band
+        it was a line of two points); the list still opens grouped by band."""
+        action = self.env.ref("customer_tier.customer_tier_pareto_report_action")
+        self.assertNotIn("group_by", action.context or "")
+        Report = self.env[PARETO]
+        graph = etree.fromstring(
+            Report.get_views([(False, "graph")])["views"]["graph"]["arch"]
+        )
+        self.assertEqual(graph.get("type"), "line")
+        self.assertEqual(
+            [(f.get("name"), f.get("type")) for f in graph.iter("field")],
+            [("decile", None), ("cumulative_share", "measure")],
+        )
+        listing = etree.fromstring(
+            Report.get_views([(False, "list")])["views"]["list"]["arch"]
+        )
+        self.assertEqual(listing.get("default_group_by"), "band")
+        groups = Report.read_group(
+            [("company_id", "=", self.company.id)],
+            ["cumulative_share:max"],
+            ["decile"],
+            lazy=False,
+        )
+        self.assertEqual(len(groups), 5)  # five customers: one a point of the curve
+        self.assertEqual(
+            [round(g["cumulative_share"], 2) for g in groups],
+            [round(100 * v / 29600, 2) for v in (20000, 25000, 28000, 29000, 29600)],
+        )
