@@ -19,7 +19,11 @@ of the first evaluation are dated the day it runs):
 """
 
 import json
+import os
 import re
+import subprocess
+import sys
+import tempfile
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -27,6 +31,7 @@ from lxml import etree
 
 from odoo import fields
 from odoo.tests import tagged
+from odoo.tools import file_open, file_path
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.addons.spreadsheet.utils.validate_data import (
@@ -209,6 +214,19 @@ class TestDashboard(CustomerTierCase):
         self.assertEqual(
             {s["name"] for s in self.data["sheets"]}, {"Dashboard", "Data"}
         )
+
+    def test_file_is_built_by_the_script(self):
+        """The file is what tools/build_dashboard.py writes (no spreadsheet
+        editor in the community edition: the script is the source)."""
+        script = file_path("customer_tier/tools/build_dashboard.py")
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "dashboard.json")
+            subprocess.run([sys.executable, script, out], check=True, timeout=60)
+            with open(out) as f:
+                built = json.load(f)
+        with file_open("customer_tier/data/files/customer_tier_dashboard.json") as f:
+            self.assertEqual(json.load(f), built)
+        self.assertEqual(self.data, built)
 
     def test_fields_exist(self):
         """Every model, field and field chain the file names exists: pivots

@@ -348,8 +348,8 @@ def view_link(text, name, model, view_type, views, domain=(), context=None):
 
 # ---------------------------------------------------------------- Data sheet
 data = Sheet(uid("sheet.data"), "Data", [260, 140, 140, 140], 40)
-data.set("A1", t("KPI"), 2, border=1)
-data.set("B1", t("Value"), 4, border=1)
+data.set("A1", "KPI", 2, border=1)
+data.set("B1", "Value", 4, border=1)
 KPIS = [
     # row, label, formula, format
     (2, "Customers", '=PIVOT.VALUE(1,"__count")', 2),
@@ -374,7 +374,7 @@ KPIS = [
     ),
 ]
 for row, label, formula, fmt in KPIS:
-    data.set("A%d" % row, t(label), 3)
+    data.set("A%d" % row, label, 3)  # not shown: not translated
     data.set("B%d" % row, formula, 3, fmt or None)
     # display value for the scorecards
     if fmt == 1:
@@ -384,8 +384,9 @@ for row, label, formula, fmt in KPIS:
 
 # 80/20 curve: customer share (x), cumulative revenue share (y), 80 % line.
 CURVE_TOP = 15
-data.set("A%d" % (CURVE_TOP - 1), t("80/20 curve"), 2)
-data.set("A%d" % CURVE_TOP, t("Share of customers (ranked by revenue)"), 2, border=1)
+data.set("A%d" % (CURVE_TOP - 1), "80/20 curve", 2)
+data.set("A%d" % CURVE_TOP, "Share of customers (ranked by revenue)", 2, border=1)
+# the series' titles, shown in the chart's legend: translated
 data.set("B%d" % CURVE_TOP, t("Share of revenue"), 4, border=1)
 data.set("C%d" % CURVE_TOP, t("80 % of revenue"), 4, border=1)
 first = CURVE_TOP + 1
