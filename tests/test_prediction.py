@@ -43,6 +43,7 @@ from odoo.tests.common import TransactionCase
 from odoo.addons.customer_tier.models import customer_tier_predict as predict
 
 from .common import CustomerTierCase
+from .prediction_data import simulate_bgnbd, simulate_gamma_gamma
 
 PAPER = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 LIFETIMES_MLE = {"r": 0.242593, "alpha": 4.413532, "a": 0.792886, "b": 2.425752}
@@ -81,7 +82,7 @@ class TestPredictionMath(TransactionCase):
         rng = np.random.default_rng(20240630)
         n = 4000
         T = rng.integers(180, 1081, n).astype(float)
-        sim = predict.simulate_bgnbd(DAILY, T, rng, horizon=365)
+        sim = simulate_bgnbd(DAILY, T, rng, horizon=365)
         fit = predict.fit_bgnbd(sim["x"], sim["t_x"], T)
         self.assertTrue(fit.ok, fit.message)
         self.assertEqual(fit.customers, n)
@@ -105,7 +106,7 @@ class TestPredictionMath(TransactionCase):
         rng = np.random.default_rng(11)
         true = {"p": 6.0, "q": 4.0, "v": 150.0}
         x = rng.integers(0, 12, 4000)
-        m = predict.simulate_gamma_gamma(true, x, rng)
+        m = simulate_gamma_gamma(true, x, rng)
         fit = predict.fit_gamma_gamma(x, m)
         self.assertTrue(fit.ok, fit.message)
         self.assertEqual(fit.customers, int((x > 0).sum()))
@@ -636,7 +637,7 @@ class TestPredictionEngine(CustomerTierCase):
         with a heavy tail (sigma 1.5). Returns {partner: repeat purchases}."""
         rng = np.random.RandomState(seed)
         T = rng.randint(200, 700, count)
-        sim = predict.simulate_bgnbd(DAILY, T.astype(float), rng)
+        sim = simulate_bgnbd(DAILY, T.astype(float), rng)
         amounts = np.round(40 * np.exp(1.5 * rng.standard_normal(count)), 2)
         customers = {}
         for i in range(count):
