@@ -16,6 +16,7 @@
         "security/ir.model.access.csv",
         "security/customer_tier_followup_security.xml",
         "security/customer_tier_dimension_security.xml",
+        "security/customer_tier_prediction_security.xml",
         "data/customer_tier_data.xml",
         "data/ir_cron_data.xml",
         "data/customer_tier_followup_data.xml",

@@ -506,46 +506,6 @@ class CustomerTierProgram(models.Model):
         "when its probability of still being active falls below this bound "
         "(0 to 1).",
     )
-    predict_status = fields.Selection(
-        [
-            ("none", "Not fitted yet"),
-            ("ok", "Fitted"),
-            ("insufficient", "Too few repeat customers"),
-            ("failed", "Fit failed"),
-            ("unreliable", "Not reliable"),
-        ],
-        string="Purchase Model",
-        default="none",
-        readonly=True,
-        copy=False,
-        help="Result of the last BG/NBD fit (full recomputes only).",
-    )
-    predict_gg_status = fields.Selection(
-        [
-            ("none", "Not fitted yet"),
-            ("ok", "Fitted"),
-            ("insufficient", "Too few repeat customers"),
-            ("failed", "Fit failed"),
-            ("unreliable", "Not reliable"),
-        ],
-        string="Order Value Model",
-        default="none",
-        readonly=True,
-        copy=False,
-        help="Result of the last Gamma-Gamma fit (full recomputes only).",
-    )
-    predict_fit_date = fields.Date(string="Models Fitted On", readonly=True, copy=False)
-    predict_customers = fields.Integer(readonly=True, copy=False)
-    predict_repeaters = fields.Integer(readonly=True, copy=False)
-    predict_gg_customers = fields.Integer(readonly=True, copy=False)
-    # Fitted parameters (double precision: the stored fit is reused as is)
-    bgnbd_r = fields.Float(string="BG/NBD r", readonly=True, copy=False)
-    bgnbd_alpha = fields.Float(string="BG/NBD alpha (days)", readonly=True, copy=False)
-    bgnbd_a = fields.Float(string="BG/NBD a", readonly=True, copy=False)
-    bgnbd_b = fields.Float(string="BG/NBD b", readonly=True, copy=False)
-    gg_p = fields.Float(string="Gamma-Gamma p", readonly=True, copy=False)
-    gg_q = fields.Float(string="Gamma-Gamma q", readonly=True, copy=False)
-    gg_v = fields.Float(string="Gamma-Gamma v", readonly=True, copy=False)
     predict_status_text = fields.Char(
         string="Prediction Status", compute="_compute_predict_status_text"
     )

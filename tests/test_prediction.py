@@ -347,9 +347,9 @@ class TestPredictionEngine(CustomerTierCase):
         self.assertEqual(program.predict_status, "ok")
         self.assertEqual(program.predict_gg_status, "ok")
         self.assertEqual(program.predict_fit_date, self.eval_date)
-        self.assertEqual(program.predict_customers, 25)
-        self.assertEqual(program.predict_repeaters, 21)
-        self.assertGreater(program.bgnbd_alpha, 0)
+        self.assertEqual(program.predict_fit_id.customers, 25)
+        self.assertEqual(program.predict_fit_id.repeaters, 21)
+        self.assertGreater(program.predict_fit_id.bgnbd_alpha, 0)
         self.assertIn("25", program.predict_status_text)
         steady = self._profiles(self.steady)
         lapsed = self._profiles(self.lapsed)
@@ -378,7 +378,9 @@ class TestPredictionEngine(CustomerTierCase):
         # a lapsed big buyer is worth less next year than a steady one
         self.assertLess(lapsed[0].expected_value_12m, steady[0].expected_value_12m)
         # figures agree with the math module on the stored parameters
-        params = {k: program[f"bgnbd_{k}"] for k in ("r", "alpha", "a", "b")}
+        params = {
+            k: program.predict_fit_id[f"bgnbd_{k}"] for k in ("r", "alpha", "a", "b")
+        }
         first = steady[0].first_order_date
         last = steady[0].last_order_date
         x, t_x, T = 23, (last - first).days, (self.eval_date - first).days
@@ -431,7 +433,9 @@ class TestPredictionEngine(CustomerTierCase):
     def test_incremental_refresh_reuses_fit(self):
         self._run()
         program = self.program
-        params = {k: program[f"bgnbd_{k}"] for k in ("r", "alpha", "a", "b")}
+        params = {
+            k: program.predict_fit_id[f"bgnbd_{k}"] for k in ("r", "alpha", "a", "b")
+        }
         profile = self._profile(self.lapsed[0])
         self.assertTrue(profile.churn_risk)
         before = profile.prob_alive
@@ -445,7 +449,8 @@ class TestPredictionEngine(CustomerTierCase):
         self.assertFalse(profile.churn_risk)
         program.invalidate_recordset()
         self.assertEqual(
-            params, {k: program[f"bgnbd_{k}"] for k in ("r", "alpha", "a", "b")}
+            params,
+            {k: program.predict_fit_id[f"bgnbd_{k}"] for k in ("r", "alpha", "a", "b")},
         )
         self.assertEqual(program.predict_fit_date, self.eval_date)
 
@@ -510,8 +515,8 @@ class TestPredictionEngine(CustomerTierCase):
         program.value_basis = "predicted"
         self._run(company=self.company_b)
         self.assertEqual(program.predict_status, "insufficient")
-        self.assertEqual(program.predict_repeaters, 1)
-        self.assertEqual(program.predict_customers, 2)
+        self.assertEqual(program.predict_fit_id.repeaters, 1)
+        self.assertEqual(program.predict_fit_id.customers, 2)
         self.assertIn("10", program.predict_status_text)
         self.assertIn("past revenue", program.predict_status_text)
         for partner in (one, two):
@@ -661,8 +666,9 @@ class TestPredictionEngine(CustomerTierCase):
         self._run(company=self.company_b)
         self.assertEqual(program.predict_status, "ok")
         self.assertEqual(program.predict_gg_status, "unreliable")
-        self.assertEqual(program.predict_gg_customers, 30)
-        self.assertEqual((program.gg_p, program.gg_q, program.gg_v), (0.0, 0.0, 0.0))
+        fit = program.predict_fit_id
+        self.assertEqual(fit.gg_customers, 30)
+        self.assertEqual((fit.gg_p, fit.gg_q, fit.gg_v), (0.0, 0.0, 0.0))
         self.assertIn("not reliable", program.predict_status_text)
         self.assertIn("own mean order value", program.predict_status_text)
         once = 0
@@ -697,7 +703,7 @@ class TestPredictionEngine(CustomerTierCase):
             partners.append(partner)
         self._run(company=self.company_b)
         self.assertEqual(program.predict_status, "unreliable")
-        self.assertEqual(program.bgnbd_a, 0.0)
+        self.assertEqual(program.predict_fit_id.bgnbd_a, 0.0)
         text = program.predict_status_text
         self.assertIn("No reliable fit", text)
         self.assertIn("past revenue", text)
