@@ -587,7 +587,6 @@ class CustomerTierPredictionFit(models.Model):
 
     program_id = fields.Many2one(
         "customer.tier.program",
-        string="Program",
         required=True,
         readonly=True,
         ondelete="cascade",
