@@ -136,8 +136,17 @@ class CustomerTierProgram(models.Model):
         "predict_fit_ids.gg_status",
     )
     def _compute_predict_fit(self):
+        Fit = self.env["customer.tier.prediction.fit"]
         for program in self:
-            fit = program.predict_fit_ids.sorted(lambda f: (f.fit_date, f.id))[-1:]
+            # the latest by the fits' order, fetched whole in one query (the
+            # engine reads its parameters next)
+            fit = (
+                Fit.search_fetch(
+                    [("program_id", "=", program._origin.id)], Fit._fields, limit=1
+                )
+                if program._origin.id
+                else Fit
+            )
             program.predict_fit_id = fit
             program.predict_fit_date = fit.fit_date
             program.predict_status = fit.status or "none"
