@@ -3,7 +3,7 @@
     "name": "Customer Tiers",
     "summary": "Classify customers into tiers (core, key, general, marginal) "
     "and prospects into grades from their sale orders",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Sales/Sales",
     "license": "LGPL-3",
     "author": "customer_tier developers",
@@ -18,6 +18,7 @@
         "security/ir.model.access.csv",
         "security/customer_tier_followup_security.xml",
         "security/customer_tier_dimension_security.xml",
+        "security/customer_tier_prediction_security.xml",
         "data/customer_tier_data.xml",
         "data/ir_cron_data.xml",
         "data/customer_tier_followup_data.xml",

@@ -29,6 +29,14 @@ The profile: the one of the partner's commercial entity; with profiles in
 several companies, for a pricelist note the company the note names, else the
 profile with the history row closest in time to the message. A message whose
 partner has no profile stays where it is; the counts are logged.
+
+Migration to 18.0.1.2.0: up to 18.0.1.1.0 the program kept the last fit of
+the prediction models in its own columns (``predict_status``,
+``predict_fit_date``, ``bgnbd_r`` ...); it now keeps its fits as records of
+``customer.tier.prediction.fit``, one per program and evaluation date.
+``_migrate_program_fits`` (called by ``migrations/18.0.1.2.0/post-migrate.py``)
+turns the fit of each program that has one (a fit date) into the fit record
+of that date and drops the former columns.
 """
 
 import logging
@@ -38,6 +46,7 @@ from lxml import html
 from markupsafe import Markup
 
 from odoo.tools import SQL, html_sanitize
+from odoo.tools.sql import column_exists
 from odoo.tools.translate import code_translations
 
 from .customer_tier_followup import KEY_DATE_TYPE, REORDER_TYPE
@@ -373,3 +382,69 @@ def _migrate_partner_notes(env):
         "checks_split": split,
         "checks_left": checks_left,
     }
+
+
+# Columns of a fit record: the program's former column holding it (18.0.1.1.0).
+PROGRAM_FIT_COLUMNS = {
+    "fit_date": "predict_fit_date",
+    "status": "predict_status",
+    "gg_status": "predict_gg_status",
+    "customers": "predict_customers",
+    "repeaters": "predict_repeaters",
+    "gg_customers": "predict_gg_customers",
+    "bgnbd_r": "bgnbd_r",
+    "bgnbd_alpha": "bgnbd_alpha",
+    "bgnbd_a": "bgnbd_a",
+    "bgnbd_b": "bgnbd_b",
+    "gg_p": "gg_p",
+    "gg_q": "gg_q",
+    "gg_v": "gg_v",
+}
+
+
+def _migrate_program_fits(env):
+    """Turn the fit kept on each program (former columns) into its fit
+    record and drop those columns; returns the number of fits created."""
+    if not column_exists(env.cr, "customer_tier_program", "predict_fit_date"):
+        return 0
+    now = env.cr.now()
+    sources = [
+        SQL.identifier("p", column)
+        if column_exists(env.cr, "customer_tier_program", column)
+        else SQL("NULL")
+        for column in PROGRAM_FIT_COLUMNS.values()
+    ]
+    created = env.execute_query(
+        SQL(
+            """
+            INSERT INTO customer_tier_prediction_fit
+                   (program_id, company_id, %(columns)s,
+                    create_uid, create_date, write_uid, write_date)
+            SELECT p.id, p.company_id, %(sources)s,
+                   %(uid)s, %(now)s, %(uid)s, %(now)s
+              FROM customer_tier_program p
+             WHERE p.predict_fit_date IS NOT NULL
+               AND p.predict_status IN %(statuses)s
+            ON CONFLICT (program_id, fit_date) DO NOTHING
+            RETURNING id
+            """,
+            columns=SQL(", ").join(map(SQL.identifier, PROGRAM_FIT_COLUMNS)),
+            sources=SQL(", ").join(sources),
+            uid=env.uid,
+            now=now,
+            statuses=("ok", "insufficient", "failed", "unreliable"),
+        )
+    )
+    for column in PROGRAM_FIT_COLUMNS.values():
+        env.cr.execute(
+            SQL(
+                "ALTER TABLE customer_tier_program DROP COLUMN IF EXISTS %s",
+                SQL.identifier(column),
+            )
+        )
+    env.invalidate_all()
+    _logger.info(
+        "customer_tier: %s prediction fits moved from tier programs to fit records",
+        len(created),
+    )
+    return len(created)

@@ -24,8 +24,10 @@ mean value implausible next to the sample; the rule is in
 fit leaves the predicted figures and the churn flag empty, an unreliable
 Gamma-Gamma fit leaves the expected value on each customer's own mean value,
 as when there are too few repeat customers. The fitted parameters, status
-and date are stored on the program when the evaluation is written; an
-incremental refresh (an order confirmed or cancelled) reuses them.
+and date are stored as a fit of the program and the evaluation date
+(``customer.tier.prediction.fit``, one per program and date: a history of the
+fits) when the evaluation is written; an incremental refresh (an order
+confirmed or cancelled) reuses the program's latest fit.
 
 Figures on the profile (empty without a BG/NBD fit; empty for prospects):
 
@@ -49,7 +51,7 @@ import numpy as np
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from . import customer_tier_predict as predict
 from .customer_tier_bounds import MAX_COUNT, check_bounds
@@ -65,8 +67,15 @@ PREDICTION_COLUMNS = (
     "expected_value_12m",
     "repeat_order_days",
 )
+# Fields of a fit (customer.tier.prediction.fit) holding each parameter.
 BGNBD_FIELDS = {"r": "bgnbd_r", "alpha": "bgnbd_alpha", "a": "bgnbd_a", "b": "bgnbd_b"}
 GG_FIELDS = {"p": "gg_p", "q": "gg_q", "v": "gg_v"}
+FIT_STATUSES = [
+    ("ok", "Fitted"),
+    ("insufficient", "Too few repeat customers"),
+    ("failed", "Fit failed"),
+    ("unreliable", "Not reliable"),
+]
 # Range of the prediction numbers a manager types (inclusive). The lower bound
 # left at None is refused by the older check (_check_prediction_numbers).
 PROGRAM_BOUNDS = {"predict_min_repeaters": (None, MAX_COUNT)}
@@ -108,6 +117,40 @@ class CustomerTierProgram(models.Model):
     predict_status_text = fields.Char(
         string="Prediction Status", compute="_compute_predict_status_text"
     )
+    predict_fit_ids = fields.One2many(
+        "customer.tier.prediction.fit",
+        "program_id",
+        string="Fits",
+        readonly=True,
+        copy=False,
+        help="The prediction models fitted by the full recomputes, one per "
+        "evaluation date, latest first.",
+    )
+    predict_fit_id = fields.Many2one(
+        "customer.tier.prediction.fit",
+        string="Last Fit",
+        compute="_compute_predict_fit",
+        compute_sudo=True,
+        help="The fit of the latest evaluation date, which refreshing a "
+        "customer reuses.",
+    )
+    predict_fit_date = fields.Date(
+        string="Models Fitted On", compute="_compute_predict_fit", compute_sudo=True
+    )
+    predict_status = fields.Selection(
+        [("none", "Not fitted yet"), *FIT_STATUSES],
+        string="Purchase Model",
+        compute="_compute_predict_fit",
+        compute_sudo=True,
+        help="Result of the last BG/NBD fit (full recomputes only).",
+    )
+    predict_gg_status = fields.Selection(
+        [("none", "Not fitted yet"), *FIT_STATUSES],
+        string="Order Value Model",
+        compute="_compute_predict_fit",
+        compute_sudo=True,
+        help="Result of the last Gamma-Gamma fit (full recomputes only).",
+    )
 
     @api.constrains("predict_min_repeaters", "churn_alive_bound")
     def _check_prediction_numbers(self):
@@ -130,12 +173,35 @@ class CustomerTierProgram(models.Model):
         check_bounds(self, PROGRAM_BOUNDS, label=lambda program: program.name)
 
     @api.depends(
+        "predict_fit_ids.fit_date",
+        "predict_fit_ids.status",
+        "predict_fit_ids.gg_status",
+    )
+    def _compute_predict_fit(self):
+        Fit = self.env["customer.tier.prediction.fit"]
+        for program in self:
+            # the latest by the fits' order, fetched whole in one query (the
+            # engine reads its parameters next)
+            fit = (
+                Fit.search_fetch(
+                    [("program_id", "=", program._origin.id)], Fit._fields, limit=1
+                )
+                if program._origin.id
+                else Fit
+            )
+            program.predict_fit_id = fit
+            program.predict_fit_date = fit.fit_date
+            program.predict_status = fit.status or "none"
+            program.predict_gg_status = fit.gg_status or "none"
+
+    @api.depends(
         "predict_status",
         "predict_gg_status",
         "predict_fit_date",
-        "predict_customers",
-        "predict_repeaters",
-        "predict_gg_customers",
+        "predict_fit_id",
+        "predict_fit_ids.customers",
+        "predict_fit_ids.repeaters",
+        "predict_fit_ids.gg_customers",
         "predict_min_repeaters",
         "value_basis",
     )
@@ -145,6 +211,7 @@ class CustomerTierProgram(models.Model):
 
     def _prediction_status_text(self):
         self.ensure_one()
+        fit = self.predict_fit_id
         date = self.predict_fit_date and fields.Date.to_string(self.predict_fit_date)
         status = self.predict_status or "none"
         if status == "none":
@@ -158,7 +225,7 @@ class CustomerTierProgram(models.Model):
                 "day, at least %(minimum)s are needed. The predicted figures stay "
                 "empty.",
                 date=date,
-                repeaters=self.predict_repeaters,
+                repeaters=fit.repeaters,
                 minimum=self.predict_min_repeaters,
             )
         elif status == "failed":
@@ -180,13 +247,13 @@ class CustomerTierProgram(models.Model):
                 "Fitted on %(date)s on %(customers)s customers, %(repeaters)s of "
                 "them with repeat orders.",
                 date=date,
-                customers=self.predict_customers,
-                repeaters=self.predict_repeaters,
+                customers=fit.customers,
+                repeaters=fit.repeaters,
             )
             if self.predict_gg_status == "ok":
                 text += " " + self.env._(
                     "Order values: Gamma-Gamma model fitted on %(count)s customers.",
-                    count=self.predict_gg_customers,
+                    count=fit.gg_customers,
                 )
             elif self.predict_gg_status == "unreliable":
                 text += " " + self.env._(
@@ -195,14 +262,14 @@ class CustomerTierProgram(models.Model):
                     "values, or the average order value it implies is more than "
                     "four times above or below the customers' mean), so the "
                     "expected value uses each customer's own mean order value.",
-                    count=self.predict_gg_customers,
+                    count=fit.gg_customers,
                 )
             else:
                 text += " " + self.env._(
                     "Order values: no Gamma-Gamma fit (%(count)s customers with a "
                     "valued repeat order), so the expected value uses each "
                     "customer's own mean order value.",
-                    count=self.predict_gg_customers,
+                    count=fit.gg_customers,
                 )
         if status != "ok" and self.value_basis == "predicted":
             text += " " + self.env._(
@@ -252,13 +319,15 @@ class CustomerTierProgram(models.Model):
         )
 
     def _prediction_stored_fit(self):
-        """(BG/NBD params or None, Gamma-Gamma params or None) of the program."""
+        """(BG/NBD params or None, Gamma-Gamma params or None) of the
+        program's latest fit."""
         self.ensure_one()
+        fit = self.predict_fit_id
         bgnbd = gg = None
-        if self.predict_status == "ok":
-            bgnbd = {k: self[f] for k, f in BGNBD_FIELDS.items()}
-            if self.predict_gg_status == "ok":
-                gg = {k: self[f] for k, f in GG_FIELDS.items()}
+        if fit.status == "ok":
+            bgnbd = {k: fit[f] for k, f in BGNBD_FIELDS.items()}
+            if fit.gg_status == "ok":
+                gg = {k: fit[f] for k, f in GG_FIELDS.items()}
         return bgnbd, gg
 
     def _engine_extend_figures(self, engine, figures, eval_date, full):
@@ -343,16 +412,19 @@ class CustomerTierProgram(models.Model):
         return res
 
     def _prediction_fit(self, x, t_x, T, mean_repeat):
-        """Fit both models; return the values to store and the parameters."""
+        """Fit both models; return the values to store (those of a fit
+        record) and the parameters."""
         minimum = self.predict_min_repeaters
         bg_fit = predict.fit_bgnbd(x, t_x, T, min_repeaters=minimum)
         gg_fit = predict.fit_gamma_gamma(x, mean_repeat, min_repeaters=minimum)
         values = {
-            "predict_status": bg_fit.status,
-            "predict_gg_status": gg_fit.status,
-            "predict_customers": bg_fit.customers,
-            "predict_repeaters": bg_fit.repeaters,
-            "predict_gg_customers": gg_fit.customers,
+            "status": bg_fit.status,
+            "gg_status": gg_fit.status,
+            "customers": bg_fit.customers,
+            "repeaters": bg_fit.repeaters,
+            "gg_customers": gg_fit.customers,
+            "message": bg_fit.message,
+            "gg_message": gg_fit.message,
         }
         for key, name in BGNBD_FIELDS.items():
             values[name] = bg_fit.params[key] if bg_fit.ok else 0.0
@@ -391,18 +463,71 @@ class CustomerTierProgram(models.Model):
     def _engine_after_write(self, engine, rows, changes, eval_date, full):
         fit = getattr(engine, "prediction_fit", None)
         if full and fit is not None:
-            values = dict(fit["values"], predict_fit_date=eval_date)
-            program = self.sudo()
-            current = program.read(list(values), load=None)[0]
-            if any(current[name] != value for name, value in values.items()):
-                engine.lock_program()
-                program.write(values)
+            self._prediction_store_fit(fit, eval_date, engine)
         # rows carry their flag (_engine_before_write); tier changes made
         # through the ORM (overrides) come without rows
         others = {c[0] for c in changes} - {row["partner_id"] for row in rows}
         if others:
             self._prediction_update_churn(others)
         return super()._engine_after_write(engine, rows, changes, eval_date, full)
+
+    def _prediction_store_fit(self, fit, eval_date, engine):
+        """Store ``fit`` (of ``_prediction_fit``) as the program's fit of
+        ``eval_date``: a new fit record, or that date's record updated (a
+        second full evaluation of the day fits again); a fit equal to the
+        stored one is not written.
+
+        One upsert rather than the ORM: two evaluations of the day (cron
+        workers, a manual recompute) may store the day's fit at once. The
+        later one waits on the other's row, then, the other committed, meets
+        a row written after its snapshot: PostgreSQL's serialization failure
+        under Odoo's REPEATABLE READ, raised here unlogged (not a "bad
+        query" of ``odoo.sql_db``) and, like a conflict on the profiles, an
+        expected conflict for the caller (``_cron_recompute`` runs the batch
+        again a minute later).
+        """
+        self.ensure_one()
+        values = fit["values"]
+        Fit = self.env["customer.tier.prediction.fit"].sudo()
+        current = Fit.search_read(
+            [("program_id", "=", self.id), ("fit_date", "=", eval_date)],
+            list(values),
+            load=None,
+        )
+        if current and all(current[0][k] == v for k, v in values.items()):
+            return
+        now = self.env.cr.now()
+        row = {
+            "program_id": self.id,
+            "company_id": self.company_id.id,
+            "fit_date": eval_date,
+            **values,
+            "create_uid": self.env.uid,
+            "create_date": now,
+            "write_uid": self.env.uid,
+            "write_date": now,
+        }
+        keep = ("program_id", "fit_date", "create_uid", "create_date")
+        engine.cr.execute(
+            SQL(
+                """
+                INSERT INTO customer_tier_prediction_fit (%(columns)s)
+                VALUES (%(values)s)
+                ON CONFLICT (program_id, fit_date) DO UPDATE SET %(updates)s
+                """,
+                columns=SQL(", ").join(map(SQL.identifier, row)),
+                values=SQL(", ").join(SQL("%s", value) for value in row.values()),
+                updates=SQL(", ").join(
+                    SQL("%s = EXCLUDED.%s", SQL.identifier(c), SQL.identifier(c))
+                    for c in row
+                    if c not in keep
+                ),
+            ),
+            log_exceptions=False,
+        )
+        Fit.invalidate_model()
+        self.invalidate_recordset(["predict_fit_ids"])
+        self.modified(["predict_fit_ids"])
 
     def _prediction_churn_rule(self):
         self.ensure_one()
@@ -548,4 +673,95 @@ class CustomerTierProfile(models.Model):
             profile.prediction_weak = bool(
                 not profile.is_prospect
                 and (profile.repeat_order_days < 2 or history < 180)
+            )
+
+
+class CustomerTierPredictionFit(models.Model):
+    """A fit of the prediction models: per program and evaluation date, the
+    BG/NBD and Gamma-Gamma results of the full evaluation of that date.
+    Written by the engine only (``_prediction_store_fit``, one upsert); users
+    read them (no create, write or delete rights)."""
+
+    _name = "customer.tier.prediction.fit"
+    _description = "Customer Tier Prediction Fit"
+    _order = "fit_date desc, id desc"
+
+    program_id = fields.Many2one(
+        "customer.tier.program",
+        required=True,
+        readonly=True,
+        ondelete="cascade",
+    )
+    company_id = fields.Many2one(
+        related="program_id.company_id", store=True, index=True, readonly=True
+    )
+    fit_date = fields.Date(
+        string="Fitted On",
+        required=True,
+        readonly=True,
+        help="Evaluation date of the full recompute that fitted the models.",
+    )
+    status = fields.Selection(
+        FIT_STATUSES,
+        string="Purchase Model",
+        required=True,
+        readonly=True,
+        help="Result of the BG/NBD fit.",
+    )
+    gg_status = fields.Selection(
+        FIT_STATUSES,
+        string="Order Value Model",
+        readonly=True,
+        help="Result of the Gamma-Gamma fit.",
+    )
+    customers = fields.Integer(
+        readonly=True, help="Customers whose order histories the models read."
+    )
+    repeaters = fields.Integer(
+        string="Repeat Customers",
+        readonly=True,
+        help="Customers who ordered on more than one day.",
+    )
+    gg_customers = fields.Integer(
+        string="Valued Repeat Customers",
+        readonly=True,
+        help="Customers with a repeat order of positive value, on which the "
+        "order value model is fitted.",
+    )
+    # Fitted parameters (double precision: the stored fit is reused as is);
+    # 0 unless the fit is ok
+    bgnbd_r = fields.Float(string="BG/NBD r", readonly=True)
+    bgnbd_alpha = fields.Float(string="BG/NBD alpha (days)", readonly=True)
+    bgnbd_a = fields.Float(string="BG/NBD a", readonly=True)
+    bgnbd_b = fields.Float(string="BG/NBD b", readonly=True)
+    gg_p = fields.Float(string="Gamma-Gamma p", readonly=True)
+    gg_q = fields.Float(string="Gamma-Gamma q", readonly=True)
+    gg_v = fields.Float(string="Gamma-Gamma v", readonly=True)
+    message = fields.Char(
+        string="Purchase Model Detail",
+        readonly=True,
+        help="The estimation's own account of the BG/NBD fit (in English).",
+    )
+    gg_message = fields.Char(
+        string="Order Value Model Detail",
+        readonly=True,
+        help="The estimation's own account of the Gamma-Gamma fit (in English).",
+    )
+
+    _sql_constraints = [
+        (
+            "program_date_uniq",
+            "unique(program_id, fit_date)",
+            "A program has one fit per evaluation date.",
+        ),
+    ]
+
+    @api.depends("program_id", "fit_date")
+    def _compute_display_name(self):
+        for fit in self:
+            fit.display_name = " ".join(
+                filter(
+                    None,
+                    (fit.program_id.display_name, format_date(self.env, fit.fit_date)),
+                )
             )

@@ -38,10 +38,12 @@ class Killed(Exception):
     """Stands for the process dying inside a batch."""
 
 
-# A statement that writes or locks the program's row.
+# A statement that writes or locks the program's row, or writes its fit of
+# the day.
 PROGRAM_ROW = re.compile(
     r'UPDATE\s+"?customer_tier_program"?\s+SET'
-    r"|FROM\s+customer_tier_program\s+WHERE.*FOR (NO KEY )?UPDATE",
+    r"|FROM\s+customer_tier_program\s+WHERE.*FOR (NO KEY )?UPDATE"
+    r"|INSERT\s+INTO\s+customer_tier_prediction_fit\b",
     re.S,
 )
 # What PostgreSQL raises there when a concurrent transaction wrote the row
@@ -221,9 +223,10 @@ class TestInterruptedRecompute(AssignmentCase):
 
     def test_conflict_on_the_program_row_is_retried_unlogged(self):
         """Two runs of the day (cron workers, a manual recompute) also meet
-        on the program's row: the first batch writes the day's fit, the last
-        one the last run date. A batch that finds the row written by the
-        other after its snapshot is dropped and runs again a minute later,
+        on the program: the first batch writes the day's fit (its row of the
+        program's fits), the last one the last run date (the program's row).
+        A batch that finds the row written by the other after its snapshot
+        is dropped and runs again a minute later,
         like one that meets a profile, and the expected conflict is not
         logged as an error (no "bad query" of ``odoo.sql_db``)."""
         with self.env.cr.savepoint(flush=True) as start:

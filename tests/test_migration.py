@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from odoo.tests import tagged
 from odoo.tools import SQL
+from odoo.tools.sql import column_exists
 
 from odoo.addons.customer_tier.models.customer_tier_followup import (
     KEY_DATE_TYPE,
@@ -21,7 +22,9 @@ from odoo.addons.customer_tier.models.customer_tier_followup import (
     last_contact_sql,
 )
 from odoo.addons.customer_tier.models.customer_tier_migration import (
+    PROGRAM_FIT_COLUMNS,
     _migrate_partner_notes,
+    _migrate_program_fits,
 )
 from odoo.addons.mail.models.mail_activity import MailActivity
 
@@ -298,3 +301,119 @@ class TestMigration(CustomerTierCase):
         self.assertNotIn("Left a message", str(notes.mapped("body")))
         # a second run finds nothing more
         self.assertEqual(_migrate_partner_notes(self.env)["checks_split"], 0)
+
+
+# The program's fit columns of 18.0.1.1.0 and their types.
+OLD_FIT_COLUMNS = {
+    "predict_status": "varchar",
+    "predict_gg_status": "varchar",
+    "predict_fit_date": "date",
+    "predict_customers": "int4",
+    "predict_repeaters": "int4",
+    "predict_gg_customers": "int4",
+    "bgnbd_r": "float8",
+    "bgnbd_alpha": "float8",
+    "bgnbd_a": "float8",
+    "bgnbd_b": "float8",
+    "gg_p": "float8",
+    "gg_q": "float8",
+    "gg_v": "float8",
+}
+
+
+@tagged("post_install", "-at_install")
+class TestMigrationProgramFits(CustomerTierCase):
+    """Migration to 18.0.1.2.0 (issue 18, 5): the fit a program kept in its
+    own columns becomes its fit record of that date; the columns go."""
+
+    def _old_program_columns(self, values):
+        """The former columns on the program table, filled for each program
+        of ``values`` (program: {column: value})."""
+        self.assertEqual(set(PROGRAM_FIT_COLUMNS.values()), set(OLD_FIT_COLUMNS))
+        for column, kind in OLD_FIT_COLUMNS.items():
+            self.env.cr.execute(
+                SQL(
+                    "ALTER TABLE customer_tier_program ADD COLUMN %s %s",
+                    SQL.identifier(column),
+                    SQL(kind),
+                )
+            )
+        for program, row in values.items():
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE customer_tier_program SET %s WHERE id = %s",
+                    SQL(", ").join(
+                        SQL("%s = %s", SQL.identifier(column), value)
+                        for column, value in row.items()
+                    ),
+                    program.id,
+                )
+            )
+
+    def test_program_fit_becomes_a_fit_record(self):
+        fitted = {
+            "predict_status": "ok",
+            "predict_gg_status": "unreliable",
+            "predict_fit_date": date(2024, 6, 30),
+            "predict_customers": 25,
+            "predict_repeaters": 21,
+            "predict_gg_customers": 19,
+            "bgnbd_r": 0.8123456789012345,
+            "bgnbd_alpha": 61.25,
+            "bgnbd_a": 0.91,
+            "bgnbd_b": 3.05,
+            "gg_p": 0.0,
+            "gg_q": 0.0,
+            "gg_v": 0.0,
+        }
+        # program B: never fitted (the former default)
+        self._old_program_columns(
+            {
+                self.program: fitted,
+                self.program_b: {"predict_status": "none", "predict_gg_status": "none"},
+            }
+        )
+        self.assertEqual(_migrate_program_fits(self.env), 1)
+        fit = self.program.predict_fit_id
+        self.assertEqual(self.program.predict_fit_ids, fit)
+        self.assertEqual(fit.company_id, self.company)
+        for name, column in PROGRAM_FIT_COLUMNS.items():
+            self.assertEqual(fit[name], fitted[column], name)
+        self.assertEqual(self.program.predict_status, "ok")
+        self.assertEqual(self.program.predict_fit_date, date(2024, 6, 30))
+        self.assertIn("Fitted on", self.program.predict_status_text)
+        self.assertFalse(self.program_b.predict_fit_ids)
+        self.assertEqual(self.program_b.predict_status, "none")
+        for column in OLD_FIT_COLUMNS:
+            self.assertFalse(
+                column_exists(self.env.cr, "customer_tier_program", column), column
+            )
+        # the fit is reused by a refresh as any fit (the parameters as stored)
+        bgnbd, gg = self.program._prediction_stored_fit()
+        self.assertEqual(bgnbd["r"], fitted["bgnbd_r"])
+        self.assertIsNone(gg)
+        # run again (columns gone): nothing to do
+        self.assertEqual(_migrate_program_fits(self.env), 0)
+        self.assertEqual(self.program.predict_fit_ids, fit)
+
+    def test_fit_of_the_same_date_kept(self):
+        """A fit record of the program's fit date already there (a run of the
+        new version before the script) is kept as it is."""
+        customer = self._customer("Fit Before Migration")
+        self._order(customer, 1000.0, date(2024, 1, 10))
+        self._run()
+        fit = self.program.predict_fit_id
+        self.assertEqual(fit.fit_date, self.eval_date)
+        self._old_program_columns(
+            {
+                self.program: {
+                    "predict_status": "failed",
+                    "predict_gg_status": "failed",
+                    "predict_fit_date": self.eval_date,
+                    "predict_customers": 7,
+                },
+            }
+        )
+        self.assertEqual(_migrate_program_fits(self.env), 0)
+        self.assertEqual(self.program.predict_fit_ids, fit)
+        self.assertEqual((fit.status, fit.customers), ("insufficient", 1))

@@ -43,6 +43,7 @@ from odoo.tests.common import TransactionCase
 from odoo.addons.customer_tier.models import customer_tier_predict as predict
 
 from .common import CustomerTierCase
+from .prediction_data import simulate_bgnbd, simulate_gamma_gamma
 
 PAPER = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 LIFETIMES_MLE = {"r": 0.242593, "alpha": 4.413532, "a": 0.792886, "b": 2.425752}
@@ -81,7 +82,7 @@ class TestPredictionMath(TransactionCase):
         rng = np.random.default_rng(20240630)
         n = 4000
         T = rng.integers(180, 1081, n).astype(float)
-        sim = predict.simulate_bgnbd(DAILY, T, rng, horizon=365)
+        sim = simulate_bgnbd(DAILY, T, rng, horizon=365)
         fit = predict.fit_bgnbd(sim["x"], sim["t_x"], T)
         self.assertTrue(fit.ok, fit.message)
         self.assertEqual(fit.customers, n)
@@ -105,7 +106,7 @@ class TestPredictionMath(TransactionCase):
         rng = np.random.default_rng(11)
         true = {"p": 6.0, "q": 4.0, "v": 150.0}
         x = rng.integers(0, 12, 4000)
-        m = predict.simulate_gamma_gamma(true, x, rng)
+        m = simulate_gamma_gamma(true, x, rng)
         fit = predict.fit_gamma_gamma(x, m)
         self.assertTrue(fit.ok, fit.message)
         self.assertEqual(fit.customers, int((x > 0).sum()))
@@ -346,9 +347,9 @@ class TestPredictionEngine(CustomerTierCase):
         self.assertEqual(program.predict_status, "ok")
         self.assertEqual(program.predict_gg_status, "ok")
         self.assertEqual(program.predict_fit_date, self.eval_date)
-        self.assertEqual(program.predict_customers, 25)
-        self.assertEqual(program.predict_repeaters, 21)
-        self.assertGreater(program.bgnbd_alpha, 0)
+        self.assertEqual(program.predict_fit_id.customers, 25)
+        self.assertEqual(program.predict_fit_id.repeaters, 21)
+        self.assertGreater(program.predict_fit_id.bgnbd_alpha, 0)
         self.assertIn("25", program.predict_status_text)
         steady = self._profiles(self.steady)
         lapsed = self._profiles(self.lapsed)
@@ -377,7 +378,9 @@ class TestPredictionEngine(CustomerTierCase):
         # a lapsed big buyer is worth less next year than a steady one
         self.assertLess(lapsed[0].expected_value_12m, steady[0].expected_value_12m)
         # figures agree with the math module on the stored parameters
-        params = {k: program[f"bgnbd_{k}"] for k in ("r", "alpha", "a", "b")}
+        params = {
+            k: program.predict_fit_id[f"bgnbd_{k}"] for k in ("r", "alpha", "a", "b")
+        }
         first = steady[0].first_order_date
         last = steady[0].last_order_date
         x, t_x, T = 23, (last - first).days, (self.eval_date - first).days
@@ -430,7 +433,9 @@ class TestPredictionEngine(CustomerTierCase):
     def test_incremental_refresh_reuses_fit(self):
         self._run()
         program = self.program
-        params = {k: program[f"bgnbd_{k}"] for k in ("r", "alpha", "a", "b")}
+        params = {
+            k: program.predict_fit_id[f"bgnbd_{k}"] for k in ("r", "alpha", "a", "b")
+        }
         profile = self._profile(self.lapsed[0])
         self.assertTrue(profile.churn_risk)
         before = profile.prob_alive
@@ -444,7 +449,8 @@ class TestPredictionEngine(CustomerTierCase):
         self.assertFalse(profile.churn_risk)
         program.invalidate_recordset()
         self.assertEqual(
-            params, {k: program[f"bgnbd_{k}"] for k in ("r", "alpha", "a", "b")}
+            params,
+            {k: program.predict_fit_id[f"bgnbd_{k}"] for k in ("r", "alpha", "a", "b")},
         )
         self.assertEqual(program.predict_fit_date, self.eval_date)
 
@@ -509,8 +515,8 @@ class TestPredictionEngine(CustomerTierCase):
         program.value_basis = "predicted"
         self._run(company=self.company_b)
         self.assertEqual(program.predict_status, "insufficient")
-        self.assertEqual(program.predict_repeaters, 1)
-        self.assertEqual(program.predict_customers, 2)
+        self.assertEqual(program.predict_fit_id.repeaters, 1)
+        self.assertEqual(program.predict_fit_id.customers, 2)
         self.assertIn("10", program.predict_status_text)
         self.assertIn("past revenue", program.predict_status_text)
         for partner in (one, two):
@@ -636,7 +642,7 @@ class TestPredictionEngine(CustomerTierCase):
         with a heavy tail (sigma 1.5). Returns {partner: repeat purchases}."""
         rng = np.random.RandomState(seed)
         T = rng.randint(200, 700, count)
-        sim = predict.simulate_bgnbd(DAILY, T.astype(float), rng)
+        sim = simulate_bgnbd(DAILY, T.astype(float), rng)
         amounts = np.round(40 * np.exp(1.5 * rng.standard_normal(count)), 2)
         customers = {}
         for i in range(count):
@@ -660,8 +666,9 @@ class TestPredictionEngine(CustomerTierCase):
         self._run(company=self.company_b)
         self.assertEqual(program.predict_status, "ok")
         self.assertEqual(program.predict_gg_status, "unreliable")
-        self.assertEqual(program.predict_gg_customers, 30)
-        self.assertEqual((program.gg_p, program.gg_q, program.gg_v), (0.0, 0.0, 0.0))
+        fit = program.predict_fit_id
+        self.assertEqual(fit.gg_customers, 30)
+        self.assertEqual((fit.gg_p, fit.gg_q, fit.gg_v), (0.0, 0.0, 0.0))
         self.assertIn("not reliable", program.predict_status_text)
         self.assertIn("own mean order value", program.predict_status_text)
         once = 0
@@ -696,7 +703,7 @@ class TestPredictionEngine(CustomerTierCase):
             partners.append(partner)
         self._run(company=self.company_b)
         self.assertEqual(program.predict_status, "unreliable")
-        self.assertEqual(program.bgnbd_a, 0.0)
+        self.assertEqual(program.predict_fit_id.bgnbd_a, 0.0)
         text = program.predict_status_text
         self.assertIn("No reliable fit", text)
         self.assertIn("past revenue", text)
