@@ -33,7 +33,14 @@ are foundation figures.
 from odoo import api, models
 from odoo.tools import SQL
 
-from .customer_tier_engine import ORDER_RATE, partner_filter
+from .customer_tier_engine import (
+    ORDER_RATE,
+    EngineFeature,
+    counted_lines,
+    counted_orders,
+    in_window,
+    partner_filter,
+)
 
 DIMENSION_COLUMNS = ("main_category_id", "main_category_share", "category_summary")
 TOP_CATEGORIES = 3
@@ -88,6 +95,71 @@ def region_sql(program_id):
     )
 
 
+class DimensionFeature(EngineFeature):
+    """Product preference, region and partner facts (module docstring).
+
+    Sequence 50, last: reads nothing of another feature. State:
+    ``top_categories`` (partner id -> top category ids), from the figures to
+    the relation table written after the upsert."""
+
+    name = "dimension"
+    sequence = 50
+    columns = DIMENSION_COLUMNS
+
+    def __init__(self, engine):
+        super().__init__(engine)
+        self.top_categories = {}
+
+    @property
+    def partner_columns(self):
+        """Partner facts, copied by the profile upsert itself."""
+        return {
+            "relationship_type": SQL("p.tier_relationship_type"),
+            "company_size": SQL("p.tier_company_size"),
+            "reputation": SQL("p.tier_reputation"),
+            "product_fit": SQL("p.tier_product_fit"),
+            "source_id": SQL("p.tier_source_id"),
+            "competitor_count": SQL(
+                "(SELECT COUNT(*) FROM customer_tier_competitor c "
+                "WHERE c.partner_id = p.id)"
+            ),
+            "region_id": SQL(
+                "(%s::int4[])[p.country_id]", self.program._region_by_country()
+            ),
+        }
+
+    def extend_figures(self, figures, eval_date, full):
+        program, engine = self.program, self.engine
+        rows = program.env.execute_query(
+            program._category_query(
+                engine, eval_date, engine.feature_scope(figures, full)
+            )
+        )
+        names = {}
+        top = {}
+        for pid, categ, name, revenue, total in rows:
+            names[categ] = name
+            top.setdefault(pid, []).append((categ, float(revenue) / float(total)))
+        for rows_by_pid in (figures, engine.prospects):
+            for pid, fig in rows_by_pid.items():
+                categories = top.get(pid, []) if not fig["is_prospect"] else []
+                self.top_categories[pid] = [categ for categ, _share in categories]
+                fig.update(
+                    main_category_id=categories[0][0] if categories else None,
+                    main_category_share=round(categories[0][1], 4)
+                    if categories
+                    else None,
+                    category_summary=" · ".join(
+                        f"{names[categ]} {share:.0%}" for categ, share in categories
+                    )
+                    or None,
+                )
+
+    def after_write(self, rows, changes, eval_date, full):
+        if rows:
+            self.program._write_dimensions(self.engine, rows, self.top_categories)
+
+
 class CustomerTierProgram(models.Model):
     _inherit = "customer.tier.program"
 
@@ -117,7 +189,6 @@ class CustomerTierProgram(models.Model):
     # ------------------------------------------------------------------
     def _category_query(self, engine, eval_date, partner_ids=None):
         """Top categories by window line revenue per commercial partner."""
-        window_start, end = engine._window(eval_date)
         rate = ORDER_RATE
         return SQL(
             """
@@ -130,13 +201,9 @@ class CustomerTierProgram(models.Model):
                   JOIN res_partner p ON p.id = so.partner_id
                   JOIN product_product pp ON pp.id = sol.product_id
                   JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                 WHERE so.state = 'sale'
-                   AND so.company_id = %(company)s
-                   AND so.date_order >= %(start)s
-                   AND so.date_order < %(end)s
-                   AND sol.display_type IS NULL
-                   AND NOT COALESCE(sol.is_downpayment, FALSE)
-                   AND NOT COALESCE(sol.is_tier_fee, FALSE)
+                 WHERE %(counted)s
+                   AND %(in_window)s
+                   AND %(counted_lines)s
                        %(partner_filter)s
                  GROUP BY p.commercial_partner_id, pt.categ_id
             ), ranked AS (
@@ -154,60 +221,15 @@ class CustomerTierProgram(models.Model):
              ORDER BY ranked.pid, ranked.rn
             """,
             rate=rate,
-            company=engine.company.id,
-            start=window_start,
-            end=end,
+            counted=counted_orders(engine.company.id, eval_date),
+            in_window=in_window(eval_date, self.window_months),
+            counted_lines=counted_lines(),
             partner_filter=partner_filter(partner_ids),
             top=TOP_CATEGORIES,
         )
 
-    def _engine_extend_figures(self, engine, figures, eval_date, full):
-        res = super()._engine_extend_figures(engine, figures, eval_date, full)
-        for column in DIMENSION_COLUMNS:
-            if column not in engine.extra_columns:
-                engine.extra_columns.append(column)
-        # partner facts, copied by the profile upsert itself
-        engine.joined_columns.update(
-            relationship_type=SQL("p.tier_relationship_type"),
-            company_size=SQL("p.tier_company_size"),
-            reputation=SQL("p.tier_reputation"),
-            product_fit=SQL("p.tier_product_fit"),
-            source_id=SQL("p.tier_source_id"),
-            competitor_count=SQL(
-                "(SELECT COUNT(*) FROM customer_tier_competitor c "
-                "WHERE c.partner_id = p.id)"
-            ),
-            region_id=SQL("(%s::int4[])[p.country_id]", self._region_by_country()),
-        )
-        rows = self.env.execute_query(
-            self._category_query(engine, eval_date, engine.feature_scope(figures, full))
-        )
-        names = {}
-        top = {}
-        for pid, categ, name, revenue, total in rows:
-            names[categ] = name
-            top.setdefault(pid, []).append((categ, float(revenue) / float(total)))
-        for rows_by_pid in (figures, engine.prospects):
-            for pid, fig in rows_by_pid.items():
-                categories = top.get(pid, []) if not fig["is_prospect"] else []
-                fig["_top_category_ids"] = [categ for categ, _share in categories]
-                fig.update(
-                    main_category_id=categories[0][0] if categories else None,
-                    main_category_share=round(categories[0][1], 4)
-                    if categories
-                    else None,
-                    category_summary=" · ".join(
-                        f"{names[categ]} {share:.0%}" for categ, share in categories
-                    )
-                    or None,
-                )
-        return res
-
-    def _engine_after_write(self, engine, rows, changes, eval_date, full):
-        res = super()._engine_after_write(engine, rows, changes, eval_date, full)
-        if rows:
-            self._write_dimensions(engine, rows)
-        return res
+    def _engine_features(self):
+        return [*super()._engine_features(), DimensionFeature]
 
     def _region_by_country(self):
         """The program's region of each country, as a list indexed by
@@ -237,15 +259,16 @@ class CustomerTierProgram(models.Model):
             regions[country - 1] = grp
         return regions
 
-    def _write_dimensions(self, engine, rows):
-        """Top categories and needs of the written profiles, in one
-        statement: the two relation tables are brought to what they should
-        hold (delete the extra rows, insert the missing ones). The scalar
-        partner facts are written by the profile upsert (joined columns)."""
+    def _write_dimensions(self, engine, rows, top_categories):
+        """Top categories (``top_categories``: partner id -> category ids)
+        and needs of the written profiles, in one statement: the two
+        relation tables are brought to what they should hold (delete the
+        extra rows, insert the missing ones). The scalar partner facts are
+        written by the profile upsert (partner columns)."""
         pairs = [
             (row["partner_id"], categ)
             for row in rows
-            for categ in row.get("_top_category_ids") or ()
+            for categ in top_categories.get(row["partner_id"]) or ()
         ]
         self.env.cr.execute(
             SQL(

@@ -3,6 +3,22 @@ from markupsafe import Markup
 from odoo import api, models, tools
 from odoo.tools import SQL
 
+from .customer_tier_engine import EngineFeature
+
+
+class PricingFeature(EngineFeature):
+    """Customers' pricelists follow their new tier.
+
+    Sequence 20: after the prediction (10), before the follow-up (30), as the
+    side effects ran before the contract was declared."""
+
+    name = "pricing"
+    sequence = 20
+
+    def after_write(self, rows, changes, eval_date, full):
+        if changes:
+            self.program._apply_tier_pricelists(changes, eval_date)
+
 
 class CustomerTierProgram(models.Model):
     _inherit = "customer.tier.program"
@@ -32,11 +48,8 @@ class CustomerTierProgram(models.Model):
         self.env.registry.clear_cache()
         return res
 
-    def _engine_after_write(self, engine, rows, changes, eval_date, full):
-        res = super()._engine_after_write(engine, rows, changes, eval_date, full)
-        if changes:
-            self._apply_tier_pricelists(changes, eval_date)
-        return res
+    def _engine_features(self):
+        return [*super()._engine_features(), PricingFeature]
 
     def _apply_tier_pricelists(self, changes, eval_date):
         """Make the customers' pricelist follow their new tier, in bulk.

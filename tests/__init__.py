@@ -26,3 +26,4 @@ from . import test_migration
 from . import test_history_reasons
 from . import test_aggregates
 from . import test_migration_labels
+from . import test_engine_contract
