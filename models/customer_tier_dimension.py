@@ -16,14 +16,16 @@ Written in the engine's set-based pass (one SQL statement each, per company):
   the smallest one (fewest countries, then lowest id) that holds the
   customer's country. Country groups overlap (EU, SEPA, Europe ...): a
   stored Many2one picked by this rule can be grouped by, where the
-  country's own Many2many cannot. The ORM keeps it current when the partner's
-  country changes; changing the program's regions updates its profiles in
-  one statement;
-* partner facts (relationship type, company size, reputation, fit, source,
-  needs, number of competing suppliers): stored related/computed fields the
-  ORM keeps current when the partner changes; profiles the engine inserts get
-  them with one UPDATE (and the needs with one DELETE/INSERT of the
-  difference).
+  country's own Many2many cannot;
+* partner facts (relationship type, company size, reputation, fit, source):
+  stored related fields the ORM keeps current when the partner changes; the
+  profile upsert copies them for the profiles it writes;
+* region, needs and number of competing suppliers: stored fields written in
+  SQL only, by one rule each (``_partner_fact_sql``, ``needs_sync_sql``):
+  the profile upsert (and one DELETE/INSERT of the difference for the
+  needs) for the profiles the engine writes, and the same rules for the
+  profiles of a partner whose country, needs or competitor lines change and
+  of a program whose regions change (``_sync_partner_facts``).
 
 Share of wallet and the estimated purchases come with the prospect score
 (:mod:`.customer_tier_prospect`); the frequency class, industry and country
@@ -60,38 +62,45 @@ DEFAULT_REGIONS = (
 )
 
 
-def region_pick(country, program):
-    """SQL expression: the program's smallest region (fewest countries, then
-    lowest id) holding ``country``; NULL when none does."""
+def competitor_count_sql(partner):
+    """SQL expression: the number of competitor lines of the partner whose id
+    is ``partner`` (an SQL expression)."""
     return SQL(
-        """
-        (SELECT rel.res_country_group_id
-           FROM res_country_res_country_group_rel rel
-           JOIN customer_tier_program_region_rel pr
-             ON pr.group_id = rel.res_country_group_id AND pr.program_id = %(program)s
-          WHERE rel.res_country_id = %(country)s
-          ORDER BY (SELECT COUNT(*) FROM res_country_res_country_group_rel size
-                     WHERE size.res_country_group_id = rel.res_country_group_id),
-                   rel.res_country_group_id
-          LIMIT 1)
-        """,
-        country=country,
-        program=program,
+        "(SELECT COUNT(*) FROM customer_tier_competitor c WHERE c.partner_id = %s)",
+        partner,
     )
 
 
-def region_sql(program_id):
-    """One UPDATE setting ``region_id`` of every profile of the program."""
-    pick = region_pick(SQL("prof.country_id"), SQL("%s", program_id))
+def region_of(regions, country):
+    """SQL expression: the region of ``country`` (an SQL expression of a
+    country id) in ``regions``, the program's region of each country
+    (:meth:`CustomerTierProgram._region_by_country`); NULL when none."""
+    return SQL("(%s::int4[])[%s]", regions, country)
+
+
+def needs_sync_sql(profiles):
+    """One statement bringing the needs of the profiles selected by
+    ``profiles`` (SQL: ``SELECT id, partner_id`` of the profiles) to their
+    partner's needs: delete the extra rows, insert the missing ones."""
     return SQL(
         """
-        UPDATE customer_tier_profile prof
-           SET region_id = %(pick)s
-         WHERE prof.program_id = %(program)s
-           AND prof.region_id IS DISTINCT FROM %(pick)s
+        WITH prof AS (%(profiles)s), del_need AS (
+            DELETE FROM customer_tier_profile_need_rel r
+             USING prof
+             WHERE r.profile_id = prof.id
+               AND NOT EXISTS (
+                   SELECT 1 FROM res_partner_customer_tier_need_rel pr
+                    WHERE pr.partner_id = prof.partner_id
+                      AND pr.need_id = r.need_id)
+        )
+        INSERT INTO customer_tier_profile_need_rel (profile_id, need_id)
+        SELECT prof.id, pr.need_id
+          FROM prof
+          JOIN res_partner_customer_tier_need_rel pr
+            ON pr.partner_id = prof.partner_id
+        ON CONFLICT DO NOTHING
         """,
-        pick=pick,
-        program=program_id,
+        profiles=profiles,
     )
 
 
@@ -119,13 +128,7 @@ class DimensionFeature(EngineFeature):
             "reputation": SQL("p.tier_reputation"),
             "product_fit": SQL("p.tier_product_fit"),
             "source_id": SQL("p.tier_source_id"),
-            "competitor_count": SQL(
-                "(SELECT COUNT(*) FROM customer_tier_competitor c "
-                "WHERE c.partner_id = p.id)"
-            ),
-            "region_id": SQL(
-                "(%s::int4[])[p.country_id]", self.program._region_by_country()
-            ),
+            **self.program._partner_fact_sql(),
         }
 
     def extend_figures(self, figures, eval_date, full):
@@ -178,11 +181,26 @@ class CustomerTierProgram(models.Model):
     def write(self, vals):
         res = super().write(vals)
         if "region_group_ids" in vals:
-            self.env.flush_all()
-            for program in self:
-                self.env.cr.execute(region_sql(program.id))
-            self.env["customer.tier.profile"].invalidate_model(["region_id"])
+            self.env["customer.tier.profile"].sudo().search(
+                [("program_id", "in", self.ids)]
+            )._sync_partner_facts()
         return res
+
+    def _partner_fact_sql(self):
+        """The partner facts the profile holds that are no copy of a partner
+        field: column -> SQL expression on the partner (alias ``p``). The one
+        definition of their rules, which the engine's upsert and
+        :meth:`CustomerTierProfile._sync_partner_facts` write (no ORM compute).
+
+        * ``region_id``: among the program's regions (country groups), the
+          smallest (fewest countries, then lowest id) that holds the
+          partner's country (:meth:`_region_by_country`);
+        * ``competitor_count``: the partner's competitor lines."""
+        self.ensure_one()
+        return {
+            "region_id": region_of(self._region_by_country(), SQL("p.country_id")),
+            "competitor_count": competitor_count_sql(SQL("p.id")),
+        }
 
     # ------------------------------------------------------------------
     # Engine
@@ -233,8 +251,8 @@ class CustomerTierProgram(models.Model):
 
     def _region_by_country(self):
         """The program's region of each country, as a list indexed by
-        country id (the rule of :func:`region_pick`: the smallest group, then
-        the lowest id), for the profile upsert. One query."""
+        country id: the smallest group (fewest countries), then the lowest
+        id, among the program's regions holding the country. One query."""
         self.ensure_one()
         rows = self.env.execute_query(
             SQL(
@@ -261,7 +279,7 @@ class CustomerTierProgram(models.Model):
 
     def _write_dimensions(self, engine, rows, top_categories):
         """Top categories (``top_categories``: partner id -> category ids)
-        and needs of the written profiles, in one statement: the two
+        and needs of the written profiles, one statement each: the two
         relation tables are brought to what they should hold (delete the
         extra rows, insert the missing ones). The scalar partner facts are
         written by the profile upsert (partner columns)."""
@@ -270,6 +288,7 @@ class CustomerTierProgram(models.Model):
             for row in rows
             for categ in top_categories.get(row["partner_id"]) or ()
         ]
+        partners = [row["partner_id"] for row in rows]
         self.env.cr.execute(
             SQL(
                 """
@@ -289,31 +308,26 @@ class CustomerTierProgram(models.Model):
                            SELECT 1 FROM desired d
                             WHERE d.profile_id = r.profile_id
                               AND d.categ = r.category_id)
-                ), ins_categ AS (
-                    INSERT INTO customer_tier_profile_top_category_rel
-                           (profile_id, category_id)
-                    SELECT profile_id, categ FROM desired
-                    ON CONFLICT DO NOTHING
-                ), del_need AS (
-                    DELETE FROM customer_tier_profile_need_rel r
-                     USING prof
-                     WHERE r.profile_id = prof.id
-                       AND NOT EXISTS (
-                           SELECT 1 FROM res_partner_customer_tier_need_rel pr
-                            WHERE pr.partner_id = prof.partner_id
-                              AND pr.need_id = r.need_id)
                 )
-                INSERT INTO customer_tier_profile_need_rel (profile_id, need_id)
-                SELECT prof.id, pr.need_id
-                  FROM prof
-                  JOIN res_partner_customer_tier_need_rel pr
-                    ON pr.partner_id = prof.partner_id
+                INSERT INTO customer_tier_profile_top_category_rel
+                       (profile_id, category_id)
+                SELECT profile_id, categ FROM desired
                 ON CONFLICT DO NOTHING
                 """,
                 company=engine.company.id,
-                partners=[row["partner_id"] for row in rows],
+                partners=partners,
                 pair_partners=[pid for pid, _categ in pairs],
                 pair_categs=[categ for _pid, categ in pairs],
+            )
+        )
+        self.env.cr.execute(
+            needs_sync_sql(
+                SQL(
+                    "SELECT id, partner_id FROM customer_tier_profile "
+                    "WHERE company_id = %s AND partner_id = ANY(%s)",
+                    engine.company.id,
+                    partners,
+                )
             )
         )
         self.env["customer.tier.profile"].invalidate_model(
@@ -324,31 +338,81 @@ class CustomerTierProgram(models.Model):
 class CustomerTierProfile(models.Model):
     _inherit = "customer.tier.profile"
 
-    @api.depends("partner_id.tier_need_ids")
-    def _compute_need_ids(self):
-        for profile in self:
-            profile.need_ids = profile.partner_id.tier_need_ids
-
-    @api.depends("partner_id.tier_competitor_ids")
-    def _compute_competitor_count(self):
-        for profile in self:
-            profile.competitor_count = len(profile.partner_id.tier_competitor_ids)
-
-    @api.depends("country_id")
-    def _compute_region_id(self):
-        """Same rule as :func:`region_sql` (kept current on country changes;
-        the engine and program changes use the SQL)."""
-        sizes = {}
-        for profile in self:
-            country = profile.country_id
-            candidates = profile.program_id.region_group_ids.filtered(
-                lambda g, country=country: country in g.country_ids
+    def _sync_partner_facts(self):
+        """Region, competitor count and needs of the profiles, from their
+        partner, by the rules the engine's upsert writes them with
+        (:meth:`CustomerTierProgram._partner_fact_sql`, :func:`needs_sync_sql`):
+        after a change of the partner's country or needs, of its competitor
+        lines or of the program's regions. Two statements per program."""
+        if not self:
+            return
+        self.env.flush_all()
+        for program, profiles in self.grouped("program_id").items():
+            facts = program._partner_fact_sql()
+            columns = SQL(", ").join(SQL.identifier(c) for c in facts)
+            values = SQL(", ").join(facts.values())
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE customer_tier_profile prof
+                       SET (%(columns)s) = (SELECT %(values)s)
+                      FROM res_partner p
+                     WHERE p.id = prof.partner_id
+                       AND prof.id = ANY(%(ids)s)
+                       AND (%(old)s) IS DISTINCT FROM (%(values)s)
+                    """,
+                    columns=columns,
+                    values=values,
+                    ids=profiles.ids,
+                    old=SQL(", ").join(SQL.identifier("prof", c) for c in facts),
+                )
             )
-            for group in candidates:
-                if group.id not in sizes:
-                    sizes[group.id] = len(group.country_ids)
-            profile.region_id = (
-                min(candidates, key=lambda g: (sizes[g.id], g.id))
-                if country and candidates
-                else False
+            self.env.cr.execute(
+                needs_sync_sql(
+                    SQL(
+                        "SELECT id, partner_id FROM customer_tier_profile "
+                        "WHERE id = ANY(%s)",
+                        profiles.ids,
+                    )
+                )
             )
+        self.invalidate_recordset(["region_id", "competitor_count", "need_ids"])
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    def write(self, vals):
+        res = super().write(vals)
+        if {"country_id", "tier_need_ids"} & vals.keys():
+            self._tier_sync_profile_facts()
+        return res
+
+    def _tier_sync_profile_facts(self):
+        """Bring the partner facts of the partners' profiles up to date."""
+        self.env["customer.tier.profile"].sudo().search(
+            [("partner_id", "in", self.ids)]
+        )._sync_partner_facts()
+
+
+class CustomerTierCompetitor(models.Model):
+    _inherit = "customer.tier.competitor"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines.partner_id._tier_sync_profile_facts()
+        return lines
+
+    def write(self, vals):
+        partners = self.partner_id
+        res = super().write(vals)
+        if "partner_id" in vals:
+            (partners | self.partner_id)._tier_sync_profile_facts()
+        return res
+
+    def unlink(self):
+        partners = self.partner_id
+        res = super().unlink()
+        partners._tier_sync_profile_facts()
+        return res

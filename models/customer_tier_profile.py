@@ -634,8 +634,6 @@ class CustomerTierProfile(models.Model):
     )
     region_id = fields.Many2one(
         "res.country.group",
-        compute="_compute_region_id",
-        store=True,
         readonly=True,
         index=True,
         help="Smallest of the program's regions that holds the customer's country.",
@@ -653,13 +651,11 @@ class CustomerTierProfile(models.Model):
         "profile_id",
         "need_id",
         string="Needs",
-        compute="_compute_need_ids",
-        store=True,
+        readonly=True,
     )
     competitor_ids = fields.One2many(related="partner_id.tier_competitor_ids")
     competitor_count = fields.Integer(
         string="Competitors",
-        compute="_compute_competitor_count",
-        store=True,
+        readonly=True,
         aggregator="sum",
     )
