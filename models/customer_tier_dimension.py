@@ -78,29 +78,47 @@ def region_of(regions, country):
     return SQL("(%s::int4[])[%s]", regions, country)
 
 
-def needs_sync_sql(profiles):
-    """One statement bringing the needs of the profiles selected by
-    ``profiles`` (SQL: ``SELECT id, partner_id`` of the profiles) to their
-    partner's needs: delete the extra rows, insert the missing ones."""
+def relation_sync_sql(table, column, profiles, desired):
+    """One statement bringing the relation ``table`` (``profile_id``,
+    ``column``) of the profiles selected by ``profiles`` (SQL: ``SELECT id,
+    partner_id`` of the profiles, the CTE ``prof``) to the rows ``desired``
+    (SQL: ``SELECT profile_id, value``, may read ``prof``): delete the extra
+    rows, insert the missing ones."""
     return SQL(
         """
-        WITH prof AS (%(profiles)s), del_need AS (
-            DELETE FROM customer_tier_profile_need_rel r
+        WITH prof AS (%(profiles)s), desired AS (%(desired)s), removed AS (
+            DELETE FROM %(table)s r
              USING prof
              WHERE r.profile_id = prof.id
                AND NOT EXISTS (
-                   SELECT 1 FROM res_partner_customer_tier_need_rel pr
-                    WHERE pr.partner_id = prof.partner_id
-                      AND pr.need_id = r.need_id)
+                   SELECT 1 FROM desired d
+                    WHERE d.profile_id = r.profile_id
+                      AND d.value = r.%(column)s)
         )
-        INSERT INTO customer_tier_profile_need_rel (profile_id, need_id)
-        SELECT prof.id, pr.need_id
-          FROM prof
-          JOIN res_partner_customer_tier_need_rel pr
-            ON pr.partner_id = prof.partner_id
+        INSERT INTO %(table)s (profile_id, %(column)s)
+        SELECT profile_id, value FROM desired
         ON CONFLICT DO NOTHING
         """,
+        table=SQL.identifier(table),
+        column=SQL.identifier(column),
         profiles=profiles,
+        desired=desired,
+    )
+
+
+def needs_sync_sql(profiles):
+    """One statement bringing the needs of the profiles selected by
+    ``profiles`` (SQL: ``SELECT id, partner_id`` of the profiles) to their
+    partner's needs (:func:`relation_sync_sql`)."""
+    return relation_sync_sql(
+        "customer_tier_profile_need_rel",
+        "need_id",
+        profiles,
+        SQL(
+            "SELECT prof.id AS profile_id, pr.need_id AS value FROM prof "
+            "JOIN res_partner_customer_tier_need_rel pr "
+            "ON pr.partner_id = prof.partner_id"
+        ),
     )
 
 
@@ -289,47 +307,29 @@ class CustomerTierProgram(models.Model):
             for categ in top_categories.get(row["partner_id"]) or ()
         ]
         partners = [row["partner_id"] for row in rows]
-        self.env.cr.execute(
-            SQL(
-                """
-                WITH prof AS (
-                    SELECT id, partner_id FROM customer_tier_profile
-                     WHERE company_id = %(company)s AND partner_id = ANY(%(partners)s)
-                ), desired AS (
-                    SELECT prof.id AS profile_id, d.categ
-                      FROM unnest(%(pair_partners)s::int[], %(pair_categs)s::int[])
-                           AS d(partner_id, categ)
-                      JOIN prof ON prof.partner_id = d.partner_id
-                ), del_categ AS (
-                    DELETE FROM customer_tier_profile_top_category_rel r
-                     USING prof
-                     WHERE r.profile_id = prof.id
-                       AND NOT EXISTS (
-                           SELECT 1 FROM desired d
-                            WHERE d.profile_id = r.profile_id
-                              AND d.categ = r.category_id)
-                )
-                INSERT INTO customer_tier_profile_top_category_rel
-                       (profile_id, category_id)
-                SELECT profile_id, categ FROM desired
-                ON CONFLICT DO NOTHING
-                """,
-                company=engine.company.id,
-                partners=partners,
-                pair_partners=[pid for pid, _categ in pairs],
-                pair_categs=[categ for _pid, categ in pairs],
-            )
+        profiles = SQL(
+            "SELECT id, partner_id FROM customer_tier_profile "
+            "WHERE company_id = %s AND partner_id = ANY(%s)",
+            engine.company.id,
+            partners,
         )
         self.env.cr.execute(
-            needs_sync_sql(
+            relation_sync_sql(
+                "customer_tier_profile_top_category_rel",
+                "category_id",
+                profiles,
                 SQL(
-                    "SELECT id, partner_id FROM customer_tier_profile "
-                    "WHERE company_id = %s AND partner_id = ANY(%s)",
-                    engine.company.id,
-                    partners,
-                )
+                    """
+                    SELECT prof.id AS profile_id, d.categ AS value
+                      FROM unnest(%s::int[], %s::int[]) AS d(partner_id, categ)
+                      JOIN prof ON prof.partner_id = d.partner_id
+                    """,
+                    [pid for pid, _categ in pairs],
+                    [categ for _pid, categ in pairs],
+                ),
             )
         )
+        self.env.cr.execute(needs_sync_sql(profiles))
         self.env["customer.tier.profile"].invalidate_model(
             ["top_category_ids", "need_ids"]
         )
