@@ -51,8 +51,8 @@ of issue 9; the SQL query counts (``odoo.sql_db.sql_counter``); and the peak
 RSS of the process (``resource.getrusage``) after loading the registry, after
 the first (b) and at the end. ``--profile`` then shows where the time of (b)
 goes: the exclusive Python and SQL time of each engine phase and of each
-module's engine hook, the same for (c), the core engine alone (feature hooks
-replaced by the base no-ops), a cProfile listing and the slowest statements.
+engine feature's hook, the same for (c), the core engine alone (no engine
+feature), a cProfile listing and the slowest statements.
 
 Exit status: 0 whatever the figures (it measures, it does not gate).
 """
@@ -201,7 +201,7 @@ WRITTEN_TABLES = (
 
 class Phases:
     """Exclusive Python and SQL time of the engine's phases and of each
-    module's override of the engine hooks (wrappers installed temporarily)."""
+    engine feature's hooks (wrappers installed temporarily)."""
 
     def __init__(self):
         self.stack = []

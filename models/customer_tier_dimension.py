@@ -21,7 +21,7 @@ Written in the engine's set-based pass (one SQL statement each, per company):
   stored related fields the ORM keeps current when the partner changes; the
   profile upsert copies them for the profiles it writes;
 * region, needs and number of competing suppliers: stored fields written in
-  SQL only, by one rule each (``_partner_fact_sql``, ``needs_sync_sql``):
+  SQL only, by one rule each (``_partner_fact_sql``, ``NEEDS_RELATION``):
   the profile upsert (and one DELETE/INSERT of the difference for the
   needs) for the profiles the engine writes, and the same rules for the
   profiles of a partner whose country, needs or competitor lines change and
@@ -78,48 +78,60 @@ def region_of(regions, country):
     return SQL("(%s::int4[])[%s]", regions, country)
 
 
-def relation_sync_sql(table, column, profiles, desired):
-    """One statement bringing the relation ``table`` (``profile_id``,
-    ``column``) of the profiles selected by ``profiles`` (SQL: ``SELECT id,
-    partner_id`` of the profiles, the CTE ``prof``) to the rows ``desired``
-    (SQL: ``SELECT profile_id, value``, may read ``prof``): delete the extra
-    rows, insert the missing ones."""
-    return SQL(
-        """
-        WITH prof AS (%(profiles)s), desired AS (%(desired)s), removed AS (
-            DELETE FROM %(table)s r
-             USING prof
-             WHERE r.profile_id = prof.id
-               AND NOT EXISTS (
-                   SELECT 1 FROM desired d
-                    WHERE d.profile_id = r.profile_id
-                      AND d.value = r.%(column)s)
-        )
-        INSERT INTO %(table)s (profile_id, %(column)s)
-        SELECT profile_id, value FROM desired
-        ON CONFLICT DO NOTHING
-        """,
-        table=SQL.identifier(table),
-        column=SQL.identifier(column),
-        profiles=profiles,
-        desired=desired,
-    )
+def relation_sync_sql(profiles, *relations):
+    """One statement bringing relation tables of the profiles selected by
+    ``profiles`` (SQL: ``SELECT id, partner_id`` of the profiles, the CTE
+    ``prof``) to what they should hold: each relation is ``(table, column,
+    desired)``, a table of (``profile_id``, ``column``) rows and the rows it
+    should hold (SQL: ``SELECT profile_id, value``, may read ``prof``); the
+    extra rows are deleted, the missing ones inserted."""
+    parts = [SQL("prof AS (%s)", profiles)]
+    for index, (table, column, desired) in enumerate(relations):
+        wanted = SQL.identifier(f"desired_{index}")
+        parts += [
+            SQL("%s AS (%s)", wanted, desired),
+            SQL(
+                """
+                %(removed)s AS (
+                    DELETE FROM %(table)s r
+                     USING prof
+                     WHERE r.profile_id = prof.id
+                       AND NOT EXISTS (
+                           SELECT 1 FROM %(wanted)s d
+                            WHERE d.profile_id = r.profile_id
+                              AND d.value = r.%(column)s))
+                """,
+                removed=SQL.identifier(f"removed_{index}"),
+                table=SQL.identifier(table),
+                wanted=wanted,
+                column=SQL.identifier(column),
+            ),
+            SQL(
+                """
+                %(added)s AS (
+                    INSERT INTO %(table)s (profile_id, %(column)s)
+                    SELECT profile_id, value FROM %(wanted)s
+                    ON CONFLICT DO NOTHING)
+                """,
+                added=SQL.identifier(f"added_{index}"),
+                table=SQL.identifier(table),
+                wanted=wanted,
+                column=SQL.identifier(column),
+            ),
+        ]
+    return SQL("WITH %s SELECT 1", SQL(", ").join(parts))
 
 
-def needs_sync_sql(profiles):
-    """One statement bringing the needs of the profiles selected by
-    ``profiles`` (SQL: ``SELECT id, partner_id`` of the profiles) to their
-    partner's needs (:func:`relation_sync_sql`)."""
-    return relation_sync_sql(
-        "customer_tier_profile_need_rel",
-        "need_id",
-        profiles,
-        SQL(
-            "SELECT prof.id AS profile_id, pr.need_id AS value FROM prof "
-            "JOIN res_partner_customer_tier_need_rel pr "
-            "ON pr.partner_id = prof.partner_id"
-        ),
-    )
+# The needs of a profile: its partner's (a relation of relation_sync_sql).
+NEEDS_RELATION = (
+    "customer_tier_profile_need_rel",
+    "need_id",
+    SQL(
+        "SELECT prof.id AS profile_id, pr.need_id AS value FROM prof "
+        "JOIN res_partner_customer_tier_need_rel pr "
+        "ON pr.partner_id = prof.partner_id"
+    ),
+)
 
 
 class DimensionFeature(EngineFeature):
@@ -297,7 +309,7 @@ class CustomerTierProgram(models.Model):
 
     def _write_dimensions(self, engine, rows, top_categories):
         """Top categories (``top_categories``: partner id -> category ids)
-        and needs of the written profiles, one statement each: the two
+        and needs of the written profiles, in one statement: the two
         relation tables are brought to what they should hold (delete the
         extra rows, insert the missing ones). The scalar partner facts are
         written by the profile upsert (partner columns)."""
@@ -313,23 +325,20 @@ class CustomerTierProgram(models.Model):
             engine.company.id,
             partners,
         )
-        self.env.cr.execute(
-            relation_sync_sql(
-                "customer_tier_profile_top_category_rel",
-                "category_id",
-                profiles,
-                SQL(
-                    """
-                    SELECT prof.id AS profile_id, d.categ AS value
-                      FROM unnest(%s::int[], %s::int[]) AS d(partner_id, categ)
-                      JOIN prof ON prof.partner_id = d.partner_id
-                    """,
-                    [pid for pid, _categ in pairs],
-                    [categ for _pid, categ in pairs],
-                ),
-            )
+        categories = (
+            "customer_tier_profile_top_category_rel",
+            "category_id",
+            SQL(
+                """
+                SELECT prof.id AS profile_id, d.categ AS value
+                  FROM unnest(%s::int[], %s::int[]) AS d(partner_id, categ)
+                  JOIN prof ON prof.partner_id = d.partner_id
+                """,
+                [pid for pid, _categ in pairs],
+                [categ for _pid, categ in pairs],
+            ),
         )
-        self.env.cr.execute(needs_sync_sql(profiles))
+        self.env.cr.execute(relation_sync_sql(profiles, categories, NEEDS_RELATION))
         self.env["customer.tier.profile"].invalidate_model(
             ["top_category_ids", "need_ids"]
         )
@@ -341,7 +350,7 @@ class CustomerTierProfile(models.Model):
     def _sync_partner_facts(self):
         """Region, competitor count and needs of the profiles, from their
         partner, by the rules the engine's upsert writes them with
-        (:meth:`CustomerTierProgram._partner_fact_sql`, :func:`needs_sync_sql`):
+        (:meth:`CustomerTierProgram._partner_fact_sql`, :data:`NEEDS_RELATION`):
         after a change of the partner's country or needs, of its competitor
         lines or of the program's regions. Two statements per program."""
         if not self:
@@ -368,12 +377,13 @@ class CustomerTierProfile(models.Model):
                 )
             )
             self.env.cr.execute(
-                needs_sync_sql(
+                relation_sync_sql(
                     SQL(
                         "SELECT id, partner_id FROM customer_tier_profile "
                         "WHERE id = ANY(%s)",
                         profiles.ids,
-                    )
+                    ),
+                    NEEDS_RELATION,
                 )
             )
         self.invalidate_recordset(["region_id", "competitor_count", "need_ids"])
