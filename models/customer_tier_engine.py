@@ -28,9 +28,14 @@ Exact meaning of the figures:
   (recency: days since last order, fewer is better; frequency: orders in the
   window; monetary: revenue in the window).
 
-Extension contract (features: prediction, pricing, follow-up, prospects,
-dimensions). A feature is a subclass of :class:`EngineFeature`, declared in
-its own file, that states:
+Every query of counted orders, of this module or of a feature, writes these
+rules with the one SQL definition of each: :func:`counted_orders`,
+:func:`in_window` (:func:`window_bounds`), :data:`ORDER_RATE`,
+:func:`counted_lines` (order lines that count in line revenue); the RFM
+score is :func:`cume_score`.
+
+Extension contract. A feature is a subclass of :class:`EngineFeature`,
+declared in its own file, that states:
 
 * ``name``: a unique key (:meth:`TierEngine.feature` returns the instance);
 * ``sequence``: its place in the run, lower first (ties by name); every hook
@@ -72,6 +77,10 @@ State: the engine builds one instance of each feature per engine
 later one lives on its instance (e.g. the prediction's fit, the follow-up's
 pending checks), never on the engine or in private keys of the figures.
 Another feature reads it through ``engine.feature(name)``.
+
+The module's features, in their order: prediction 10 (its churn flag is set
+before the follow-up opens churn episodes on it), pricing 20, follow-up 30,
+prospect 40, dimension 50 (the order the side effects always ran in).
 
 Adding a feature: write the subclass in the feature's file and add it to
 the program's list, the Odoo way (another module can do the same)::
