@@ -208,10 +208,12 @@ def counted_orders(company_id, eval_date):
 
 
 def in_window(eval_date, months):
-    """SQL condition: the order ``so`` is dated in the window of ``months``
-    months ending on ``eval_date`` (:func:`window_bounds`)."""
-    start, end = window_bounds(eval_date, months)
-    return SQL("so.date_order >= %s AND so.date_order < %s", start, end)
+    """SQL condition: a counted order ``so`` (:func:`counted_orders`, which
+    bounds its date by ``eval_date``) is dated in the window of ``months``
+    months ending on ``eval_date`` (:func:`window_bounds`). The end bound is
+    not repeated: PostgreSQL would count its selectivity twice."""
+    start, _end = window_bounds(eval_date, months)
+    return SQL("so.date_order >= %s", start)
 
 
 def counted_lines():
