@@ -53,8 +53,8 @@ and (b2); (c) under 50 ms, also for the largest customer; the process under
 RSS of the process (``resource.getrusage``) after loading the registry, after
 the first (b) and at the end. ``--profile`` then shows where the time of (b)
 goes: the exclusive Python and SQL time of each engine phase and of each
-module's engine hook, the same for (c), the core engine alone (feature hooks
-replaced by the base no-ops), a cProfile listing and the slowest statements.
+engine feature's hook, the same for (c), the core engine alone (no engine
+feature), a cProfile listing and the slowest statements.
 
 Exit status: 0 whatever the figures (it measures, it does not gate).
 """
@@ -186,7 +186,8 @@ ENGINE_PHASES = (
     "write_changes",
     "sync_partner_tiers",
 )
-HOOKS = ("_engine_extend_figures", "_engine_after_write")
+# Hooks of the engine features (customer_tier_engine.EngineFeature).
+HOOKS = ("extend_figures", "before_write", "after_write")
 # Tables a run writes (vacuumed before each run, with any other dead rows).
 WRITTEN_TABLES = (
     "customer_tier_profile",
@@ -202,7 +203,7 @@ WRITTEN_TABLES = (
 
 class Phases:
     """Exclusive Python and SQL time of the engine's phases and of each
-    module's override of the engine hooks (wrappers installed temporarily)."""
+    engine feature's hooks (wrappers installed temporarily)."""
 
     def __init__(self):
         self.stack = []
@@ -244,7 +245,7 @@ class Phases:
                     wrapped = staticmethod(wrapped)
                 saved.append((engine_cls, name, attr))
                 setattr(engine_cls, name, wrapped)
-        for cls in type(program).__mro__:
+        for cls in program._engine_features():
             for name in HOOKS:
                 if name in cls.__dict__:
                     label = f"{cls.__module__.rsplit('.', 1)[-1]}.{name}"
@@ -292,24 +293,18 @@ class Phases:
 
 @contextmanager
 def core_only(program):
-    """Replace the feature overrides of the engine hooks by the base no-ops."""
-    from odoo.addons.customer_tier.models.customer_tier_program import (
-        CustomerTierProgram,
-    )
-
-    saved = []
-    for cls in type(program).__mro__:
-        if cls is CustomerTierProgram:
-            continue
-        for name in HOOKS:
-            if name in cls.__dict__:
-                saved.append((cls, name, cls.__dict__[name]))
-                setattr(cls, name, CustomerTierProgram.__dict__[name])
+    """Run the engine without its features (no feature hooks, no feature
+    columns)."""
+    program_cls = type(program)
+    saved = program_cls.__dict__.get("_engine_features")
+    program_cls._engine_features = lambda self: []
     try:
         yield
     finally:
-        for cls, name, attr in reversed(saved):
-            setattr(cls, name, attr)
+        if saved is None:
+            del program_cls._engine_features
+        else:
+            program_cls._engine_features = saved
 
 
 class Bench:
@@ -689,9 +684,8 @@ class Bench:
 
         1. (b) with the phases of the engine and of each feature hook timed
            (Python and SQL time, exclusive of nested phases);
-        2. (b) with the feature hooks (``_engine_extend_figures`` /
-           ``_engine_after_write`` overrides) replaced by the base no-ops: the
-           core engine alone;
+        2. (b) without the engine features (``_engine_features`` empty: no
+           feature hooks, no feature columns): the core engine alone;
         3. (b) under cProfile, with the time of each SQL statement.
         """
         from odoo import sql_db

@@ -270,22 +270,20 @@ def order_commits_first(registry, program_id, customer_id, draft_id, today):
     """Scenario 1: the refresh commits between the batch's read and write."""
     from odoo import fields
 
-    from odoo.addons.customer_tier.models.customer_tier_program import (
-        CustomerTierProgram,
-    )
+    from odoo.addons.customer_tier.models.customer_tier_engine import TierEngine
 
-    original = CustomerTierProgram._engine_before_write
+    original = TierEngine.before_write
     done = []
 
-    def before_write(program, engine, rows, eval_date, full):
+    def before_write(engine, rows, eval_date, full):
         if full and not done:
             done.append(True)
             with registry.cursor() as cr2:
                 env2 = environment(cr2, SALESMAN[0])
                 env2["sale.order"].browse(draft_id).action_confirm()
-        return original(program, engine, rows, eval_date, full)
+        return original(engine, rows, eval_date, full)
 
-    CustomerTierProgram._engine_before_write = before_write
+    TierEngine.before_write = before_write
     try:
         before = pending(registry, program_id, today)
         retries = len(LOG.retries())
@@ -312,7 +310,7 @@ def order_commits_first(registry, program_id, customer_id, draft_id, today):
                 env["ir.cron.trigger"].search_count([]) > triggers and bool(retried),
             )
     finally:
-        CustomerTierProgram._engine_before_write = original
+        TierEngine.before_write = original
     check("1: the recompute then runs to its end", finish(registry, program_id, today))
     verify(registry, program_id, customer_id, today, "1")
 
@@ -382,9 +380,7 @@ def program_saved_meanwhile(registry, program_id, customer_ids, today):
     """Scenario 3: the last batch meets the program's row, saved meanwhile."""
     from odoo import fields
 
-    from odoo.addons.customer_tier.models.customer_tier_program import (
-        CustomerTierProgram,
-    )
+    from odoo.addons.customer_tier.models.customer_tier_engine import TierEngine
 
     # the day's last batch: three customers left, the run not dated yet
     with registry.cursor() as cr:
@@ -397,18 +393,18 @@ def program_saved_meanwhile(registry, program_id, customer_ids, today):
             "UPDATE customer_tier_program SET last_run_date = %s WHERE id = %s",
             [today - timedelta(days=1), program_id],
         )
-    original = CustomerTierProgram._engine_before_write
+    original = TierEngine.before_write
     done = []
 
-    def before_write(program, engine, rows, eval_date, full):
+    def before_write(engine, rows, eval_date, full):
         if full and not done:
             done.append(True)
             with registry.cursor() as cr2:
                 manager = environment(cr2)["customer.tier.program"].browse(program_id)
                 manager.name = f"{manager.name} (saved meanwhile)"
-        return original(program, engine, rows, eval_date, full)
+        return original(engine, rows, eval_date, full)
 
-    CustomerTierProgram._engine_before_write = before_write
+    TierEngine.before_write = before_write
     try:
         retries = len(LOG.retries())
         with registry.cursor() as cr:
@@ -432,7 +428,7 @@ def program_saved_meanwhile(registry, program_id, customer_ids, today):
                 and retried > 0,
             )
     finally:
-        CustomerTierProgram._engine_before_write = original
+        TierEngine.before_write = original
     check("3: the recompute then runs to its end", finish(registry, program_id, today))
     with registry.cursor() as cr:
         program = environment(cr)["customer.tier.program"].browse(program_id)

@@ -16,14 +16,16 @@ Written in the engine's set-based pass (one SQL statement each, per company):
   the smallest one (fewest countries, then lowest id) that holds the
   customer's country. Country groups overlap (EU, SEPA, Europe ...): a
   stored Many2one picked by this rule can be grouped by, where the
-  country's own Many2many cannot. The ORM keeps it current when the partner's
-  country changes; changing the program's regions updates its profiles in
-  one statement;
-* partner facts (relationship type, company size, reputation, fit, source,
-  needs, number of competing suppliers): stored related/computed fields the
-  ORM keeps current when the partner changes; profiles the engine inserts get
-  them with one UPDATE (and the needs with one DELETE/INSERT of the
-  difference).
+  country's own Many2many cannot;
+* partner facts (relationship type, company size, reputation, fit, source):
+  stored related fields the ORM keeps current when the partner changes; the
+  profile upsert copies them for the profiles it writes;
+* region, needs and number of competing suppliers: stored fields written in
+  SQL only, by one rule each (``_partner_fact_sql``, ``NEEDS_RELATION``):
+  the profile upsert (and one DELETE/INSERT of the difference for the
+  needs) for the profiles the engine writes, and the same rules for the
+  profiles of a partner whose country, needs or competitor lines change and
+  of a program whose regions change (``_sync_partner_facts``).
 
 Share of wallet and the estimated purchases come with the prospect score
 (:mod:`.customer_tier_prospect`); the frequency class, industry and country
@@ -33,7 +35,14 @@ are foundation figures.
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .customer_tier_engine import ORDER_RATE, partner_filter
+from .customer_tier_engine import (
+    ORDER_RATE,
+    EngineFeature,
+    counted_lines,
+    counted_orders,
+    in_window,
+    partner_filter,
+)
 
 DIMENSION_COLUMNS = ("main_category_id", "main_category_share", "category_summary")
 TOP_CATEGORIES = 3
@@ -53,39 +62,135 @@ DEFAULT_REGIONS = (
 )
 
 
-def region_pick(country, program):
-    """SQL expression: the program's smallest region (fewest countries, then
-    lowest id) holding ``country``; NULL when none does."""
+def competitor_count_sql(partner):
+    """SQL expression: the number of competitor lines of the partner whose id
+    is ``partner`` (an SQL expression)."""
     return SQL(
-        """
-        (SELECT rel.res_country_group_id
-           FROM res_country_res_country_group_rel rel
-           JOIN customer_tier_program_region_rel pr
-             ON pr.group_id = rel.res_country_group_id AND pr.program_id = %(program)s
-          WHERE rel.res_country_id = %(country)s
-          ORDER BY (SELECT COUNT(*) FROM res_country_res_country_group_rel size
-                     WHERE size.res_country_group_id = rel.res_country_group_id),
-                   rel.res_country_group_id
-          LIMIT 1)
-        """,
-        country=country,
-        program=program,
+        "(SELECT COUNT(*) FROM customer_tier_competitor c WHERE c.partner_id = %s)",
+        partner,
     )
 
 
-def region_sql(program_id):
-    """One UPDATE setting ``region_id`` of every profile of the program."""
-    pick = region_pick(SQL("prof.country_id"), SQL("%s", program_id))
-    return SQL(
-        """
-        UPDATE customer_tier_profile prof
-           SET region_id = %(pick)s
-         WHERE prof.program_id = %(program)s
-           AND prof.region_id IS DISTINCT FROM %(pick)s
-        """,
-        pick=pick,
-        program=program_id,
-    )
+def region_of(regions, country):
+    """SQL expression: the region of ``country`` (an SQL expression of a
+    country id) in ``regions``, the program's region of each country
+    (:meth:`CustomerTierProgram._region_by_country`); NULL when none."""
+    return SQL("(%s::int4[])[%s]", regions, country)
+
+
+def relation_sync_sql(profiles, *relations):
+    """One statement bringing relation tables of the profiles selected by
+    ``profiles`` (SQL: ``SELECT id, partner_id`` of the profiles, the CTE
+    ``prof``) to what they should hold: each relation is ``(table, column,
+    desired)``, a table of (``profile_id``, ``column``) rows and the rows it
+    should hold (SQL: ``SELECT profile_id, value``, may read ``prof``); the
+    extra rows are deleted, the missing ones inserted."""
+    parts = [SQL("prof AS (%s)", profiles)]
+    for index, (table, column, desired) in enumerate(relations):
+        wanted = SQL.identifier(f"desired_{index}")
+        parts += [
+            SQL("%s AS (%s)", wanted, desired),
+            SQL(
+                """
+                %(removed)s AS (
+                    DELETE FROM %(table)s r
+                     USING prof
+                     WHERE r.profile_id = prof.id
+                       AND NOT EXISTS (
+                           SELECT 1 FROM %(wanted)s d
+                            WHERE d.profile_id = r.profile_id
+                              AND d.value = r.%(column)s))
+                """,
+                removed=SQL.identifier(f"removed_{index}"),
+                table=SQL.identifier(table),
+                wanted=wanted,
+                column=SQL.identifier(column),
+            ),
+            SQL(
+                """
+                %(added)s AS (
+                    INSERT INTO %(table)s (profile_id, %(column)s)
+                    SELECT profile_id, value FROM %(wanted)s
+                    ON CONFLICT DO NOTHING)
+                """,
+                added=SQL.identifier(f"added_{index}"),
+                table=SQL.identifier(table),
+                wanted=wanted,
+                column=SQL.identifier(column),
+            ),
+        ]
+    return SQL("WITH %s SELECT 1", SQL(", ").join(parts))
+
+
+# The needs of a profile: its partner's (a relation of relation_sync_sql).
+NEEDS_RELATION = (
+    "customer_tier_profile_need_rel",
+    "need_id",
+    SQL(
+        "SELECT prof.id AS profile_id, pr.need_id AS value FROM prof "
+        "JOIN res_partner_customer_tier_need_rel pr "
+        "ON pr.partner_id = prof.partner_id"
+    ),
+)
+
+
+class DimensionFeature(EngineFeature):
+    """Product preference, region and partner facts (module docstring).
+
+    Sequence 50, last: reads nothing of another feature. State:
+    ``top_categories`` (partner id -> top category ids), from the figures to
+    the relation table written after the upsert."""
+
+    name = "dimension"
+    sequence = 50
+    columns = DIMENSION_COLUMNS
+
+    def __init__(self, engine):
+        super().__init__(engine)
+        self.top_categories = {}
+
+    @property
+    def partner_columns(self):
+        """Partner facts, copied by the profile upsert itself."""
+        return {
+            "relationship_type": SQL("p.tier_relationship_type"),
+            "company_size": SQL("p.tier_company_size"),
+            "reputation": SQL("p.tier_reputation"),
+            "product_fit": SQL("p.tier_product_fit"),
+            "source_id": SQL("p.tier_source_id"),
+            **self.program._partner_fact_sql(),
+        }
+
+    def extend_figures(self, figures, eval_date, full):
+        program, engine = self.program, self.engine
+        rows = program.env.execute_query(
+            program._category_query(
+                engine, eval_date, engine.feature_scope(figures, full)
+            )
+        )
+        names = {}
+        top = {}
+        for pid, categ, name, revenue, total in rows:
+            names[categ] = name
+            top.setdefault(pid, []).append((categ, float(revenue) / float(total)))
+        for rows_by_pid in (figures, engine.prospects):
+            for pid, fig in rows_by_pid.items():
+                categories = top.get(pid, []) if not fig["is_prospect"] else []
+                self.top_categories[pid] = [categ for categ, _share in categories]
+                fig.update(
+                    main_category_id=categories[0][0] if categories else None,
+                    main_category_share=round(categories[0][1], 4)
+                    if categories
+                    else None,
+                    category_summary=" · ".join(
+                        f"{names[categ]} {share:.0%}" for categ, share in categories
+                    )
+                    or None,
+                )
+
+    def after_write(self, rows, changes, eval_date, full):
+        if rows:
+            self.program._write_dimensions(self.engine, rows, self.top_categories)
 
 
 class CustomerTierProgram(models.Model):
@@ -117,18 +222,32 @@ class CustomerTierProgram(models.Model):
     def write(self, vals):
         res = super().write(vals)
         if "region_group_ids" in vals:
-            self.env.flush_all()
-            for program in self:
-                self.env.cr.execute(region_sql(program.id))
-            self.env["customer.tier.profile"].invalidate_model(["region_id"])
+            self.env["customer.tier.profile"].sudo().search(
+                [("program_id", "in", self.ids)]
+            )._sync_partner_facts()
         return res
+
+    def _partner_fact_sql(self):
+        """The partner facts the profile holds that are no copy of a partner
+        field: column -> SQL expression on the partner (alias ``p``). The one
+        definition of their rules, which the engine's upsert and
+        :meth:`CustomerTierProfile._sync_partner_facts` write (no ORM compute).
+
+        * ``region_id``: among the program's regions (country groups), the
+          smallest (fewest countries, then lowest id) that holds the
+          partner's country (:meth:`_region_by_country`);
+        * ``competitor_count``: the partner's competitor lines."""
+        self.ensure_one()
+        return {
+            "region_id": region_of(self._region_by_country(), SQL("p.country_id")),
+            "competitor_count": competitor_count_sql(SQL("p.id")),
+        }
 
     # ------------------------------------------------------------------
     # Engine
     # ------------------------------------------------------------------
     def _category_query(self, engine, eval_date, partner_ids=None):
         """Top categories by window line revenue per commercial partner."""
-        window_start, end = engine._window(eval_date)
         rate = ORDER_RATE
         return SQL(
             """
@@ -141,13 +260,9 @@ class CustomerTierProgram(models.Model):
                   JOIN res_partner p ON p.id = so.partner_id
                   JOIN product_product pp ON pp.id = sol.product_id
                   JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                 WHERE so.state = 'sale'
-                   AND so.company_id = %(company)s
-                   AND so.date_order >= %(start)s
-                   AND so.date_order < %(end)s
-                   AND sol.display_type IS NULL
-                   AND NOT COALESCE(sol.is_downpayment, FALSE)
-                   AND NOT COALESCE(sol.is_tier_fee, FALSE)
+                 WHERE %(counted)s
+                   AND %(in_window)s
+                   AND %(counted_lines)s
                        %(partner_filter)s
                  GROUP BY p.commercial_partner_id, pt.categ_id
             ), ranked AS (
@@ -165,65 +280,20 @@ class CustomerTierProgram(models.Model):
              ORDER BY ranked.pid, ranked.rn
             """,
             rate=rate,
-            company=engine.company.id,
-            start=window_start,
-            end=end,
+            counted=counted_orders(engine.company.id, eval_date),
+            in_window=in_window(eval_date, self.window_months),
+            counted_lines=counted_lines(),
             partner_filter=partner_filter(partner_ids),
             top=TOP_CATEGORIES,
         )
 
-    def _engine_extend_figures(self, engine, figures, eval_date, full):
-        res = super()._engine_extend_figures(engine, figures, eval_date, full)
-        for column in DIMENSION_COLUMNS:
-            if column not in engine.extra_columns:
-                engine.extra_columns.append(column)
-        # partner facts, copied by the profile upsert itself
-        engine.joined_columns.update(
-            relationship_type=SQL("p.tier_relationship_type"),
-            company_size=SQL("p.tier_company_size"),
-            reputation=SQL("p.tier_reputation"),
-            product_fit=SQL("p.tier_product_fit"),
-            source_id=SQL("p.tier_source_id"),
-            competitor_count=SQL(
-                "(SELECT COUNT(*) FROM customer_tier_competitor c "
-                "WHERE c.partner_id = p.id)"
-            ),
-            region_id=SQL("(%s::int4[])[p.country_id]", self._region_by_country()),
-        )
-        rows = self.env.execute_query(
-            self._category_query(engine, eval_date, engine.feature_scope(figures, full))
-        )
-        names = {}
-        top = {}
-        for pid, categ, name, revenue, total in rows:
-            names[categ] = name
-            top.setdefault(pid, []).append((categ, float(revenue) / float(total)))
-        for rows_by_pid in (figures, engine.prospects):
-            for pid, fig in rows_by_pid.items():
-                categories = top.get(pid, []) if not fig["is_prospect"] else []
-                fig["_top_category_ids"] = [categ for categ, _share in categories]
-                fig.update(
-                    main_category_id=categories[0][0] if categories else None,
-                    main_category_share=round(categories[0][1], 4)
-                    if categories
-                    else None,
-                    category_summary=" · ".join(
-                        f"{names[categ]} {share:.0%}" for categ, share in categories
-                    )
-                    or None,
-                )
-        return res
-
-    def _engine_after_write(self, engine, rows, changes, eval_date, full):
-        res = super()._engine_after_write(engine, rows, changes, eval_date, full)
-        if rows:
-            self._write_dimensions(engine, rows)
-        return res
+    def _engine_features(self):
+        return [*super()._engine_features(), DimensionFeature]
 
     def _region_by_country(self):
         """The program's region of each country, as a list indexed by
-        country id (the rule of :func:`region_pick`: the smallest group, then
-        the lowest id), for the profile upsert. One query."""
+        country id: the smallest group (fewest countries), then the lowest
+        id, among the program's regions holding the country. One query."""
         self.ensure_one()
         rows = self.env.execute_query(
             SQL(
@@ -248,62 +318,38 @@ class CustomerTierProgram(models.Model):
             regions[country - 1] = grp
         return regions
 
-    def _write_dimensions(self, engine, rows):
-        """Top categories and needs of the written profiles, in one
-        statement: the two relation tables are brought to what they should
-        hold (delete the extra rows, insert the missing ones). The scalar
-        partner facts are written by the profile upsert (joined columns)."""
+    def _write_dimensions(self, engine, rows, top_categories):
+        """Top categories (``top_categories``: partner id -> category ids)
+        and needs of the written profiles, in one statement: the two
+        relation tables are brought to what they should hold (delete the
+        extra rows, insert the missing ones). The scalar partner facts are
+        written by the profile upsert (partner columns)."""
         pairs = [
             (row["partner_id"], categ)
             for row in rows
-            for categ in row.get("_top_category_ids") or ()
+            for categ in top_categories.get(row["partner_id"]) or ()
         ]
-        self.env.cr.execute(
+        partners = [row["partner_id"] for row in rows]
+        profiles = SQL(
+            "SELECT id, partner_id FROM customer_tier_profile "
+            "WHERE company_id = %s AND partner_id = ANY(%s)",
+            engine.company.id,
+            partners,
+        )
+        categories = (
+            "customer_tier_profile_top_category_rel",
+            "category_id",
             SQL(
                 """
-                WITH prof AS (
-                    SELECT id, partner_id FROM customer_tier_profile
-                     WHERE company_id = %(company)s AND partner_id = ANY(%(partners)s)
-                ), desired AS (
-                    SELECT prof.id AS profile_id, d.categ
-                      FROM unnest(%(pair_partners)s::int[], %(pair_categs)s::int[])
-                           AS d(partner_id, categ)
-                      JOIN prof ON prof.partner_id = d.partner_id
-                ), del_categ AS (
-                    DELETE FROM customer_tier_profile_top_category_rel r
-                     USING prof
-                     WHERE r.profile_id = prof.id
-                       AND NOT EXISTS (
-                           SELECT 1 FROM desired d
-                            WHERE d.profile_id = r.profile_id
-                              AND d.categ = r.category_id)
-                ), ins_categ AS (
-                    INSERT INTO customer_tier_profile_top_category_rel
-                           (profile_id, category_id)
-                    SELECT profile_id, categ FROM desired
-                    ON CONFLICT DO NOTHING
-                ), del_need AS (
-                    DELETE FROM customer_tier_profile_need_rel r
-                     USING prof
-                     WHERE r.profile_id = prof.id
-                       AND NOT EXISTS (
-                           SELECT 1 FROM res_partner_customer_tier_need_rel pr
-                            WHERE pr.partner_id = prof.partner_id
-                              AND pr.need_id = r.need_id)
-                )
-                INSERT INTO customer_tier_profile_need_rel (profile_id, need_id)
-                SELECT prof.id, pr.need_id
-                  FROM prof
-                  JOIN res_partner_customer_tier_need_rel pr
-                    ON pr.partner_id = prof.partner_id
-                ON CONFLICT DO NOTHING
+                SELECT prof.id AS profile_id, d.categ AS value
+                  FROM unnest(%s::int[], %s::int[]) AS d(partner_id, categ)
+                  JOIN prof ON prof.partner_id = d.partner_id
                 """,
-                company=engine.company.id,
-                partners=[row["partner_id"] for row in rows],
-                pair_partners=[pid for pid, _categ in pairs],
-                pair_categs=[categ for _pid, categ in pairs],
-            )
+                [pid for pid, _categ in pairs],
+                [categ for _pid, categ in pairs],
+            ),
         )
+        self.env.cr.execute(relation_sync_sql(profiles, categories, NEEDS_RELATION))
         self.env["customer.tier.profile"].invalidate_model(
             ["top_category_ids", "need_ids"]
         )
@@ -341,8 +387,6 @@ class CustomerTierProfile(models.Model):
     )
     region_id = fields.Many2one(
         "res.country.group",
-        compute="_compute_region_id",
-        store=True,
         readonly=True,
         index=True,
         help="Smallest of the program's regions that holds the customer's country.",
@@ -360,42 +404,91 @@ class CustomerTierProfile(models.Model):
         "profile_id",
         "need_id",
         string="Needs",
-        compute="_compute_need_ids",
-        store=True,
+        readonly=True,
     )
     competitor_ids = fields.One2many(related="partner_id.tier_competitor_ids")
     competitor_count = fields.Integer(
         string="Competitors",
-        compute="_compute_competitor_count",
-        store=True,
+        readonly=True,
         aggregator="sum",
     )
 
-    @api.depends("partner_id.tier_need_ids")
-    def _compute_need_ids(self):
-        for profile in self:
-            profile.need_ids = profile.partner_id.tier_need_ids
-
-    @api.depends("partner_id.tier_competitor_ids")
-    def _compute_competitor_count(self):
-        for profile in self:
-            profile.competitor_count = len(profile.partner_id.tier_competitor_ids)
-
-    @api.depends("country_id")
-    def _compute_region_id(self):
-        """Same rule as :func:`region_sql` (kept current on country changes;
-        the engine and program changes use the SQL)."""
-        sizes = {}
-        for profile in self:
-            country = profile.country_id
-            candidates = profile.program_id.region_group_ids.filtered(
-                lambda g, country=country: country in g.country_ids
+    def _sync_partner_facts(self):
+        """Region, competitor count and needs of the profiles, from their
+        partner, by the rules the engine's upsert writes them with
+        (:meth:`CustomerTierProgram._partner_fact_sql`, :data:`NEEDS_RELATION`):
+        after a change of the partner's country or needs, of its competitor
+        lines or of the program's regions. Two statements per program."""
+        if not self:
+            return
+        self.env.flush_all()
+        for program, profiles in self.grouped("program_id").items():
+            facts = program._partner_fact_sql()
+            columns = SQL(", ").join(SQL.identifier(c) for c in facts)
+            values = SQL(", ").join(facts.values())
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE customer_tier_profile prof
+                       SET (%(columns)s) = (SELECT %(values)s)
+                      FROM res_partner p
+                     WHERE p.id = prof.partner_id
+                       AND prof.id = ANY(%(ids)s)
+                       AND (%(old)s) IS DISTINCT FROM (%(values)s)
+                    """,
+                    columns=columns,
+                    values=values,
+                    ids=profiles.ids,
+                    old=SQL(", ").join(SQL.identifier("prof", c) for c in facts),
+                )
             )
-            for group in candidates:
-                if group.id not in sizes:
-                    sizes[group.id] = len(group.country_ids)
-            profile.region_id = (
-                min(candidates, key=lambda g: (sizes[g.id], g.id))
-                if country and candidates
-                else False
+            self.env.cr.execute(
+                relation_sync_sql(
+                    SQL(
+                        "SELECT id, partner_id FROM customer_tier_profile "
+                        "WHERE id = ANY(%s)",
+                        profiles.ids,
+                    ),
+                    NEEDS_RELATION,
+                )
             )
+        self.invalidate_recordset(["region_id", "competitor_count", "need_ids"])
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    def write(self, vals):
+        res = super().write(vals)
+        if {"country_id", "tier_need_ids"} & vals.keys():
+            self._tier_sync_profile_facts()
+        return res
+
+    def _tier_sync_profile_facts(self):
+        """Bring the partner facts of the partners' profiles up to date."""
+        self.env["customer.tier.profile"].sudo().search(
+            [("partner_id", "in", self.ids)]
+        )._sync_partner_facts()
+
+
+class CustomerTierCompetitor(models.Model):
+    _inherit = "customer.tier.competitor"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines.partner_id._tier_sync_profile_facts()
+        return lines
+
+    def write(self, vals):
+        partners = self.partner_id
+        res = super().write(vals)
+        if "partner_id" in vals:
+            (partners | self.partner_id)._tier_sync_profile_facts()
+        return res
+
+    def unlink(self):
+        partners = self.partner_id
+        res = super().unlink()
+        partners._tier_sync_profile_facts()
+        return res

@@ -6,7 +6,7 @@ result; profiles are written with bulk ``INSERT ... ON CONFLICT`` statements,
 history rows with one ``INSERT`` and partner chatter with one batched
 ``mail.message`` create. Nothing loops over partners through the ORM.
 
-Exact meaning of the figures (see DESIGN.md):
+Exact meaning of the figures:
 
 * counted orders: ``sale.order`` in state ``sale`` of the program's company,
   dated (UTC date of ``date_order``) on or before the evaluation date;
@@ -27,6 +27,69 @@ Exact meaning of the figures (see DESIGN.md):
   where cume_dist is the share of customers whose value is at most as good
   (recency: days since last order, fewer is better; frequency: orders in the
   window; monetary: revenue in the window).
+
+Every query of counted orders, of this module or of a feature, writes these
+rules with the one SQL definition of each: :func:`counted_orders`,
+:func:`in_window` (:func:`window_bounds`), :data:`ORDER_RATE`,
+:func:`counted_lines` (order lines that count in line revenue); the RFM
+score is :func:`cume_score`.
+
+Extension contract. A feature is a subclass of :class:`EngineFeature`,
+declared in its own file, that states:
+
+* ``name``: a unique key (:meth:`TierEngine.feature` returns the instance);
+* ``sequence``: its place in the run, lower first (ties by name); every hook
+  of every feature runs in this one order;
+* ``columns``: the profile columns it fills in the figures or rows (the
+  upsert writes them, ``None`` where a row lacks one); ``full_columns``:
+  columns it fills on a full evaluation only (a refresh keeps them as stored);
+* ``partner_columns``: column -> SQL expression on the partner (alias ``p``)
+  that the upsert copies into the profile (read when the upsert runs: a
+  property may build an expression from the program).
+
+The engine's columns are the core :data:`PROFILE_COLUMNS` plus the declared
+columns of the program's features, fixed when the engine is built. The hooks
+(no-ops by default), in the order of a run:
+
+1. ``extend_figures(figures, eval_date, full)`` in :meth:`TierEngine.plan`,
+   before the tiers are computed: add the feature's figures to ``figures``
+   (customer id -> dict) and to the prospect rows ``engine.prospects`` (a
+   feature grades a prospect by setting its ``computed_tier_id``); may switch
+   the ranking figure with :meth:`TierEngine.rank_by`. Reads the orders; writes
+   nothing to the database (``plan()`` stays pure).
+2. ``before_write(rows, eval_date, full)`` in :meth:`TierEngine.run`, once the
+   tiers are decided: fill the columns that depend on the new tier in
+   ``rows`` (a list of profile value dicts) so that one upsert writes
+   everything. Writes nothing to the database.
+3. ``after_write(rows, changes, eval_date, full)`` once the profiles and the
+   history are written: side effects (pricelists, activities, relation
+   tables, the program's fit). ``changes`` are ``(partner id, old tier id,
+   new tier id, cause)``. Tier changes made through the ORM (a manual
+   override) call this hook alone, with no rows and ``full`` False
+   (:meth:`TierEngine.after_write`).
+
+``full`` is True for a full evaluation (possibly one batch of it: restrict
+per-partner queries with :meth:`TierEngine.feature_scope` or
+:meth:`TierEngine.in_batch`), False for a refresh of a few customers.
+
+State: the engine builds one instance of each feature per engine
+(``self.engine``, ``self.program``): what a feature computes in one hook for a
+later one lives on its instance (e.g. the prediction's fit, the follow-up's
+pending checks), never on the engine or in private keys of the figures.
+Another feature reads it through ``engine.feature(name)``.
+
+The module's features, in their order: prediction 10 (its churn flag is set
+before the follow-up opens churn episodes on it), pricing 20, follow-up 30,
+prospect 40, dimension 50 (the order the side effects always ran in).
+
+Adding a feature: write the subclass in the feature's file and add it to
+the program's list, the Odoo way (another module can do the same)::
+
+    class CustomerTierProgram(models.Model):
+        _inherit = "customer.tier.program"
+
+        def _engine_features(self):
+            return [*super()._engine_features(), MyFeature]
 """
 
 import ast
@@ -41,6 +104,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tools import SQL
+from odoo.tools.sql import table_columns
 
 from odoo.addons.base.models.res_lang import intersperse
 
@@ -89,6 +153,13 @@ PROFILE_COLUMNS = (
     "at_risk",
     "revenue_to_keep",
 )
+# Columns of customer_tier_profile the upsert copies from the partner (alias
+# ``p``): column -> SQL expression (features add theirs: partner_columns).
+PARTNER_COLUMNS = {
+    "user_id": SQL("p.user_id"),
+    "country_id": SQL("p.country_id"),
+    "industry_id": SQL("p.industry_id"),
+}
 # Columns an upsert must not overwrite on an existing row.
 KEEP_ON_CONFLICT = {"partner_id", "company_id"}
 # Columns the engine reads back from existing profiles.
@@ -116,6 +187,45 @@ UPSERT_CHUNK = 5000
 ORDER_RATE = SQL(
     "(CASE COALESCE(so.currency_rate, 0) WHEN 0 THEN 1.0 ELSE so.currency_rate END)"
 )
+
+
+def window_bounds(eval_date, months):
+    """``(start, end)`` of the window of ``months`` months ending on
+    ``eval_date``: orders dated on or after ``start`` and before ``end``, i.e.
+    after ``eval_date - months`` and on or before ``eval_date``."""
+    start = eval_date - relativedelta(months=months)
+    return start + timedelta(days=1), eval_date + timedelta(days=1)
+
+
+def counted_orders(company_id, eval_date):
+    """SQL condition: the order ``so`` is a counted order (module docstring):
+    confirmed (state ``sale``), of the company, dated on or before
+    ``eval_date``. The one definition every query of counted orders uses."""
+    return SQL(
+        "so.state = 'sale' AND so.company_id = %s AND so.date_order < %s",
+        company_id,
+        eval_date + timedelta(days=1),
+    )
+
+
+def in_window(eval_date, months):
+    """SQL condition: a counted order ``so`` (:func:`counted_orders`, which
+    bounds its date by ``eval_date``) is dated in the window of ``months``
+    months ending on ``eval_date`` (:func:`window_bounds`). The end bound is
+    not repeated: PostgreSQL would count its selectivity twice."""
+    start, _end = window_bounds(eval_date, months)
+    return SQL("so.date_order >= %s", start)
+
+
+def counted_lines():
+    """SQL condition: the line ``sol`` of a counted order counts in the line
+    revenue (product preferences): a product line (not a note or section),
+    neither a down payment nor a tier fee."""
+    return SQL(
+        "sol.display_type IS NULL"
+        " AND NOT COALESCE(sol.is_downpayment, FALSE)"
+        " AND NOT COALESCE(sol.is_tier_fee, FALSE)"
+    )
 
 
 def partner_filter(partner_ids, column="p.commercial_partner_id"):
@@ -217,15 +327,17 @@ def without_jit(env):
 EPSILON = 1e-9
 
 
+def cume_score(at_or_below, n):
+    """The RFM score of a value that ``at_or_below`` of ``n`` values are at
+    most as good as: ``ceil(5 * cume_dist)``, 1..5 (module docstring)."""
+    return max(1, min(5, math.ceil(5 * at_or_below / n - EPSILON)))
+
+
 def cume_scores(values):
-    """Map each value to ``ceil(5 * share of values <= it)`` (1..5)."""
+    """Map each value to its :func:`cume_score` among ``values``."""
     ordered = sorted(values)
     n = len(ordered)
-    scores = {}
-    for value in set(values):
-        at_or_below = bisect_right(ordered, value)
-        scores[value] = max(1, min(5, math.ceil(5 * at_or_below / n - EPSILON)))
-    return scores
+    return {value: cume_score(bisect_right(ordered, value), n) for value in set(values)}
 
 
 # What the assignment of every profile of one plan shares (set once per plan,
@@ -276,6 +388,38 @@ class _Formats:
         return self.money % text
 
 
+class EngineFeature:
+    """A feature of the engine: what it declares and its hooks (the contract
+    is in the module docstring). One instance per engine: the instance holds
+    the feature's state between its hooks."""
+
+    # unique key (TierEngine.feature)
+    name = None
+    # place in the run, lower first (ties by name)
+    sequence = 100
+    # profile columns the feature fills (figures or rows)
+    columns = ()
+    # profile columns it fills on a full evaluation only
+    full_columns = ()
+    # profile column -> SQL expression on the partner (alias ``p``), read by
+    # the upsert (a property when an expression depends on the program)
+    partner_columns = {}
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.program = engine.program
+        self.env = engine.env
+
+    def extend_figures(self, figures, eval_date, full):
+        """Add the feature's figures before the tiers are computed."""
+
+    def before_write(self, rows, eval_date, full):
+        """Fill the columns that depend on the decided tiers in ``rows``."""
+
+    def after_write(self, rows, changes, eval_date, full):
+        """Side effects once profiles and history are written."""
+
+
 class TierEngine:
     """Evaluate one ``customer.tier.program``."""
 
@@ -314,33 +458,73 @@ class TierEngine:
             )
             for tier in self.tiers[:-1]
         ]
-        # Profile columns added by features through _engine_extend_figures.
-        self.extra_columns = []
-        # Profile columns copied from the partner (alias ``p``) by the upsert:
-        # column -> SQL expression. Features add their partner facts.
-        self.joined_columns = {
-            "user_id": SQL("p.user_id"),
-            "country_id": SQL("p.country_id"),
-            "industry_id": SQL("p.industry_id"),
-        }
+        # The program's features (EngineFeature), in their order of run.
+        feature_classes = sorted(
+            program._engine_features(), key=lambda cls: (cls.sequence, cls.name)
+        )
+        self.features = [cls(self) for cls in feature_classes]
+        self._features_by_name = {f.name: f for f in self.features}
+        # Profile columns the upsert writes: the core's and the features'
+        # (those of full_columns on a full evaluation only).
+        self.columns = tuple(
+            dict.fromkeys(
+                PROFILE_COLUMNS + tuple(c for f in self.features for c in f.columns)
+            )
+        )
+        self.full_columns = tuple(
+            dict.fromkeys(c for f in self.features for c in f.full_columns)
+        )
         # Prospect rows of the current plan (partner id -> figures), open to
-        # features in _engine_extend_figures: a feature may grade a prospect
-        # by setting its ``computed_tier_id`` (customer_tier_prospect.py).
+        # features in extend_figures: a feature may grade a prospect by
+        # setting its ``computed_tier_id`` (customer_tier_prospect.py).
         self.prospects = {}
         # Figure that ranks customers (Pareto) and meets the tiers' minimum
-        # revenue; a feature may switch it (customer_tier_prediction.py).
+        # revenue; a feature may switch it with rank_by()
+        # (customer_tier_prediction.py).
         self.value_key = "revenue_window"
+        # Whether the current plan is a full evaluation (the upsert writes the
+        # features' full_columns then).
+        self.full = None
         # Partners of the batch a batched full evaluation writes (None: all).
         self.batch_ids = None
         self.batch_remaining = 0
 
     # ------------------------------------------------------------------
+    # Features
+    # ------------------------------------------------------------------
+    def feature(self, name):
+        """The instance of the feature ``name`` (None when the program has
+        no such feature)."""
+        return self._features_by_name.get(name)
+
+    def rank_by(self, key):
+        """Rank customers (Pareto shares) and apply the tiers' minimum revenue
+        on the figure ``key`` instead of the window revenue (a feature's
+        extend_figures; the engine then scores again)."""
+        self.value_key = key
+
+    def extend_figures(self, figures, eval_date, full):
+        """Run the features' extend_figures hooks, in order."""
+        for feature in self.features:
+            feature.extend_figures(figures, eval_date, full)
+
+    def before_write(self, rows, eval_date, full):
+        """Run the features' before_write hooks, in order."""
+        for feature in self.features:
+            feature.before_write(rows, eval_date, full)
+
+    def after_write(self, rows, changes, eval_date, full):
+        """Run the features' after_write hooks, in order. Tier changes made
+        through the ORM (overrides) call it alone: ``rows`` empty, ``full``
+        False."""
+        for feature in self.features:
+            feature.after_write(rows, changes, eval_date, full)
+
+    # ------------------------------------------------------------------
     # SQL
     # ------------------------------------------------------------------
     def _window(self, eval_date):
-        start = eval_date - relativedelta(months=self.program.window_months)
-        # Window: dates strictly after ``start`` up to ``eval_date`` included.
-        return start + timedelta(days=1), eval_date + timedelta(days=1)
+        return window_bounds(eval_date, self.program.window_months)
 
     def in_batch(self, partner_ids):
         """``partner_ids`` restricted to the batch being planned, if any."""
@@ -358,9 +542,8 @@ class TierEngine:
 
     def aggregate_query(self, eval_date, partner_ids=None):
         """The one aggregate of counted orders per commercial partner."""
-        window_start, end = self._window(eval_date)
         rate = ORDER_RATE
-        in_window = SQL("so.date_order >= %s", window_start)
+        window = in_window(eval_date, self.program.window_months)
         return SQL(
             """
             SELECT p.commercial_partner_id,
@@ -376,16 +559,13 @@ class TierEngine:
                             FILTER (WHERE %(in_window)s), 0)
               FROM sale_order so
               JOIN res_partner p ON p.id = so.partner_id
-             WHERE so.state = 'sale'
-               AND so.company_id = %(company)s
-               AND so.date_order < %(end)s
+             WHERE %(counted)s
                    %(partner_filter)s
              GROUP BY p.commercial_partner_id
             """,
             rate=rate,
-            in_window=in_window,
-            company=self.company.id,
-            end=end,
+            in_window=window,
+            counted=counted_orders(self.company.id, eval_date),
             partner_filter=partner_filter(partner_ids),
         )
 
@@ -638,13 +818,9 @@ class TierEngine:
                 1 for f in peers if f["order_count_window"] <= fig["order_count_window"]
             )
             m_at = m_le + sum(1 for f in peers if f["revenue_window"] <= rev)
-            fig["rfm_recency_score"] = max(1, min(5, math.ceil(5 * r_at / n - EPSILON)))
-            fig["rfm_frequency_score"] = max(
-                1, min(5, math.ceil(5 * f_at / n - EPSILON))
-            )
-            fig["rfm_monetary_score"] = max(
-                1, min(5, math.ceil(5 * m_at / n - EPSILON))
-            )
+            fig["rfm_recency_score"] = cume_score(r_at, n)
+            fig["rfm_frequency_score"] = cume_score(f_at, n)
+            fig["rfm_monetary_score"] = cume_score(m_at, n)
             fig["rfm_segment_id"] = self._segment(fig)
 
     def _segment(self, fig):
@@ -1287,6 +1463,7 @@ class TierEngine:
             state = self._load_state(partner_ids)
             candidates = set(partner_ids)
         everyone = sorted(candidates | set(figures))
+        self.full = full
         self.batch_ids = None
         self.batch_remaining = 0
         if full and batch_size:
@@ -1302,9 +1479,8 @@ class TierEngine:
             pid: dict(self._prospect_figures(), computed_tier_id=None)
             for pid in candidates - set(figures)
         }
-        # Extension point: features add figures (and their columns) here,
-        # before the tiers are computed from them.
-        self.program._engine_extend_figures(self, figures, eval_date, full)
+        # Features add their figures, before the tiers are computed from them.
+        self.extend_figures(figures, eval_date, full)
         if self.value_key != "revenue_window":
             # a feature switched the ranking figure: rank again on it
             if full:
@@ -1374,14 +1550,14 @@ class TierEngine:
         # (a batched plan holds the rows of its batch only)
         remaining = self.batch_remaining
         written = list(rows.values())
-        # Extension point: columns that depend on the assigned tier.
-        self.program._engine_before_write(self, written, eval_date, full)
+        # Features fill the columns that depend on the assigned tier.
+        self.before_write(written, eval_date, full)
         self.write_profiles(written)
         if changes:
             self.write_changes(changes, rows, eval_date, run_ref=run_ref)
-        # Extension point: side effects of the new state (pricelists,
-        # activities ...), once profiles and history are written.
-        self.program._engine_after_write(self, written, changes, eval_date, full)
+        # Side effects of the new state (pricelists, activities ...), once
+        # profiles and history are written.
+        self.after_write(written, changes, eval_date, full)
         if full and not remaining:
             # (unchanged when a later call of the day finds nothing left: no
             # write, so no conflict with a concurrent run that wrote it too)
@@ -1398,25 +1574,6 @@ class TierEngine:
             )
             self.program.invalidate_recordset(["last_run_date"])
         return {"written": len(written), "remaining": remaining, "changes": changes}
-
-    def lock_program(self):
-        """Lock the program's row before the evaluation writes it (its fit,
-        through the ORM).
-
-        Under Odoo's REPEATABLE READ, a row another transaction changed since
-        this one's snapshot (a concurrent run of the day that wrote the fit)
-        raises a serialization failure: here, where it is not logged as a
-        "bad query", rather than in the ORM's flush. Like the conflicts of
-        the profile upsert, it is an expected conflict for the caller to
-        handle (``_cron_recompute`` runs the batch again a minute later).
-        """
-        self.cr.execute(
-            SQL(
-                "SELECT id FROM customer_tier_program WHERE id = %s FOR NO KEY UPDATE",
-                self.program.id,
-            ),
-            log_exceptions=False,
-        )
 
     def refresh_partners(self, partner_ids, eval_date=None):
         """Incremental refresh of a few commercial partners."""
@@ -1437,25 +1594,37 @@ class TierEngine:
         return rows[0][0]
 
     def _column_types(self, columns):
-        """PostgreSQL type of each profile column, from its ORM field."""
+        """PostgreSQL type of each profile column, from its ORM field (or,
+        for a column that is no field, e.g. added by SQL, from the table)."""
         fields_ = self.env["customer.tier.profile"]._fields
-        return [fields_[c].column_type[1] for c in columns]
+        if all(c in fields_ for c in columns):
+            return [fields_[c].column_type[1] for c in columns]
+        table = table_columns(self.cr, "customer_tier_profile")
+        return [
+            fields_[c].column_type[1] if c in fields_ else table[c]["udt_name"]
+            for c in columns
+        ]
 
     def write_profiles(self, rows):
         """Upsert the profiles of ``rows`` in one statement per chunk.
 
-        The values travel as one typed array per column (``unnest``), the
-        columns copied from the partner (``joined_columns``: salesperson,
-        country, industry, and the partner facts features add) are read in the
-        same statement, and an existing row is only rewritten when a value
-        differs (a rerun that changes nothing writes nothing).
+        The values travel as one typed array per column (``self.columns``,
+        with the features' ``full_columns`` when the plan is a full
+        evaluation), the
+        columns copied from the partner (:data:`PARTNER_COLUMNS`: salesperson,
+        country, industry, and the features' ``partner_columns``) are read in
+        the same statement, and an existing row is only
+        rewritten when a value differs (a rerun that changes nothing writes
+        nothing).
         """
         if not rows:
             return
         uid = self.env.uid
         now = fields.Datetime.now()
-        profile_columns = (*PROFILE_COLUMNS, *self.extra_columns)
-        joined = dict(self.joined_columns)
+        profile_columns = self.columns + (self.full_columns if self.full else ())
+        joined = dict(PARTNER_COLUMNS)
+        for feature in self.features:
+            joined.update(feature.partner_columns)
         written = (*profile_columns, *joined)
         types = self._column_types(profile_columns)
         compared = [c for c in written if c not in KEEP_ON_CONFLICT]

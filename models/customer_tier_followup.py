@@ -14,7 +14,7 @@ Exact meaning of the dates (tests pin them):
 * overdue: the next follow-up date is before today.
 
 Both dates are stored on the profile: the engine's upsert writes them with the
-figures (``_engine_before_write``, one last-contact query per batch), and one
+figures (``FollowupFeature.before_write``, one last-contact query per batch), and one
 SQL statement refreshes them when a message is posted on a partner (a done
 activity posts one), when a tier's interval changes, after a tier change made
 through the ORM (override), and for the candidates of each follow-up run.
@@ -30,7 +30,7 @@ The daily follow-up run (``_cron_followup``) schedules, in bounded batches:
   to the partner's salesperson or else the program's default follow-up user,
   with the next follow-up date (today at the earliest) as deadline.
 
-Engine side effects (``_engine_after_write``): reschedule open follow-ups of
+Engine side effects (``FollowupFeature.after_write``): reschedule open follow-ups of
 customers that changed tier to the new tier's cadence, launch the new tier's
 activity plan, and raise a "Reorder check" once per episode when a customer's
 reorder becomes overdue or its RFM segment turns to at risk / can't lose (or
@@ -59,6 +59,7 @@ from .customer_tier_bounds import (
     MAX_NOTICE_DAYS,
     check_bounds,
 )
+from .customer_tier_engine import EngineFeature
 from .customer_tier_field_guard import flag_domain, flag_search_values
 from .customer_tier_key_date import reminder_due
 from .res_partner import PROFILE_FIGURE
@@ -127,6 +128,100 @@ def _paragraphs(text):
     return Markup("").join(
         Markup("<p>%s</p>") % line for line in (text or "").splitlines() if line.strip()
     )
+
+
+class FollowupFeature(EngineFeature):
+    """Follow-up dates with the figures, side effects of tier changes and
+    reorder check episodes (module docstring).
+
+    Sequence 30: after the prediction (10), whose churn flag its
+    before_write reads to open churn episodes, and after the pricing (20).
+    State: ``pending``, the episodes a full evaluation marked (its
+    after_write then triggers the follow-up run)."""
+
+    name = "followup"
+    sequence = 30
+    columns = ("last_contact_date", "next_followup_date")
+    # a refresh leaves the episode dates to _followup_alerts
+    full_columns = ALERT_COLUMNS
+
+    def __init__(self, engine):
+        super().__init__(engine)
+        self.pending = 0
+
+    def before_write(self, rows, eval_date, full):
+        """Last contact and next follow-up of the profiles about to be
+        written, so that the upsert writes them with the figures (one query
+        for the set, no second pass over the rows)."""
+        program, engine = self.program, self.engine
+        if not rows:
+            return
+        contacts = dict(
+            program.env.execute_query(
+                last_contact_sql(
+                    SQL(
+                        "SELECT unnest(%s::int4[])", [row["partner_id"] for row in rows]
+                    )
+                )
+            )
+        )
+        intervals = {
+            tier_id: tier.followup_interval
+            for tier_id, tier in engine.tier_by_id.items()
+        }
+        for row in rows:
+            last = contacts.get(row["partner_id"])
+            interval = intervals.get(row.get("tier_id")) or 0
+            start = last or row.get("tier_since")
+            row["last_contact_date"] = last
+            row["next_followup_date"] = (
+                start + timedelta(days=interval) if interval > 0 and start else None
+            )
+        if full:
+            # A full evaluation may open thousands of reorder check episodes:
+            # it only marks them (the follow-up run creates the checks in its
+            # bounded batches), and the marks travel with the upsert instead
+            # of a second pass over the written profiles. Refreshes create
+            # their checks at once, after the write (after_write).
+            state = program._followup_alert_state(row["partner_id"] for row in rows)
+            pending = 0
+            decisions = program._followup_alert_decisions(
+                engine, rows, state, eval_date, True
+            )
+            for row, _profile, _user, _before, after, *_raised in decisions:
+                row.update(zip(ALERT_COLUMNS, after, strict=True))
+                pending += bool(after[2])
+            self.pending = pending
+
+    def after_write(self, rows, changes, eval_date, full):
+        program, engine = self.program, self.engine
+        # the engine's rows carry their dates (before_write); tier changes
+        # made through the ORM (overrides) come without rows
+        written = {row["partner_id"] for row in rows}
+        others = {c[0] for c in changes} - written
+        if others:
+            program._followup_refresh_dates(
+                SQL(
+                    "prof.program_id = %s AND prof.partner_id = ANY(%s)",
+                    program.id,
+                    sorted(others),
+                )
+            )
+        if changes:
+            program._followup_reschedule(changes, eval_date)
+            program._followup_launch_plans(changes, eval_date)
+        if full:
+            # episodes marked by the upsert (before_write)
+            pending = self.pending
+        else:
+            pending = rows and program._followup_alerts(engine, rows, eval_date)
+        if pending:
+            cron = program.env.ref(
+                "customer_tier.ir_cron_customer_tier_followup",
+                raise_if_not_found=False,
+            )
+            if cron:
+                cron.sudo()._trigger()
 
 
 class CustomerTierProgram(models.Model):
@@ -277,94 +372,10 @@ class CustomerTierProgram(models.Model):
         return texts
 
     # ------------------------------------------------------------------
-    # Engine side effects
+    # Engine side effects (FollowupFeature)
     # ------------------------------------------------------------------
-    def _engine_before_write(self, engine, rows, eval_date, full):
-        """Last contact and next follow-up of the profiles about to be
-        written, so that the upsert writes them with the figures (one query
-        for the set, no second pass over the rows)."""
-        res = super()._engine_before_write(engine, rows, eval_date, full)
-        for column in ("last_contact_date", "next_followup_date"):
-            if column not in engine.extra_columns:
-                engine.extra_columns.append(column)
-        if not rows:
-            return res
-        contacts = dict(
-            self.env.execute_query(
-                last_contact_sql(
-                    SQL(
-                        "SELECT unnest(%s::int4[])", [row["partner_id"] for row in rows]
-                    )
-                )
-            )
-        )
-        intervals = {
-            tier_id: tier.followup_interval
-            for tier_id, tier in engine.tier_by_id.items()
-        }
-        for row in rows:
-            last = contacts.get(row["partner_id"])
-            interval = intervals.get(row.get("tier_id")) or 0
-            start = last or row.get("tier_since")
-            row["last_contact_date"] = last
-            row["next_followup_date"] = (
-                start + timedelta(days=interval) if interval > 0 and start else None
-            )
-        if full:
-            # A full evaluation may open thousands of reorder check episodes:
-            # it only marks them (the follow-up run creates the checks in its
-            # bounded batches), and the marks travel with the upsert instead
-            # of a second pass over the written profiles. Refreshes create
-            # their checks at once, after the write (_engine_after_write).
-            for column in ALERT_COLUMNS:
-                if column not in engine.extra_columns:
-                    engine.extra_columns.append(column)
-            state = self._followup_alert_state(row["partner_id"] for row in rows)
-            pending = 0
-            decisions = self._followup_alert_decisions(
-                engine, rows, state, eval_date, True
-            )
-            for row, _profile, _user, _before, after, *_raised in decisions:
-                row.update(zip(ALERT_COLUMNS, after, strict=True))
-                pending += bool(after[2])
-            engine.followup_pending = pending
-        else:
-            # a refresh leaves the episode dates to _followup_alerts
-            for column in ALERT_COLUMNS:
-                if column in engine.extra_columns:
-                    engine.extra_columns.remove(column)
-        return res
-
-    def _engine_after_write(self, engine, rows, changes, eval_date, full):
-        res = super()._engine_after_write(engine, rows, changes, eval_date, full)
-        # the engine's rows carry their dates (_engine_before_write); tier
-        # changes made through the ORM (overrides) come without rows
-        written = {row["partner_id"] for row in rows}
-        others = {c[0] for c in changes} - written
-        if others:
-            self._followup_refresh_dates(
-                SQL(
-                    "prof.program_id = %s AND prof.partner_id = ANY(%s)",
-                    self.id,
-                    sorted(others),
-                )
-            )
-        if changes:
-            self._followup_reschedule(changes, eval_date)
-            self._followup_launch_plans(changes, eval_date)
-        if full:
-            # episodes marked by the upsert (_engine_before_write)
-            pending = getattr(engine, "followup_pending", 0)
-        else:
-            pending = rows and self._followup_alerts(engine, rows, eval_date)
-        if pending:
-            cron = self.env.ref(
-                "customer_tier.ir_cron_customer_tier_followup",
-                raise_if_not_found=False,
-            )
-            if cron:
-                cron.sudo()._trigger()
-        return res
+    def _engine_features(self):
+        return [*super()._engine_features(), FollowupFeature]
 
     def _followup_reschedule(self, changes, today):
         """Move the open follow-ups of customers that changed tier to the

@@ -9,11 +9,16 @@ factors, notes, key contacts and key dates are kept by hand; a salesperson may
 edit these (and only these) on the profiles of own customers.
 """
 
-from dateutil.relativedelta import relativedelta
-
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
+
+from .customer_tier_engine import (
+    ORDER_RATE,
+    counted_lines,
+    counted_orders,
+    in_window,
+)
 
 PREFERRED_PRODUCTS = 5
 # Profile fields a tier user (salesperson) may write.
@@ -59,7 +64,6 @@ class CustomerTierProfile(models.Model):
         today = fields.Date.context_today(self)
         products = {}
         for program, profiles in self.filtered("id").grouped("program_id").items():
-            window_start = today - relativedelta(months=program.window_months)
             rows = self.env.execute_query(
                 SQL(
                     """
@@ -68,32 +72,27 @@ class CustomerTierProfile(models.Model):
                                sol.product_id,
                                ROW_NUMBER() OVER (
                                    PARTITION BY p.commercial_partner_id
-                                   ORDER BY SUM(sol.price_subtotal / CASE
-                                       COALESCE(so.currency_rate, 0) WHEN 0 THEN 1.0
-                                       ELSE so.currency_rate END) DESC,
+                                   ORDER BY SUM(sol.price_subtotal / %(rate)s) DESC,
                                        sol.product_id
                                ) AS rank
                           FROM sale_order_line sol
                           JOIN sale_order so ON so.id = sol.order_id
                           JOIN res_partner p ON p.id = so.partner_id
-                         WHERE so.state = 'sale'
-                           AND so.company_id = %(company)s
+                         WHERE %(counted)s
+                           AND %(in_window)s
                            AND p.commercial_partner_id = ANY(%(partners)s)
-                           AND so.date_order >= %(start)s
-                           AND so.date_order < %(end)s
-                           AND sol.display_type IS NULL
+                           AND %(counted_lines)s
                            AND sol.product_id IS NOT NULL
-                           AND NOT COALESCE(sol.is_downpayment, FALSE)
-                           AND NOT COALESCE(sol.is_tier_fee, FALSE)
                          GROUP BY p.commercial_partner_id, sol.product_id
                     ) ranked
                     WHERE rank <= %(limit)s
                     ORDER BY partner_id, rank
                     """,
-                    company=program.company_id.id,
+                    rate=ORDER_RATE,
+                    counted=counted_orders(program.company_id.id, today),
+                    in_window=in_window(today, program.window_months),
+                    counted_lines=counted_lines(),
                     partners=profiles.partner_id.ids,
-                    start=window_start + relativedelta(days=1),
-                    end=today + relativedelta(days=1),
                     limit=PREFERRED_PRODUCTS,
                 )
             )

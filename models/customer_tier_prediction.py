@@ -42,7 +42,7 @@ Figures on the profile (empty without a BG/NBD fit; empty for prospects):
 
 With ``value_basis = 'predicted'`` and a fit, the engine ranks (Pareto shares)
 and applies the tiers' minimum revenue on ``expected_value_12m`` instead of
-the window revenue (``TierEngine.value_key``).
+the window revenue (``TierEngine.rank_by``).
 """
 
 import logging
@@ -55,7 +55,12 @@ from odoo.tools import SQL, format_date
 
 from . import customer_tier_predict as predict
 from .customer_tier_bounds import MAX_COUNT, check_bounds
-from .customer_tier_engine import ORDER_RATE, partner_filter
+from .customer_tier_engine import (
+    ORDER_RATE,
+    EngineFeature,
+    counted_orders,
+    partner_filter,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -79,6 +84,125 @@ FIT_STATUSES = [
 # Range of the prediction numbers a manager types (inclusive). The lower bound
 # left at None is refused by the older check (_check_prediction_numbers).
 PROGRAM_BOUNDS = {"predict_min_repeaters": (None, MAX_COUNT)}
+
+
+class PredictionFeature(EngineFeature):
+    """Predicted figures (BG/NBD, Gamma-Gamma) and the churn flag (module
+    docstring).
+
+    Sequence 10, first: its before_write sets the churn flag that the
+    follow-up's (30) reads to open churn episodes, and its extend_figures
+    may switch the ranking figure (``engine.rank_by``). State: ``fit``, the
+    fit of a full evaluation (stored on the program after the write)."""
+
+    name = "prediction"
+    sequence = 10
+    columns = (*PREDICTION_COLUMNS, "churn_risk")
+
+    def __init__(self, engine):
+        super().__init__(engine)
+        self.fit = None
+
+    def extend_figures(self, figures, eval_date, full):
+        program, engine = self.program, self.engine
+        for fig in figures.values():
+            fig.update(dict.fromkeys(PREDICTION_COLUMNS))
+        if not figures:
+            if full:
+                self.fit = program._prediction_fit(
+                    np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0)
+                )
+            return
+        # The later calls of a batched evaluation reuse the fit of the day
+        # (made by its first call) and, unless tiers rank by predicted value,
+        # read the orders of their batch only.
+        refit = full and not (
+            engine.batch_ids is not None and program.predict_fit_date == eval_date
+        )
+        scope = None if refit else engine.feature_scope(figures, full)
+        if scope is not None and program.value_basis == "predicted":
+            scope = None if full else list(figures)
+        rows = program.env.execute_query(
+            program._prediction_query(engine, eval_date, scope)
+        )
+        data = np.array(rows, dtype=float).reshape(-1, 6)
+        pids = data[:, 0].astype(int)
+        x, t_x, T, repeat_amount, total_amount = data[:, 1:].T
+        mean_repeat = np.divide(repeat_amount, x, out=np.zeros_like(x), where=x > 0)
+        if refit:
+            fit = program._prediction_fit(x, t_x, T, mean_repeat)
+            self.fit = fit
+            bgnbd, gg = fit["bgnbd"], fit["gg"]
+        else:
+            bgnbd, gg = program.sudo()._prediction_stored_fit()
+        if bgnbd is None:
+            for pid, repeats in zip(pids.tolist(), x.tolist(), strict=True):
+                if pid in figures:
+                    figures[pid]["repeat_order_days"] = int(repeats)
+            return
+        alive = predict.probability_alive(bgnbd, x, t_x, T)
+        orders = predict.expected_purchases(bgnbd, HORIZON_DAYS, x, t_x, T)
+        if gg is not None:
+            order_value = predict.expected_average_value(gg, x, mean_repeat)
+        else:
+            order_value = total_amount / (x + 1.0)
+        value = orders * order_value
+        dp = engine.currency.decimal_places
+        complete = True
+        for pid, repeats, p_alive, n_orders, amount in zip(
+            pids.tolist(),
+            x.tolist(),
+            alive.tolist(),
+            orders.tolist(),
+            value.tolist(),
+            strict=True,
+        ):
+            fig = figures.get(pid)
+            if fig is None:
+                continue
+            fig["repeat_order_days"] = int(repeats)
+            if not (
+                np.isfinite(p_alive) and np.isfinite(n_orders) and np.isfinite(amount)
+            ):
+                complete = False
+                continue
+            fig["prob_alive"] = round(min(max(p_alive, 0.0), 1.0), 4)
+            fig["expected_orders_12m"] = round(max(n_orders, 0.0), 2)
+            fig["expected_value_12m"] = round(max(amount, 0.0), dp)
+        complete = complete and all(
+            fig["expected_value_12m"] is not None for fig in figures.values()
+        )
+        if program.value_basis == "predicted":
+            if complete:
+                engine.rank_by("expected_value_12m")
+            else:
+                _logger.warning(
+                    "Tier program %s: some predicted values are missing; tiers "
+                    "are ranked by past revenue.",
+                    program.id,
+                )
+
+    def before_write(self, rows, eval_date, full):
+        # the flag first: the follow-up's hook (sequence 30) opens churn episodes
+        bound, watched = self.program._prediction_churn_rule()
+        watched = set(watched)
+        for row in rows:
+            row["churn_risk"] = bool(
+                not row.get("is_prospect")
+                and row.get("prob_alive") is not None
+                and row["prob_alive"] < bound
+                and row.get("tier_id") in watched
+            )
+
+    def after_write(self, rows, changes, eval_date, full):
+        program = self.program
+        if full and self.fit is not None:
+            program._prediction_store_fit(self.fit, eval_date, self.engine)
+        # rows carry their flag (before_write); tier changes made
+        # through the ORM (overrides) come without rows
+        others = {c[0] for c in changes} - {row["partner_id"] for row in rows}
+        if others:
+            program._prediction_update_churn(others)
 
 
 class CustomerTierProgram(models.Model):
@@ -282,7 +406,6 @@ class CustomerTierProgram(models.Model):
     # ------------------------------------------------------------------
     def _prediction_query(self, engine, eval_date, partner_ids=None):
         """x, t_x, T, repeat amount and total amount per commercial partner."""
-        _start, end = engine._window(eval_date)
         rate = ORDER_RATE
         return SQL(
             """
@@ -292,9 +415,7 @@ class CustomerTierProgram(models.Model):
                        SUM(so.amount_untaxed / %(rate)s) AS amount
                   FROM sale_order so
                   JOIN res_partner p ON p.id = so.partner_id
-                 WHERE so.state = 'sale'
-                   AND so.company_id = %(company)s
-                   AND so.date_order < %(end)s
+                 WHERE %(counted)s
                        %(partner_filter)s
                  GROUP BY p.commercial_partner_id, so.date_order::date
             ), marked AS (
@@ -312,8 +433,7 @@ class CustomerTierProgram(models.Model):
              GROUP BY pid
             """,
             rate=rate,
-            company=engine.company.id,
-            end=end,
+            counted=counted_orders(engine.company.id, eval_date),
             eval_date=eval_date,
             partner_filter=partner_filter(partner_ids),
         )
@@ -330,86 +450,8 @@ class CustomerTierProgram(models.Model):
                 gg = {k: fit[f] for k, f in GG_FIELDS.items()}
         return bgnbd, gg
 
-    def _engine_extend_figures(self, engine, figures, eval_date, full):
-        res = super()._engine_extend_figures(engine, figures, eval_date, full)
-        for column in PREDICTION_COLUMNS:
-            if column not in engine.extra_columns:
-                engine.extra_columns.append(column)
-        for fig in figures.values():
-            fig.update(dict.fromkeys(PREDICTION_COLUMNS))
-        if not figures:
-            if full:
-                engine.prediction_fit = self._prediction_fit(
-                    np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0)
-                )
-            return res
-        # The later calls of a batched evaluation reuse the fit of the day
-        # (made by its first call) and, unless tiers rank by predicted value,
-        # read the orders of their batch only.
-        refit = full and not (
-            engine.batch_ids is not None and self.predict_fit_date == eval_date
-        )
-        scope = None if refit else engine.feature_scope(figures, full)
-        if scope is not None and self.value_basis == "predicted":
-            scope = None if full else list(figures)
-        rows = self.env.execute_query(self._prediction_query(engine, eval_date, scope))
-        data = np.array(rows, dtype=float).reshape(-1, 6)
-        pids = data[:, 0].astype(int)
-        x, t_x, T, repeat_amount, total_amount = data[:, 1:].T
-        mean_repeat = np.divide(repeat_amount, x, out=np.zeros_like(x), where=x > 0)
-        if refit:
-            fit = self._prediction_fit(x, t_x, T, mean_repeat)
-            engine.prediction_fit = fit
-            bgnbd, gg = fit["bgnbd"], fit["gg"]
-        else:
-            bgnbd, gg = self.sudo()._prediction_stored_fit()
-        if bgnbd is None:
-            for pid, repeats in zip(pids.tolist(), x.tolist(), strict=True):
-                if pid in figures:
-                    figures[pid]["repeat_order_days"] = int(repeats)
-            return res
-        alive = predict.probability_alive(bgnbd, x, t_x, T)
-        orders = predict.expected_purchases(bgnbd, HORIZON_DAYS, x, t_x, T)
-        if gg is not None:
-            order_value = predict.expected_average_value(gg, x, mean_repeat)
-        else:
-            order_value = total_amount / (x + 1.0)
-        value = orders * order_value
-        dp = engine.currency.decimal_places
-        complete = True
-        for pid, repeats, p_alive, n_orders, amount in zip(
-            pids.tolist(),
-            x.tolist(),
-            alive.tolist(),
-            orders.tolist(),
-            value.tolist(),
-            strict=True,
-        ):
-            fig = figures.get(pid)
-            if fig is None:
-                continue
-            fig["repeat_order_days"] = int(repeats)
-            if not (
-                np.isfinite(p_alive) and np.isfinite(n_orders) and np.isfinite(amount)
-            ):
-                complete = False
-                continue
-            fig["prob_alive"] = round(min(max(p_alive, 0.0), 1.0), 4)
-            fig["expected_orders_12m"] = round(max(n_orders, 0.0), 2)
-            fig["expected_value_12m"] = round(max(amount, 0.0), dp)
-        complete = complete and all(
-            fig["expected_value_12m"] is not None for fig in figures.values()
-        )
-        if self.value_basis == "predicted":
-            if complete:
-                engine.value_key = "expected_value_12m"
-            else:
-                _logger.warning(
-                    "Tier program %s: some predicted values are missing; tiers "
-                    "are ranked by past revenue.",
-                    self.id,
-                )
-        return res
+    def _engine_features(self):
+        return [*super()._engine_features(), PredictionFeature]
 
     def _prediction_fit(self, x, t_x, T, mean_repeat):
         """Fit both models; return the values to store (those of a fit
@@ -444,32 +486,6 @@ class CustomerTierProgram(models.Model):
             "bgnbd": bg_fit.params if bg_fit.ok else None,
             "gg": gg_fit.params if (bg_fit.ok and gg_fit.ok) else None,
         }
-
-    def _engine_before_write(self, engine, rows, eval_date, full):
-        # the flag first: the follow-up's hook (super) opens churn episodes
-        if "churn_risk" not in engine.extra_columns:
-            engine.extra_columns.append("churn_risk")
-        bound, watched = self._prediction_churn_rule()
-        watched = set(watched)
-        for row in rows:
-            row["churn_risk"] = bool(
-                not row.get("is_prospect")
-                and row.get("prob_alive") is not None
-                and row["prob_alive"] < bound
-                and row.get("tier_id") in watched
-            )
-        return super()._engine_before_write(engine, rows, eval_date, full)
-
-    def _engine_after_write(self, engine, rows, changes, eval_date, full):
-        fit = getattr(engine, "prediction_fit", None)
-        if full and fit is not None:
-            self._prediction_store_fit(fit, eval_date, engine)
-        # rows carry their flag (_engine_before_write); tier changes made
-        # through the ORM (overrides) come without rows
-        others = {c[0] for c in changes} - {row["partner_id"] for row in rows}
-        if others:
-            self._prediction_update_churn(others)
-        return super()._engine_after_write(engine, rows, changes, eval_date, full)
 
     def _prediction_store_fit(self, fit, eval_date, engine):
         """Store ``fit`` (of ``_prediction_fit``) as the program's fit of

@@ -21,6 +21,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, float_compare, format_amount
 
 from .customer_tier_bounds import MAX_AMOUNT, check_bounds
+from .customer_tier_engine import EngineFeature
 
 # Range of the policy amounts a manager types on a tier (inclusive). The lower
 # bounds left at None are refused by the SQL constraint sales_policy_positive,
@@ -29,6 +30,20 @@ TIER_BOUNDS = {
     "min_order_amount": (None, MAX_AMOUNT),
     "fee_fixed": (None, MAX_AMOUNT),
 }
+
+
+class PricingFeature(EngineFeature):
+    """Customers' pricelists follow their new tier.
+
+    Sequence 20: after the prediction (10), before the follow-up (30), as the
+    side effects ran before the contract was declared."""
+
+    name = "pricing"
+    sequence = 20
+
+    def after_write(self, rows, changes, eval_date, full):
+        if changes:
+            self.program._apply_tier_pricelists(changes, eval_date)
 
 
 class CustomerTierProgram(models.Model):
@@ -67,11 +82,8 @@ class CustomerTierProgram(models.Model):
         self.env.registry.clear_cache()
         return res
 
-    def _engine_after_write(self, engine, rows, changes, eval_date, full):
-        res = super()._engine_after_write(engine, rows, changes, eval_date, full)
-        if changes:
-            self._apply_tier_pricelists(changes, eval_date)
-        return res
+    def _engine_features(self):
+        return [*super()._engine_features(), PricingFeature]
 
     def _apply_tier_pricelists(self, changes, eval_date):
         """Make the customers' pricelist follow their new tier, in bulk.

@@ -392,10 +392,7 @@ class CustomerTierProfile(models.Model):
                 (profile.partner_id.id, old.id or None, new.id or None, cause)
             )
         for program, program_changes in by_program.items():
-            program = program.sudo()
-            program._engine_after_write(
-                program._engine(), [], program_changes, today, False
-            )
+            program.sudo()._engine().after_write([], program_changes, today, False)
 
     # ------------------------------------------------------------------
     # Actions

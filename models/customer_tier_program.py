@@ -414,28 +414,13 @@ class CustomerTierProgram(models.Model):
         return expired
 
     # ------------------------------------------------------------------
-    # Engine extension points (features override these)
+    # Engine
     # ------------------------------------------------------------------
-    def _engine_extend_figures(self, engine, figures, eval_date, full):
-        """Add figures to ``figures`` (partner id -> dict) before tiers are
-        computed. A feature that adds profile columns appends their names to
-        ``engine.extra_columns`` and fills them in each figure dict (prospect
-        rows get ``None`` for columns they lack). Prospect rows (partners
-        without counted orders) are in ``engine.prospects``; a feature grades
-        a prospect by setting its ``computed_tier_id``."""
-        return None
-
-    def _engine_before_write(self, engine, rows, eval_date, full):
-        """Fill, in the profile values ``rows`` about to be written, the
-        columns that depend on the assigned tier (appending their names to
-        ``engine.extra_columns``), so that one upsert writes everything."""
-        return None
-
-    def _engine_after_write(self, engine, rows, changes, eval_date, full):
-        """Side effects once profiles (``rows``: list of value dicts) and the
-        tier ``changes`` ((partner_id, old_tier_id, new_tier_id, cause)) are
-        written."""
-        return None
+    def _engine_features(self):
+        """The engine features of the program (``EngineFeature`` subclasses,
+        see :mod:`.customer_tier_engine`): each feature's file adds its own,
+        ``return [*super()._engine_features(), MyFeature]``."""
+        return []
 
     def _engine(self):
         self.ensure_one()

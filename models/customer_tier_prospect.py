@@ -51,7 +51,7 @@ from odoo.tools import SQL, format_amount
 
 from .customer_tier import ORDER_CHECK_DEFERRED
 from .customer_tier_bounds import MAX_AMOUNT, MAX_PERCENT, check_bounds, format_bound
-from .customer_tier_engine import EPSILON, ORDER_RATE
+from .customer_tier_engine import EPSILON, ORDER_RATE, EngineFeature
 from .res_partner import PROFILE_FIGURE
 
 COMPANY_SIZE_PARTS = {
@@ -127,6 +127,104 @@ def wallet_band(share):
     if share < 0.75:
         return "high"
     return "dominant"
+
+
+class ProspectFeature(EngineFeature):
+    """Prospect score and grade, open quotations and share of wallet
+    (module docstring).
+
+    Sequence 40: grades the prospect rows (``engine.prospects``); reads
+    nothing of another feature."""
+
+    name = "prospect"
+    sequence = 40
+    columns = PROSPECT_COLUMNS
+
+    def extend_figures(self, figures, eval_date, full):
+        program, engine = self.program, self.engine
+        prospects = engine.prospects
+        partner_ids = engine.in_batch(list(figures) + list(prospects))
+        if not partner_ids:
+            return
+        currency = engine.currency
+        dp = currency.decimal_places
+        Currency = program.env["res.currency"]
+        inputs = {}
+        rates = {}
+        has_preferred = False
+        for (
+            pid,
+            estimate,
+            currency_id,
+            size,
+            reputation,
+            fit,
+            source_id,
+            source_name,
+            preferred,
+            program_has_preferred,
+            quotation_count,
+            quotation_amount,
+        ) in program.env.execute_query(
+            program._prospect_inputs_query(engine, eval_date, partner_ids)
+        ):
+            has_preferred = program_has_preferred
+            estimate = float(estimate or 0.0)
+            currency_id = currency_id or currency.id
+            converted = None
+            if estimate > 0:
+                if currency_id not in rates:
+                    rates[currency_id] = Currency._get_conversion_rate(
+                        Currency.browse(currency_id),
+                        currency,
+                        engine.company,
+                        eval_date,
+                    )
+                converted = round(estimate * rates[currency_id], dp)
+            inputs[pid] = {
+                "estimate": estimate,
+                "currency_id": currency_id,
+                "converted": converted,
+                "size": size,
+                "reputation": int(reputation or 0),
+                "fit": int(fit or 0),
+                "source_id": source_id,
+                "source_name": source_name,
+                "preferred": preferred,
+                "quotation_count": quotation_count,
+                "quotation_amount": round(float(quotation_amount), dp),
+            }
+        years = program.window_months / 12.0
+        for rows in (figures, prospects):
+            for pid, fig in rows.items():
+                inp = inputs.get(pid) or {}
+                converted = inp.get("converted")
+                fig.update(
+                    prospect_score=None,
+                    prospect_score_explanation=None,
+                    open_quotation_count=inp.get("quotation_count", 0),
+                    open_quotation_amount=inp.get("quotation_amount", 0.0),
+                    estimated_purchase=converted,
+                    share_of_wallet=None,
+                    share_of_wallet_raw=None,
+                    wallet_band=None,
+                )
+                if converted:
+                    raw = fig["revenue_window"] / years / converted
+                    fig.update(
+                        share_of_wallet_raw=round(raw, 4),
+                        share_of_wallet=round(min(raw, 1.0), 4),
+                        wallet_band=wallet_band(raw),
+                    )
+        if prospects:
+            scorer = program._prospect_scorer(engine, has_preferred)
+            for pid, fig in prospects.items():
+                score, grade, text = scorer(inputs.get(pid))
+                fig.update(
+                    prospect_score=score,
+                    prospect_score_explanation=text,
+                    computed_tier_id=grade.id if grade else None,
+                )
 
 
 class CustomerTierProgram(models.Model):
@@ -287,95 +385,8 @@ class CustomerTierProgram(models.Model):
             partners=list(partner_ids),
         )
 
-    def _engine_extend_figures(self, engine, figures, eval_date, full):
-        res = super()._engine_extend_figures(engine, figures, eval_date, full)
-        for column in PROSPECT_COLUMNS:
-            if column not in engine.extra_columns:
-                engine.extra_columns.append(column)
-        prospects = engine.prospects
-        partner_ids = engine.in_batch(list(figures) + list(prospects))
-        if not partner_ids:
-            return res
-        currency = engine.currency
-        dp = currency.decimal_places
-        Currency = self.env["res.currency"]
-        inputs = {}
-        rates = {}
-        has_preferred = False
-        for (
-            pid,
-            estimate,
-            currency_id,
-            size,
-            reputation,
-            fit,
-            source_id,
-            source_name,
-            preferred,
-            program_has_preferred,
-            quotation_count,
-            quotation_amount,
-        ) in self.env.execute_query(
-            self._prospect_inputs_query(engine, eval_date, partner_ids)
-        ):
-            has_preferred = program_has_preferred
-            estimate = float(estimate or 0.0)
-            currency_id = currency_id or currency.id
-            converted = None
-            if estimate > 0:
-                if currency_id not in rates:
-                    rates[currency_id] = Currency._get_conversion_rate(
-                        Currency.browse(currency_id),
-                        currency,
-                        engine.company,
-                        eval_date,
-                    )
-                converted = round(estimate * rates[currency_id], dp)
-            inputs[pid] = {
-                "estimate": estimate,
-                "currency_id": currency_id,
-                "converted": converted,
-                "size": size,
-                "reputation": int(reputation or 0),
-                "fit": int(fit or 0),
-                "source_id": source_id,
-                "source_name": source_name,
-                "preferred": preferred,
-                "quotation_count": quotation_count,
-                "quotation_amount": round(float(quotation_amount), dp),
-            }
-        years = self.window_months / 12.0
-        for rows in (figures, prospects):
-            for pid, fig in rows.items():
-                inp = inputs.get(pid) or {}
-                converted = inp.get("converted")
-                fig.update(
-                    prospect_score=None,
-                    prospect_score_explanation=None,
-                    open_quotation_count=inp.get("quotation_count", 0),
-                    open_quotation_amount=inp.get("quotation_amount", 0.0),
-                    estimated_purchase=converted,
-                    share_of_wallet=None,
-                    share_of_wallet_raw=None,
-                    wallet_band=None,
-                )
-                if converted:
-                    raw = fig["revenue_window"] / years / converted
-                    fig.update(
-                        share_of_wallet_raw=round(raw, 4),
-                        share_of_wallet=round(min(raw, 1.0), 4),
-                        wallet_band=wallet_band(raw),
-                    )
-        if prospects:
-            scorer = self._prospect_scorer(engine, has_preferred)
-            for pid, fig in prospects.items():
-                score, grade, text = scorer(inputs.get(pid))
-                fig.update(
-                    prospect_score=score,
-                    prospect_score_explanation=text,
-                    computed_tier_id=grade.id if grade else None,
-                )
-        return res
+    def _engine_features(self):
+        return [*super()._engine_features(), ProspectFeature]
 
     def _prospect_scorer(self, engine, has_preferred):
         """A function (inputs) -> (score, grade or None, explanation):

@@ -36,6 +36,10 @@ REVIEWED = {
         "ORM override: super() checks the rules before, then again on the new customer"
     ),
     ("customer.tier.competitor", "create"): GUARDED,
+    ("customer.tier.competitor", "unlink"): (
+        "ORM override: super() checks access, then the competitor count of "
+        "the customers' profiles follows"
+    ),
     ("customer.tier.history", "read_group"): (
         "ORM override: super() checks access and rules, then only names the "
         "empty from/to groups (New, No tier)"
