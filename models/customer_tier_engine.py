@@ -3,8 +3,8 @@
 One parameterised SQL aggregate reads the confirmed orders of a company (or of a
 few customers for an incremental refresh); scoring runs in plain Python over the
 result; profiles are written with bulk ``INSERT ... ON CONFLICT`` statements,
-history rows with one ``INSERT`` and partner chatter with one batched
-``mail.message`` create. Nothing loops over partners through the ORM.
+history rows with one ``INSERT`` and the notes on the profiles' chatter with
+one batched ``mail.message`` create. Nothing loops over partners through the ORM.
 
 Exact meaning of the figures:
 
