@@ -231,10 +231,12 @@ def cume_scores(values):
 # What the assignment of every profile of one plan shares (set once per plan,
 # TierEngine._assign_run): the evaluation date, whether the evaluation is full
 # (a downgrade counts its grace on full evaluations only), whether computed
-# tiers apply (the program applies them automatically or the run forces it)
-# and, under the Pareto method, the revenue to outrank per tier
-# (TierEngine._keep_amounts; empty otherwise).
-AssignRun = namedtuple("AssignRun", "eval_date full apply keep_at")
+# tiers apply (the program applies them automatically or the run forces it),
+# under the Pareto method, the revenue to outrank per tier
+# (TierEngine._keep_amounts; empty otherwise) and whether the run is a
+# re-classification (a manager's, after a change of method or bounds: computed
+# tiers apply at once, downgrades without grace, cause ``reclassify``).
+AssignRun = namedtuple("AssignRun", "eval_date full apply keep_at reclassify")
 # Downgrade grace state (pending lower tier, evaluations below, since) and
 # manual override (tier, reason, end date) of a profile that has none.
 NO_GRACE = (None, 0, None)
@@ -761,10 +763,15 @@ class TierEngine:
             keep_at[tier.id] = top if outrank is None else outrank
         return keep_at
 
-    def _assign_run(self, eval_date, full, force_apply, keep_at):
-        """The :class:`AssignRun` of a plan (program settings read once)."""
+    def _assign_run(self, eval_date, full, force_apply, keep_at, reclassify=False):
+        """The :class:`AssignRun` of a plan (program settings read once); a
+        re-classification always applies."""
         return AssignRun(
-            eval_date, full, bool(self.program.auto_apply or force_apply), keep_at
+            eval_date,
+            full,
+            bool(self.program.auto_apply or force_apply or reclassify),
+            keep_at,
+            bool(reclassify),
         )
 
     def _assign(self, fig, old, run):
@@ -833,7 +840,8 @@ class TierEngine:
         3. computed tiers not applied (neither automatically nor forced): the
            held tier stays, the grace as it was;
         4. a computed tier as good as the held one or better (upgrade):
-           applies at once (cause ``computed``), any grace ends;
+           applies at once (cause ``computed``, ``reclassify`` in a
+           re-classification), any grace ends;
         5. a worse one (downgrade): :meth:`_downgrade_step`.
 
         ``grace`` is the downgrade grace state after the decision: ``(pending
@@ -853,7 +861,8 @@ class TierEngine:
         if not run.apply:
             return held, None, grace, None
         if computed == held or self._better(computed, held):
-            return computed, "computed", NO_GRACE, None
+            cause = "reclassify" if run.reclassify else "computed"
+            return computed, cause, NO_GRACE, None
         return self._downgrade_step(computed, held, grace, old, run)
 
     def _prospect_step(self, computed, held, run):
@@ -874,11 +883,16 @@ class TierEngine:
     def _downgrade_step(self, computed, held, grace, old, run):
         """A worse computed tier: an incremental evaluation keeps the held
         tier and the grace as they are (downgrades wait for the next full
-        evaluation); without grace (length 0) it applies at once (cause
+        evaluation); in a re-classification (``run.reclassify``, a full
+        evaluation a manager applies after changing the method or the bounds)
+        it applies at once whatever the grace (cause ``reclassify``) and any
+        pending grace ends; without grace (length 0) it applies at once (cause
         ``computed``) and any pending grace ends; else the grace counts
         (:meth:`_grace_step`)."""
         if not run.full:
             return held, None, grace, None
+        if run.reclassify:
+            return computed, "reclassify", NO_GRACE, None
         if self.program.grace_length <= 0:
             return computed, "computed", NO_GRACE, None
         return self._grace_step(computed, held, grace, old, run)
@@ -1251,7 +1265,12 @@ class TierEngine:
     # Plan (pure) and write
     # ------------------------------------------------------------------
     def plan(
-        self, eval_date=None, partner_ids=None, force_apply=False, batch_size=None
+        self,
+        eval_date=None,
+        partner_ids=None,
+        force_apply=False,
+        batch_size=None,
+        reclassify=False,
     ):
         """Compute everything, write nothing.
 
@@ -1265,6 +1284,10 @@ class TierEngine:
         profiles, by partner id, not yet evaluated for ``eval_date``
         (``self.batch_ids``; ``self.batch_remaining`` counts the others).
         Features restrict their own queries to them (:meth:`in_batch`).
+
+        ``reclassify`` (full evaluation only) plans a re-classification:
+        computed tiers apply at once, downgrades without grace
+        (:meth:`_downgrade_step`).
         """
         if not self.tiers:
             raise UserError(
@@ -1320,7 +1343,9 @@ class TierEngine:
         )
         rows = {}
         changes = []
-        run = self._assign_run(eval_date, full, force_apply, weakest)
+        run = self._assign_run(
+            eval_date, full, force_apply, weakest, reclassify=reclassify and full
+        )
         for pid in everyone:
             fig = figures.get(pid) or self.prospects[pid]
             old = state.get(pid)
@@ -1352,12 +1377,14 @@ class TierEngine:
         batch_size=None,
         force_apply=False,
         run_ref=None,
+        reclassify=False,
     ):
         """Evaluate and write. ``batch_size`` bounds the profiles written
         (full evaluation only): profiles already evaluated for ``eval_date``
         are skipped, so the next call continues where this one stopped.
         ``run_ref`` marks the history rows of this run (e.g. the recompute
-        wizard's Apply, which then shows exactly them).
+        wizard's Apply, which then shows exactly them). ``reclassify``: a
+        re-classification (:meth:`plan`).
 
         Returns a dict with ``written``, ``remaining`` and ``changes``.
         """
@@ -1370,6 +1397,7 @@ class TierEngine:
             partner_ids,
             force_apply=force_apply,
             batch_size=batch_size if full else None,
+            reclassify=reclassify,
         )
         # (a batched plan holds the rows of its batch only)
         remaining = self.batch_remaining
