@@ -1271,6 +1271,7 @@ class TierEngine:
         force_apply=False,
         batch_size=None,
         reclassify=False,
+        batch_after=None,
     ):
         """Compute everything, write nothing.
 
@@ -1284,6 +1285,10 @@ class TierEngine:
         profiles, by partner id, not yet evaluated for ``eval_date``
         (``self.batch_ids``; ``self.batch_remaining`` counts the others).
         Features restrict their own queries to them (:meth:`in_batch`).
+        With ``batch_after`` (a partner id), the batch is the next profiles
+        by partner id after it, evaluated for ``eval_date`` or not (a
+        recompute a manager applied, run in batches by the scheduled action:
+        ``customer.tier.recompute.request``).
 
         ``reclassify`` (full evaluation only) plans a re-classification:
         computed tiers apply at once, downgrades without grace
@@ -1313,11 +1318,14 @@ class TierEngine:
         self.batch_ids = None
         self.batch_remaining = 0
         if full and batch_size:
-            pending = [
-                pid
-                for pid in everyone
-                if (state.get(pid) or {}).get("full_evaluation_date") != eval_date
-            ]
+            if batch_after is not None:
+                pending = [pid for pid in everyone if pid > batch_after]
+            else:
+                pending = [
+                    pid
+                    for pid in everyone
+                    if (state.get(pid) or {}).get("full_evaluation_date") != eval_date
+                ]
             self.batch_ids = set(pending[:batch_size])
             self.batch_remaining = len(pending) - len(self.batch_ids)
             everyone = sorted(self.batch_ids)
@@ -1378,13 +1386,15 @@ class TierEngine:
         force_apply=False,
         run_ref=None,
         reclassify=False,
+        batch_after=None,
     ):
         """Evaluate and write. ``batch_size`` bounds the profiles written
         (full evaluation only): profiles already evaluated for ``eval_date``
         are skipped, so the next call continues where this one stopped.
         ``run_ref`` marks the history rows of this run (e.g. the recompute
         wizard's Apply, which then shows exactly them). ``reclassify``: a
-        re-classification (:meth:`plan`).
+        re-classification (:meth:`plan`); ``batch_after``: the batch
+        follows this partner id (:meth:`plan`).
 
         Returns a dict with ``written``, ``remaining`` and ``changes``.
         """
@@ -1398,6 +1408,7 @@ class TierEngine:
             force_apply=force_apply,
             batch_size=batch_size if full else None,
             reclassify=reclassify,
+            batch_after=batch_after if full else None,
         )
         # (a batched plan holds the rows of its batch only)
         remaining = self.batch_remaining

@@ -8,8 +8,7 @@ from odoo.tests import Form, tagged
 from .test_assignment import AssignmentCase, E
 
 
-@tagged("post_install", "-at_install")
-class TestPreviewGraceAndReclassify(AssignmentCase):
+class MethodSwitchCase(AssignmentCase):
     """A method switch and back, on 2024-06-30, grace 2 evaluations.
 
     Thresholds: Up B (2,000 / 2), Keep B (3,000 / 2), Down C (3,000 / 2 but
@@ -44,6 +43,12 @@ class TestPreviewGraceAndReclassify(AssignmentCase):
             }
         )
 
+    def _moves(self, wizard):
+        return {
+            (line.partner_id, line.from_tier_id, line.to_tier_id, line.cause)
+            for line in wizard.line_ids
+        }
+
     def _switch(self, method, reclassify=False):
         """Switch the method as a manager, preview and apply on E."""
         self.program.with_env(self._env_as(self.user_manager)).method = method
@@ -63,11 +68,11 @@ class TestPreviewGraceAndReclassify(AssignmentCase):
             for line in wizard.risk_line_ids
         }
 
-    def _moves(self, wizard):
-        return {
-            (line.partner_id, line.from_tier_id, line.to_tier_id, line.cause)
-            for line in wizard.line_ids
-        }
+
+@tagged("post_install", "-at_install")
+class TestPreviewGraceAndReclassify(MethodSwitchCase):
+    """The preview's grace periods and the re-classification, on the method
+    switch and back."""
 
     def _switch_to_pareto_and_back(self):
         self._run(E)
@@ -312,3 +317,124 @@ class TestPreviewGraceAndReclassify(AssignmentCase):
                 wizard.with_env(self._env_as(user)).action_apply()
         self.assertEqual(self._history(), history)
         self.assertEqual(self._profile(self.keep).tier_id, self.tier_a)
+
+
+@tagged("post_install", "-at_install")
+class TestBackgroundRecompute(MethodSwitchCase):
+    """Apply of a recompute of more customers than the batch size: it runs in
+    the background, batch by batch in the scheduled recompute, with progress,
+    and a note tells the manager when it is done. Same customers as above,
+    batch size 3 (4 customers)."""
+
+    def _cron_call(self):
+        """One call of the scheduled recompute, as the cron runner makes it:
+        the progress it reports."""
+        cron = self.env.ref("customer_tier.ir_cron_customer_tier_recompute")
+        progress = self.env["ir.cron.progress"].create({"cron_id": cron.id})
+        self.env["customer.tier.program"].with_context(
+            ir_cron_progress_id=progress.id
+        )._cron_recompute()
+        return progress.done, progress.remaining
+
+    def _apply_in_background(self, reclassify=False):
+        self.program.batch_size = 3
+        wizard = self._wizard(reclassify)
+        wizard.action_preview()
+        cron = self.env.ref("customer_tier.ir_cron_customer_tier_recompute")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        action = wizard.action_apply()
+        self.assertEqual(wizard.state, "done")
+        self.assertTrue(
+            self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]) - triggers
+        )
+        return wizard, action
+
+    def test_large_recompute_runs_in_the_background(self):
+        self._run(E)
+        self.program.with_env(self._env_as(self.user_manager)).method = "pareto"
+        _wizard, action = self._apply_in_background()
+        params = action["params"]
+        self.assertEqual(params["title"], "Recompute running in the background")
+        self.assertEqual(
+            params["message"],
+            "4 customers are evaluated in batches of 3. A note on the tier "
+            "program tells you when it is done.",
+        )
+        env = self._env_as(self.user_manager)
+        request = env[params["next"]["res_model"]].browse(params["next"]["res_id"])
+        self.assertEqual(
+            (request.state, request.total, request.done_count, request.user_id),
+            ("queued", 4, 0, self.user_manager),
+        )
+        form = Form(request)
+        self.assertEqual(form.progress, 0.0)
+        # nothing written until the scheduled recompute runs
+        self.assertEqual(self._profile(self.keep).tier_id, self.tier_b)
+        # an order between the preview and the batches: a move unlike the preview
+        self._buy(self.stay, 1500, date(2024, 6, 20))
+        self.assertEqual(self._cron_call(), (3, 1))
+        self.assertEqual((request.state, request.done_count), ("running", 3))
+        self.assertEqual(Form(request).progress, 75.0)
+        done, _daily = self._cron_call()
+        self.assertEqual(done, 1)
+        self.assertEqual(request.state, "done")
+        # Stay's 2,100 (of 10,100) outranks Up's 2,000: Stay up to B (80.2 %),
+        # unlike the preview; Up (100 %) computes C, at risk in its grace
+        self.assertEqual(
+            (request.count_up, request.count_down, request.count_differs), (3, 0, 1)
+        )
+        self.assertTiers(
+            {
+                self.up: self.tier_b,
+                self.keep: self.tier_a,
+                self.down: self.tier_a,
+                self.stay: self.tier_b,
+            }
+        )
+        moves = self.env["customer.tier.history"].search(
+            request.action_view_moves()["domain"]
+        )
+        self.assertEqual(len(moves), 3)  # Up's downgrade waits in its grace
+        self.assertTrue(self._profile(self.up).at_risk)
+        note = self.program.message_ids[:1]
+        self.assertIn(self.user_manager.partner_id, note.partner_ids)
+        self.assertIn("3 up, 0 down, 0 new.", note.body)
+        self.assertIn("1 moves differ from the preview", note.body)
+        self.assertIn(f"/odoo/customer.tier.recompute.request/{request.id}", note.body)
+        self.assertTrue(
+            self.env["bus.bus"].search(
+                [("message", "like", "simple_notification")], limit=1
+            )
+        )
+
+    def test_reclassify_in_the_background(self):
+        self._run(E)
+        self.program.with_env(self._env_as(self.user_manager)).method = "pareto"
+        wizard = self._wizard()
+        wizard.action_preview()
+        wizard.action_apply()  # Keep and Down up to A, at once
+        self.program.with_env(self._env_as(self.user_manager)).method = "threshold"
+        _wizard, action = self._apply_in_background(reclassify=True)
+        request = self.env["customer.tier.recompute.request"].browse(
+            action["params"]["next"]["res_id"]
+        )
+        self.assertTrue(request.reclassify)
+        self._cron_call()
+        self._cron_call()
+        self.assertEqual((request.state, request.count_down), ("done", 2))
+        self.assertTiers({self.keep: self.tier_b, self.down: self.tier_c})
+        self.assertIn(
+            "Re-classification (no grace): 0 up, 2 down, 0 new.",
+            self.program.message_ids[:1].body,
+        )
+
+    def test_salespeople_cannot_read_requests(self):
+        self._run(E)
+        self.program.with_env(self._env_as(self.user_manager)).method = "pareto"
+        _wizard, action = self._apply_in_background()
+        for user in (self.user_own, self.user_all):
+            request = self._env_as(user)["customer.tier.recompute.request"].browse(
+                action["params"]["next"]["res_id"]
+            )
+            with self.assertRaises(AccessError):
+                request.action_view_moves()

@@ -319,6 +319,12 @@ class CustomerTierRecompute(models.TransientModel):
         self._check_program_access()
         if self.state != "preview":
             raise UserError(self.env._("Preview the recompute before applying it."))
+        if self._runs_in_background():
+            request = self.env["customer.tier.recompute.request"]._queue(
+                self, uuid.uuid4().hex
+            )
+            self.state = "done"
+            return self._queued_notification(request)
         planned = {
             (
                 line.partner_id.id,
@@ -350,6 +356,38 @@ class CustomerTierRecompute(models.TransientModel):
             )
         self.state = "done"
         return self._applied_notification(run_ref)
+
+    def _runs_in_background(self):
+        """A recompute of more customers than the program's batch size runs
+        in the background, in batches, with progress (a smaller one at once)."""
+        return self.count_same + len(self.line_ids) > self.program_id.batch_size
+
+    def _queued_notification(self, request):
+        """Apply of a large recompute: it runs in the background; the
+        request's form (its progress) opens behind the notification."""
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Recompute running in the background"),
+                "message": self.env._(
+                    "%(count)s customers are evaluated in batches of %(batch)s. "
+                    "A note on the tier program tells you when it is done.",
+                    count=request.total,
+                    batch=self.program_id.batch_size,
+                ),
+                "type": "info",
+                "sticky": True,
+                "next": {
+                    "type": "ir.actions.act_window",
+                    "res_model": request._name,
+                    "res_id": request.id,
+                    "view_mode": "form",
+                    "views": [(False, "form")],
+                    "target": "current",
+                },
+            },
+        }
 
     def _applied_notification(self, run_ref):
         """What Apply moved, as a notification; when something moved, the
