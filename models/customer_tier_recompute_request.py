@@ -40,7 +40,7 @@ class CustomerTierRecomputeRequest(models.Model):
     user_id = fields.Many2one(
         "res.users", string="Requested By", required=True, readonly=True
     )
-    run_ref = fields.Char(required=True, readonly=True, copy=False)
+    run_ref = fields.Char(string="Run", required=True, readonly=True, copy=False)
     state = fields.Selection(
         [
             ("queued", "Queued"),

@@ -504,7 +504,7 @@ class CustomerTierRecomputeLine(models.TransientModel):
         "evaluation applies tiers (the program does not apply them "
         "automatically, or the scheduled recompute is inactive).",
     )
-    revenue_to_keep = fields.Monetary(readonly=True)
+    revenue_to_keep = fields.Monetary(string="Revenue to Keep", readonly=True)
     direction = fields.Selection(
         [("up", "Up"), ("down", "Down"), ("new", "New"), ("same", "Same")],
         readonly=True,
