@@ -34,6 +34,7 @@
         "views/res_partner_views.xml",
         "views/sale_order_views.xml",
         "wizards/customer_tier_recompute_views.xml",
+        "views/customer_tier_recompute_request_views.xml",
         "views/customer_tier_report_views.xml",
         "wizards/customer_tier_workbook_wizard_views.xml",
         "report/customer_tier_card_report.xml",

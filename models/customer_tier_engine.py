@@ -343,10 +343,12 @@ def cume_scores(values):
 # What the assignment of every profile of one plan shares (set once per plan,
 # TierEngine._assign_run): the evaluation date, whether the evaluation is full
 # (a downgrade counts its grace on full evaluations only), whether computed
-# tiers apply (the program applies them automatically or the run forces it)
-# and, under the Pareto method, the revenue to outrank per tier
-# (TierEngine._keep_amounts; empty otherwise).
-AssignRun = namedtuple("AssignRun", "eval_date full apply keep_at")
+# tiers apply (the program applies them automatically or the run forces it),
+# under the Pareto method, the revenue to outrank per tier
+# (TierEngine._keep_amounts; empty otherwise) and whether the run is a
+# re-classification (a manager's, after a change of method or bounds: computed
+# tiers apply at once, downgrades without grace, cause ``reclassify``).
+AssignRun = namedtuple("AssignRun", "eval_date full apply keep_at reclassify")
 # Downgrade grace state (pending lower tier, evaluations below, since) and
 # manual override (tier, reason, end date) of a profile that has none.
 NO_GRACE = (None, 0, None)
@@ -937,10 +939,15 @@ class TierEngine:
             keep_at[tier.id] = top if outrank is None else outrank
         return keep_at
 
-    def _assign_run(self, eval_date, full, force_apply, keep_at):
-        """The :class:`AssignRun` of a plan (program settings read once)."""
+    def _assign_run(self, eval_date, full, force_apply, keep_at, reclassify=False):
+        """The :class:`AssignRun` of a plan (program settings read once); a
+        re-classification always applies."""
         return AssignRun(
-            eval_date, full, bool(self.program.auto_apply or force_apply), keep_at
+            eval_date,
+            full,
+            bool(self.program.auto_apply or force_apply or reclassify),
+            keep_at,
+            bool(reclassify),
         )
 
     def _assign(self, fig, old, run):
@@ -1009,7 +1016,8 @@ class TierEngine:
         3. computed tiers not applied (neither automatically nor forced): the
            held tier stays, the grace as it was;
         4. a computed tier as good as the held one or better (upgrade):
-           applies at once (cause ``computed``), any grace ends;
+           applies at once (cause ``computed``, ``reclassify`` in a
+           re-classification), any grace ends;
         5. a worse one (downgrade): :meth:`_downgrade_step`.
 
         ``grace`` is the downgrade grace state after the decision: ``(pending
@@ -1029,7 +1037,8 @@ class TierEngine:
         if not run.apply:
             return held, None, grace, None
         if computed == held or self._better(computed, held):
-            return computed, "computed", NO_GRACE, None
+            cause = "reclassify" if run.reclassify else "computed"
+            return computed, cause, NO_GRACE, None
         return self._downgrade_step(computed, held, grace, old, run)
 
     def _prospect_step(self, computed, held, run):
@@ -1050,11 +1059,16 @@ class TierEngine:
     def _downgrade_step(self, computed, held, grace, old, run):
         """A worse computed tier: an incremental evaluation keeps the held
         tier and the grace as they are (downgrades wait for the next full
-        evaluation); without grace (length 0) it applies at once (cause
+        evaluation); in a re-classification (``run.reclassify``, a full
+        evaluation a manager applies after changing the method or the bounds)
+        it applies at once whatever the grace (cause ``reclassify``) and any
+        pending grace ends; without grace (length 0) it applies at once (cause
         ``computed``) and any pending grace ends; else the grace counts
         (:meth:`_grace_step`)."""
         if not run.full:
             return held, None, grace, None
+        if run.reclassify:
+            return computed, "reclassify", NO_GRACE, None
         if self.program.grace_length <= 0:
             return computed, "computed", NO_GRACE, None
         return self._grace_step(computed, held, grace, old, run)
@@ -1427,7 +1441,13 @@ class TierEngine:
     # Plan (pure) and write
     # ------------------------------------------------------------------
     def plan(
-        self, eval_date=None, partner_ids=None, force_apply=False, batch_size=None
+        self,
+        eval_date=None,
+        partner_ids=None,
+        force_apply=False,
+        batch_size=None,
+        reclassify=False,
+        batch_after=None,
     ):
         """Compute everything, write nothing.
 
@@ -1441,6 +1461,14 @@ class TierEngine:
         profiles, by partner id, not yet evaluated for ``eval_date``
         (``self.batch_ids``; ``self.batch_remaining`` counts the others).
         Features restrict their own queries to them (:meth:`in_batch`).
+        With ``batch_after`` (a partner id), the batch is the next profiles
+        by partner id after it, evaluated for ``eval_date`` or not (a
+        recompute a manager applied, run in batches by the scheduled action:
+        ``customer.tier.recompute.request``).
+
+        ``reclassify`` (full evaluation only) plans a re-classification:
+        computed tiers apply at once, downgrades without grace
+        (:meth:`_downgrade_step`).
         """
         if not self.tiers:
             raise UserError(
@@ -1467,11 +1495,14 @@ class TierEngine:
         self.batch_ids = None
         self.batch_remaining = 0
         if full and batch_size:
-            pending = [
-                pid
-                for pid in everyone
-                if (state.get(pid) or {}).get("full_evaluation_date") != eval_date
-            ]
+            if batch_after is not None:
+                pending = [pid for pid in everyone if pid > batch_after]
+            else:
+                pending = [
+                    pid
+                    for pid in everyone
+                    if (state.get(pid) or {}).get("full_evaluation_date") != eval_date
+                ]
             self.batch_ids = set(pending[:batch_size])
             self.batch_remaining = len(pending) - len(self.batch_ids)
             everyone = sorted(self.batch_ids)
@@ -1496,7 +1527,9 @@ class TierEngine:
         )
         rows = {}
         changes = []
-        run = self._assign_run(eval_date, full, force_apply, weakest)
+        run = self._assign_run(
+            eval_date, full, force_apply, weakest, reclassify=reclassify and full
+        )
         for pid in everyone:
             fig = figures.get(pid) or self.prospects[pid]
             old = state.get(pid)
@@ -1528,12 +1561,16 @@ class TierEngine:
         batch_size=None,
         force_apply=False,
         run_ref=None,
+        reclassify=False,
+        batch_after=None,
     ):
         """Evaluate and write. ``batch_size`` bounds the profiles written
         (full evaluation only): profiles already evaluated for ``eval_date``
         are skipped, so the next call continues where this one stopped.
         ``run_ref`` marks the history rows of this run (e.g. the recompute
-        wizard's Apply, which then shows exactly them).
+        wizard's Apply, which then shows exactly them). ``reclassify``: a
+        re-classification (:meth:`plan`); ``batch_after``: the batch
+        follows this partner id (:meth:`plan`).
 
         Returns a dict with ``written``, ``remaining`` and ``changes``.
         """
@@ -1546,6 +1583,8 @@ class TierEngine:
             partner_ids,
             force_apply=force_apply,
             batch_size=batch_size if full else None,
+            reclassify=reclassify,
+            batch_after=batch_after if full else None,
         )
         # (a batched plan holds the rows of its batch only)
         remaining = self.batch_remaining

@@ -9,6 +9,7 @@ CAUSES = [
     ("override_end", "Override ended"),
     ("grace", "Grace ran out"),
     ("first_order", "First order"),
+    ("reclassify", "Re-classification"),
 ]
 
 

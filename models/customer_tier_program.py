@@ -349,7 +349,23 @@ class CustomerTierProgram(models.Model):
         again at once until all programs are done. A batch that meets a row
         changed by a concurrent transaction is dropped and the cron is
         triggered again a minute later.
+
+        Recomputes a manager applied in the background
+        (``customer.tier.recompute.request``) come first, one batch per call.
         """
+        Request = self.env["customer.tier.recompute.request"]
+        processed = Request._cron_process()
+        if processed is not None:
+            # Then, in the next call, today's daily work if not done yet (a
+            # program evaluated today is not evaluated again on that date).
+            today = fields.Date.context_today(self)
+            remaining = Request._open_count() or sum(
+                program._engine()._count_pending(today)
+                for program in self.search([("active", "=", True)])
+                if program.last_run_date != today
+            )
+            self.env["ir.cron"]._notify_progress(done=processed[0], remaining=remaining)
+            return
         today = fields.Date.context_today(self)
         done_total = remaining_total = 0
         # an archived program is no longer evaluated

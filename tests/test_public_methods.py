@@ -78,6 +78,7 @@ REVIEWED = {
     ("customer.tier.recompute", "action_apply"): (
         "action: wizard of managers only, checks write access on its program"
     ),
+    ("customer.tier.recompute.request", "action_view_moves"): ACTION_ONLY,
     ("customer.tier.workbook.wizard", "action_export"): (
         "action: reads with the user's rights into the user's own wizard; no file path"
     ),
