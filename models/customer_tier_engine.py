@@ -1717,7 +1717,7 @@ class TierEngine:
         )
 
     def write_changes(self, changes, rows, eval_date, run_ref=None):
-        """History rows (one INSERT) and partner notes for tier changes.
+        """History rows (one INSERT) and the notes on the profiles for tier changes.
 
         ``run_ref``: written on every row of the INSERT, it identifies the
         run (``None`` for the scheduled evaluation)."""
