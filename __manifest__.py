@@ -3,7 +3,7 @@
     "name": "Customer Tiers",
     "summary": "Classify customers into tiers (core, key, general, marginal) "
     "and prospects into grades from their sale orders",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Sales/Sales",
     "license": "LGPL-3",
     "author": "customer_tier developers",
@@ -52,6 +52,9 @@
         "demo/customer_tier_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "customer_tier/static/src/fields/**/*",
+        ],
         "web.assets_tests": [
             "customer_tier/static/tests/tours/**/*",
         ],
