@@ -53,6 +53,9 @@
         "demo/customer_tier_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "customer_tier/static/src/fields/**/*",
+        ],
         "web.assets_tests": [
             "customer_tier/static/tests/tours/**/*",
         ],

@@ -16,13 +16,18 @@ then moved into the past, which recomputes the stored ``currency_rate`` of the
 order at that date. Tiers are computed by three full evaluations (180 and 90
 days ago, then today), so the history shows upgrades, downgrades after their
 grace and pending downgrades; the daily follow-up run then fills the
-salespeople's activity queues.
+salespeople's activity queues. Core and Key customers get their tier
+pricelist on the way (unless they buy from an export pricelist), and two
+Marginal customers have a quotation below their minimum order, with its
+service fee.
 
 The XML file ``demo/customer_tier_demo.xml`` holds the products, their
-categories and the EUR and CNY pricelists; this file creates the rest. It is
-not part of the module's models: the XML file calls
-``customer.tier.program._demo_populate``, which imports this file and calls
-:func:`populate`, so it is only loaded when the demo data is.
+categories, the EUR and CNY pricelists and the minimum order with its
+service fee of the Marginal tier; this file creates the rest (among which
+the tier pricelists of Core and Key). It is not part of the module's models:
+the XML file calls ``customer.tier.program._demo_populate``, which imports
+this file and calls :func:`populate`, so it is only loaded when the demo data
+is.
 """
 
 import random
@@ -44,6 +49,16 @@ SALESPEOPLE = [
 # Currency of the customers of a country (others buy in company currency).
 EUR_COUNTRIES = {"AT", "BE", "DE", "ES", "FI", "FR", "HR", "IE", "IT", "NL", "PT"}
 CNY_COUNTRIES = {"CN"}
+
+# Tier pricelists: code -> (tier xml id, name, discount in %).
+TIER_PRICELISTS = {
+    "a": ("customer_tier_a", "Core Customers (-5%)", 5.0),
+    "b": ("customer_tier_b", "Key Customers (-3%)", 3.0),
+}
+
+# Quotations below the minimum order of the Marginal tier: (customer, seal
+# kits); one in company currency, one in EUR.
+SMALL_QUOTATIONS = [("phoenix", 2), ("hamburg", 3)]
 
 # Demo products (xml ids of demo/customer_tier_demo.xml).
 PRODUCTS = {
@@ -500,6 +515,7 @@ def populate(Program):
         no_reset_password=True,
     ).env
     _pricelists(quiet, company)
+    _tier_pricelists(quiet, company)
     _currency_rates(quiet, company, today)
     users = _users(quiet, company)
     partners, contacts = _partners(quiet, company, users)
@@ -522,6 +538,7 @@ def populate(Program):
         program._engine().run(eval_date=today - timedelta(days=days))
         _forget_activities(quiet, program)
     program._engine().run(eval_date=today)
+    _small_quotations(quiet, company, partners)
     _grade_prospects(quiet, program, partners)
     _key_accounts(quiet, program, partners, contacts, today)
     # Points: every confirmed order credited at its customer's tier, on
@@ -550,6 +567,42 @@ def _pricelists(env, company):
         ]
     ):
         Pricelist.create(company._get_default_pricelist_vals())
+
+
+def _tier_pricelists(env, company):
+    """Core and Key customers buy from a tier pricelist: it becomes theirs
+    when they enter the tier, unless they buy from a pricelist set by hand
+    (an export one). Created after the company's default pricelist, which
+    stays the default of the other customers."""
+    Pricelist = env["product.pricelist"]
+    for code, (tier_xmlid, name, discount) in TIER_PRICELISTS.items():
+        pricelist = Pricelist.create(
+            {
+                "name": name,
+                "company_id": company.id,
+                "currency_id": company.currency_id.id,
+                "sequence": 40,
+                "item_ids": [
+                    Command.create(
+                        {
+                            "applied_on": "3_global",
+                            "compute_price": "percentage",
+                            "percent_price": discount,
+                        }
+                    )
+                ],
+            }
+        )
+        env["ir.model.data"]._update_xmlids(
+            [
+                {
+                    "xml_id": f"{MODULE}.pricelist_tier_{code}_demo",
+                    "record": pricelist,
+                    "noupdate": True,
+                }
+            ]
+        )
+        env.ref(f"{MODULE}.{tier_xmlid}").pricelist_id = pricelist
 
 
 def _currency_rates(env, company, today):
@@ -831,6 +884,26 @@ def _notes(env, partners, users, today):
         )
         message.sudo().write(
             {"date": datetime.combine(today - timedelta(days=days), time(9, 0))}
+        )
+
+
+def _small_quotations(env, company, partners):
+    """Two Marginal customers ask for spare parts only, below their tier's
+    minimum order: their quotations carry the small-order service fee."""
+    seal = env.ref(f"{MODULE}.product_seal_kit_demo")
+    SaleOrder = env["sale.order"].with_company(company)
+    for key, qty in SMALL_QUOTATIONS:
+        partner = partners[key]
+        SaleOrder.create(
+            {
+                "partner_id": partner.id,
+                "company_id": company.id,
+                "user_id": partner.user_id.id,
+                "pricelist_id": partner.property_product_pricelist.id,
+                "order_line": [
+                    Command.create({"product_id": seal.id, "product_uom_qty": qty})
+                ],
+            }
         )
 
 

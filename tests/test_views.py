@@ -187,6 +187,210 @@ class TestViews(CustomerTierCase):
             self.profile, self.env[action["res_model"]].search(action["domain"])
         )
 
+    def test_program_form_layout(self):
+        """Five pages by concern, the technical settings on the last one."""
+        program = self.program.with_env(self.manager_env)
+        arch = etree.fromstring(
+            program.get_views([(False, "form")])["views"]["form"]["arch"]
+        )
+        pages = arch.xpath("//notebook/page")
+        self.assertEqual(
+            [page.get("name") for page in pages],
+            ["tiers", "service", "grades", "prediction", "advanced"],
+        )
+
+        def fields_of(page):
+            return {
+                node.get("name")
+                for node in arch.xpath(f"//page[@name='{page}']//field")
+                if not node.xpath("ancestor::list")
+            }
+
+        technical = {"batch_size", "followup_batch_size", "predict_min_repeaters"}
+        self.assertEqual(fields_of("advanced"), technical)
+        for page in ("tiers", "service", "grades", "prediction"):
+            self.assertFalse(fields_of(page) & technical, page)
+        self.assertLessEqual(
+            {
+                "followup_user_id",
+                "followup_days_ahead",
+                "key_date_remind_days",
+                "sample_fee_product_ids",
+                "loyalty_program_id",
+                "loyalty_expiry_months",
+            },
+            fields_of("service"),
+        )
+        self.assertIn("segment_ids", fields_of("tiers"))
+        self.assertLessEqual(
+            {"grade_ids", "prospect_weight_volume", "region_group_ids"},
+            fields_of("grades"),
+        )
+        self.assertIn("churn_alive_bound", fields_of("prediction"))
+        # every setting of the form is still editable through it
+        with Form(program) as form:
+            form.batch_size = 700
+            form.followup_batch_size = 80
+            form.predict_min_repeaters = 12
+            form.followup_days_ahead = 4
+            form.loyalty_expiry_months = 20
+            form.prospect_weight_fit = 15
+        self.assertEqual(
+            (
+                program.batch_size,
+                program.followup_batch_size,
+                program.predict_min_repeaters,
+                program.followup_days_ahead,
+                program.loyalty_expiry_months,
+                program.prospect_weight_fit,
+            ),
+            (700, 80, 12, 4, 20, 15),
+        )
+
+    def _arch(self, env, model, view_type, xmlid=None):
+        view_id = self.env.ref(xmlid).id if xmlid else False
+        views = env[model].get_views([(view_id, view_type)])
+        return etree.fromstring(views["views"][view_type]["arch"])
+
+    def test_tier_badges_read_the_tier_colour(self):
+        """Wherever a tier shows as a badge, it is drawn in the colour of
+        the tier (the swatch a manager picks), read from the same field."""
+        badges = [
+            (self.own_env, "res.partner", "form", None, "customer_tier_color"),
+            (self.own_env, "res.partner", "list", None, "customer_tier_color"),
+            (self.own_env, "res.partner", "kanban", None, "customer_tier_color"),
+            (self.own_env, "customer.tier.profile", "form", None, "tier_color"),
+            (self.own_env, "customer.tier.profile", "list", None, "tier_color"),
+            (
+                self.own_env,
+                "customer.tier.profile",
+                "list",
+                "customer_tier.customer_tier_profile_view_list_classification",
+                "tier_color",
+            ),
+            (
+                self.own_env,
+                "customer.tier.profile",
+                "list",
+                "customer_tier.customer_tier_profile_view_list_followup",
+                "tier_color",
+            ),
+        ]
+        for env, model, view_type, xmlid, color in badges:
+            with self.subTest(model=model, view=xmlid or view_type):
+                arch = self._arch(env, model, view_type, xmlid)
+                nodes = arch.xpath("//field[@widget='customer_tier_badge']")
+                self.assertTrue(nodes)
+                for node in nodes:
+                    self.assertEqual(
+                        safe_eval(node.get("options")), {"color_field": color}
+                    )
+                    self.assertFalse(
+                        [a for a in node.attrib if a.startswith("decoration-")]
+                    )
+                self.assertTrue(arch.xpath(f"//field[@name='{color}']"))
+                self.assertFalse(
+                    arch.xpath(
+                        "//field[@name='tier_id' or @name='customer_tier_id']"
+                        "[@widget='badge']"
+                    )
+                )
+        tier = self.tier_b.with_env(self.own_env)
+        self.assertEqual(
+            tier.color,
+            self.customer.with_env(self.own_env)
+            .with_company(self.company)
+            .customer_tier_color,
+        )
+        self.assertEqual(tier.color, self.profile.with_env(self.own_env).tier_color)
+
+    def test_partner_list_tier_column(self):
+        arch = self._arch(self.own_env, "res.partner", "list")
+        (column,) = arch.xpath("//field[@name='customer_tier_id']")
+        self.assertEqual(column.get("widget"), "customer_tier_badge")
+        self.assertEqual(column.get("optional"), "show")
+        self.assertGreaterEqual(int(column.get("width").removesuffix("px")), 120)
+
+    def test_classification_list_columns(self):
+        """The classification list opens on the columns that matter; the
+        others are a click away (optional, hidden)."""
+        action = self.env.ref("customer_tier.customer_tier_classification_action")
+        view_id = action.view_id.id or next(
+            (v.view_id.id for v in action.view_ids if v.view_mode == "list"), False
+        )
+        self.assertEqual(
+            view_id,
+            self.env.ref(
+                "customer_tier.customer_tier_profile_view_list_classification"
+            ).id,
+        )
+        expected = {
+            "customer_tier.customer_tier_profile_view_list_classification": [
+                "partner_id",
+                "tier_id",
+                "main_category_id",
+                "region_id",
+                "frequency_class",
+                "share_of_wallet",
+                "revenue_window",
+                "user_id",
+            ],
+            "customer_tier.customer_tier_profile_view_list": [
+                "partner_id",
+                "tier_id",
+                "at_risk",
+                "user_id",
+                "revenue_window",
+                "order_count_window",
+                "last_order_date",
+                "cumulative_share",
+            ],
+        }
+        for xmlid, columns in expected.items():
+            with self.subTest(view=xmlid):
+                arch = self._arch(
+                    self.manager_env, "customer.tier.profile", "list", xmlid
+                )
+                shown = [
+                    node.get("name")
+                    for node in arch.xpath("/list/field")
+                    if node.get("optional", "show") == "show"
+                    and not node.get("column_invisible")
+                ]
+                self.assertEqual(shown, columns)
+                for node in arch.xpath("/list/field"):
+                    if node.get("name") not in columns and not node.get(
+                        "column_invisible"
+                    ):
+                        self.assertEqual(node.get("optional"), "hide", node.get("name"))
+
+    def test_shares_show_two_decimals_at_most(self):
+        share_fields = {
+            "revenue_share",
+            "cumulative_share",
+            "main_category_share",
+            "share_of_wallet",
+            "share_of_wallet_raw",
+            "tier_revenue_share",
+            "tier_cumulative_share",
+            "tier_share_of_wallet",
+            "prob_alive",
+            "churn_alive_bound",
+        }
+        # (the recompute wizard's preview lines are left to the wizard)
+        views = self._module_records("ir.ui.view").filtered(
+            lambda v: v.type in ("list", "form") and not self.env[v.model]._transient
+        )
+        seen = set()
+        for view in views:
+            arch = etree.fromstring(view.arch_db)
+            for node in arch.xpath("//field[@widget='percentage']"):
+                with self.subTest(view=view.xml_id, field=node.get("name")):
+                    self.assertEqual(node.get("digits"), "[16, 2]")
+                    seen.add(node.get("name"))
+        self.assertLessEqual(seen, share_fields)
+        self.assertGreaterEqual(len(seen), 8)
+
     def test_tier_form(self):
         with Form(self.tier_a.with_env(self.manager_env)) as form:
             form.min_revenue = 12345
