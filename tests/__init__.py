@@ -27,3 +27,4 @@ from . import test_history_reasons
 from . import test_aggregates
 from . import test_migration_labels
 from . import test_dashboard
+from . import test_explain
