@@ -444,8 +444,7 @@ class _Explainer:
         env = self.env
         if not self.company_wide:
             return met, env._(
-                "cumulative share within %(bound)s %% of the company's ranking "
-                "(shown to users who see every customer)",
+                "cumulative share within %(bound)s %% of the company's ranking",
                 bound=self._bound_text(bound),
             )
         share = profile.sudo().cumulative_share * 100.0
@@ -468,8 +467,8 @@ class _Explainer:
         env = self.env
         if not self.company_wide or self.ranking is None:
             return env._(
-                "an amount that depends on the revenue of every customer of the "
-                "company (shown to users who see every customer)"
+                "an amount that depends on every customer's revenue (shown to "
+                "users who see every customer)"
             )
         found = pareto_increase(
             self.ranking, profile.partner_id.id, value, bound, self.unit
@@ -537,14 +536,21 @@ class _Explainer:
                     )
                 )
                 continue
+            # each segment: met when the scores lie in both its ranges (the
+            # customer's segment is the first one met, in sequence)
             parts.append(
                 self._items(
                     [
                         (
-                            seg_id == segment_id,
-                            self._segment_text(segments[seg_id], r_score, fm_score),
+                            r_min <= r_score <= r_max and fm_min <= fm_score <= fm_max,
+                            self._segment_text(
+                                segments[seg_id],
+                                r_score,
+                                fm_score,
+                                seg_id == segment_id,
+                            ),
                         )
-                        for _a, _b, _c, _d, seg_id in rules
+                        for r_min, r_max, fm_min, fm_max, seg_id in rules
                     ]
                 )
             )
@@ -555,8 +561,8 @@ class _Explainer:
                 parts.append(self._needs("keep" if keep else "reach", tier_id, needs))
         return Markup().join(parts)
 
-    def _segment_text(self, segment, r_score, fm_score):
-        return self.env._(
+    def _segment_text(self, segment, r_score, fm_score, own):
+        text = self.env._(
             "segment %(segment)s: R %(r_min)s-%(r_max)s (R %(r)s), FM "
             "%(fm_min)s-%(fm_max)s (FM %(fm)s)",
             segment=segment.with_env(self.env).name,
@@ -567,6 +573,9 @@ class _Explainer:
             fm_max=segment.fm_max,
             fm=fm_score,
         )
+        if own:
+            text = self.env._("%(condition)s: the customer's segment", condition=text)
+        return text
 
     def _rfm_needs(self, rules, segments, r_score, fm_score):
         """The score changes into the nearest segment of a tier (fewest

@@ -366,11 +366,9 @@ class TestExplainPareto(ExplainCase):
                 f"At risk: {a} is kept during the downgrade grace; {b} applies "
                 "after 1 more full evaluations.",
                 f"{a}, the customer's tier",
-                f"{MISSED} cumulative share within 80 % of the company's ranking "
-                "(shown to users who see every customer)",
-                f"To keep {a}: an amount that depends on the revenue of every "
-                "customer of the company (shown to users who see every "
-                "customer).",
+                f"{MISSED} cumulative share within 80 % of the company's ranking",
+                f"To keep {a}: an amount that depends on every customer's revenue "
+                "(shown to users who see every customer).",
             ],
         )
         text = " ".join(own)
@@ -480,8 +478,10 @@ class TestExplainRfm(ExplainCase):
             [
                 f"RFM scores R 1, F 3, M 4 (FM 4): segment {seg['cant_lose']}.",
                 f"{b}, the customer's tier",
-                f"{MET} segment {seg['cant_lose']}: R 1-1 (R 1), FM 4-5 (FM 4)",
-                f"{MISSED} segment {seg['at_risk']}: R 1-2 (R 1), FM 3-5 (FM 4)",
+                f"{MET} segment {seg['cant_lose']}: R 1-1 (R 1), FM 4-5 (FM 4): "
+                "the customer's segment",
+                # (its ranges hold the scores, but Can't Lose comes first)
+                f"{MET} segment {seg['at_risk']}: R 1-2 (R 1), FM 3-5 (FM 4)",
                 f"{MISSED} segment {seg['potential']}: R 3-5 (R 1), FM 1-2 (FM 4)",
                 f"{a}, the next tier up",
                 f"{MISSED} segment {seg['champions']}: R 4-5 (R 1), FM 4-5 (FM 4)",
