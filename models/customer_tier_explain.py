@@ -128,6 +128,8 @@ class _Explainer:
         self.rules = {rule[0].id: rule for rule in engine.tier_rules}
         # Pareto: the other customers' figures, ranked (company-wide users)
         self.ranking = None
+        # the profile being explained has a manual override
+        self.overridden = False
 
     # ------------------------------------------------------------------
     # Data
@@ -239,6 +241,8 @@ class _Explainer:
             parts.append(self._prospect(profile))
             return Markup().join(parts)
         fig = self._figures(profile)
+        # (under an override, the tier explained is the one the figures give)
+        self.overridden = bool(profile.manual_tier_id)
         held = profile.assigned_tier_id.id or profile.computed_tier_id.id
         tier_ids = [t.id for t in self.engine.tiers]
         if held not in tier_ids:
@@ -292,6 +296,10 @@ class _Explainer:
     def _title(self, tier_id, upper=False):
         if upper:
             text = self.env._("%(tier)s, the next tier up", tier=self._name(tier_id))
+        elif self.overridden:
+            text = self.env._(
+                "%(tier)s, the tier the figures give", tier=self._name(tier_id)
+            )
         else:
             text = self.env._("%(tier)s, the customer's tier", tier=self._name(tier_id))
         return self._paragraph(text, strong=True)

@@ -215,11 +215,28 @@ class TestExplainThresholds(ExplainCase):
             explanation[0],
         )
         self.assertTrue(explanation[0].endswith(": Key deal"))
-        # then what the figures give
+        # then what the figures give: D, and C above it
         self.assertEqual(
-            explanation[1],
-            f"{self._name(self.tier_d)}: the last tier, for customers no better "
-            "tier takes.",
+            explanation[1:3],
+            [
+                f"{self._name(self.tier_d)}: the last tier, for customers no "
+                "better tier takes.",
+                f"{self._name(self.tier_c)}, the next tier up",
+            ],
+        )
+        # a tier with conditions is named as the one the figures give
+        near = self._customer("Near Override")
+        self._buy_many(near, [(4500, date(2024, 3, 1)), (4500, date(2024, 6, 1))])
+        self._run(E)
+        self._profile(near).write(
+            {"manual_tier_id": self.tier_a.id, "manual_reason": "Strategic"}
+        )
+        self.assertEqual(
+            self._explain(near)[:2],
+            [
+                f"Set by hand to {self._name(self.tier_a)}: Strategic",
+                f"{self._name(self.tier_b)}, the tier the figures give",
+            ],
         )
 
     def test_views_show_it(self):
