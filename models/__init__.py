@@ -24,3 +24,4 @@ from . import loyalty_card
 from . import loyalty_history
 from . import account_move
 from . import customer_tier_loyalty
+from . import customer_tier_explain

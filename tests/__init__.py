@@ -30,3 +30,4 @@ from . import test_dashboard
 from . import test_prediction_fit
 from . import test_engine_contract
 from . import test_reclassify
+from . import test_explain
