@@ -16,6 +16,16 @@ from odoo.tests.common import TransactionCase
 from odoo.addons.mail.tests.common import mail_new_test_user
 
 
+def load_chinese(env):
+    """Activate zh_CN with the module's translations, as when a user adds the
+    language."""
+    env["res.lang"]._activate_lang("zh_CN")
+    env["ir.module.module"]._load_module_terms(
+        ["customer_tier"], ["zh_CN"], overwrite=True
+    )
+    env.registry.clear_cache()  # the installed languages
+
+
 class CustomerTierCase(TransactionCase):
     """Base class: company A (USD) with EUR orders, company B, four users.
 

@@ -6,7 +6,7 @@ from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, tagged
 
-from .common import CustomerTierCase
+from .common import CustomerTierCase, load_chinese
 
 
 @tagged("post_install", "-at_install")
@@ -602,11 +602,7 @@ class TestTierLoyalty(CustomerTierCase):
         self.program.loyalty_new_customer_multiplier = 1.5
         self.assertEqual(label(newcomer), "×1.5 (new customer)")
         # in Chinese
-        self.env["res.lang"]._activate_lang("zh_CN")
-        self.env["ir.module.module"]._load_module_terms(
-            ["customer_tier"], ["zh_CN"], overwrite=True
-        )
-        self.env.registry.clear_cache()  # the installed languages
+        load_chinese(self.env)
         self.assertEqual(label(newcomer, "zh_CN"), "×1.5（新客户）")
         self.assertEqual(
             label(self.cust["A"], "zh_CN"),
