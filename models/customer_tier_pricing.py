@@ -14,8 +14,6 @@ fees.
   are free for customers of a tier that waives them.
 """
 
-from markupsafe import Markup
-
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, float_compare, format_amount
@@ -208,24 +206,18 @@ class CustomerTierProgram(models.Model):
                 pl.id: pl.display_name
                 for pl in Pricelist.browse({pl for n in notes for pl in n[1:] if pl})
             }
-            subtype = self.env.ref("mail.mt_note")
-            self.env["mail.message"].sudo().create(
+            self.env["customer.tier.profile"]._post_notes(
                 [
-                    {
-                        "model": "customer.tier.profile",
-                        "res_id": profile_id,
-                        "message_type": "notification",
-                        "subtype_id": subtype.id,
-                        "author_id": self.env.user.partner_id.id,
-                        "body": Markup("<p>%s</p>")
-                        % self.env._(
+                    (
+                        profile_id,
+                        self.env._(
                             "Pricelist changed from %(old)s to %(new)s to follow the "
                             "customer tier (%(company)s).",
                             old=names.get(old) or self.env._("none"),
                             new=names[new],
                             company=self.company_id.name,
                         ),
-                    }
+                    )
                     for profile_id, old, new in notes
                 ]
             )
