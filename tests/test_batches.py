@@ -186,6 +186,14 @@ class TestInterruptedRecompute(AssignmentCase):
             for program in self.program | self.program_b
         )
 
+    def _cron_to_the_end(self):
+        """Call the scheduled recompute until nothing is pending (10 calls
+        at most)."""
+        calls = 0
+        while self._pending() and calls < 10:
+            self._cron_call()
+            calls += 1
+
     def test_killed_during_any_batch_ends_as_one_run(self):
         with self.env.cr.savepoint(flush=True) as start:
             self._run(DAY2)
@@ -214,10 +222,7 @@ class TestInterruptedRecompute(AssignmentCase):
                     self._cron_call(kill=True)
                     # nothing of the killed batch is left
                     self.assertEqual(self._pending(), pending)
-                    calls = 0
-                    while self._pending() and calls < 10:
-                        self._cron_call()
-                        calls += 1
+                    self._cron_to_the_end()
                     self.assertEqual(self._state(), expected)
                     attempt.rollback()
 
@@ -266,10 +271,7 @@ class TestInterruptedRecompute(AssignmentCase):
                     self.assertTrue(
                         Trigger.search([("cron_id", "=", cron.id)]) - triggers
                     )
-                    calls = 0
-                    while self._pending() and calls < 10:
-                        self._cron_call()
-                        calls += 1
+                    self._cron_to_the_end()
                     self.assertEqual(self._state(), expected)
                     attempt.rollback()
                 self.env.invalidate_all()
