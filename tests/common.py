@@ -254,6 +254,14 @@ class CustomerTierCase(TransactionCase):
         return order
 
     @classmethod
+    def _deactivate_other_programs(cls):
+        """Deactivate the programs of the companies outside the fixture (demo
+        data): the daily runs cover every company."""
+        cls.env["customer.tier.program"].search(
+            [("company_id", "not in", (cls.company | cls.company_b).ids)]
+        ).active = False
+
+    @classmethod
     def _program(cls, company=None):
         return cls.env["customer.tier.program"].search(
             [("company_id", "=", (company or cls.company).id)], limit=1
