@@ -21,6 +21,13 @@ from odoo.tools import SQL, float_compare, format_amount
 from .customer_tier_bounds import MAX_AMOUNT, check_bounds
 from .customer_tier_engine import EngineFeature
 
+# What a quotation below its tier's minimum order gets (the tier's setting,
+# shown again on the order).
+MIN_ORDER_POLICIES = [
+    ("warn", "Warn"),
+    ("fee", "Add a service fee"),
+    ("block", "Block confirmation"),
+]
 # Range of the policy amounts a manager types on a tier (inclusive). The lower
 # bounds left at None are refused by the SQL constraint sales_policy_positive,
 # which bounds the fee percentage on both sides.
@@ -242,11 +249,7 @@ class CustomerTier(models.Model):
         "minimum-order policy applies. 0 means no minimum.",
     )
     min_order_policy = fields.Selection(
-        [
-            ("warn", "Warn"),
-            ("fee", "Add a service fee"),
-            ("block", "Block confirmation"),
-        ],
+        MIN_ORDER_POLICIES,
         string="Below Minimum",
         default="warn",
         help="Warn: the quotation shows the amount missing. Add a service fee: a "
@@ -358,11 +361,7 @@ class SaleOrder(models.Model):
         "(service fee lines not counted), in the order currency.",
     )
     tier_min_order_policy = fields.Selection(
-        [
-            ("warn", "Warn"),
-            ("fee", "Add a service fee"),
-            ("block", "Block confirmation"),
-        ],
+        MIN_ORDER_POLICIES,
         string="Below Minimum Policy",
         compute="_compute_customer_tier_policy",
     )
