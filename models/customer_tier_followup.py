@@ -1102,32 +1102,16 @@ class CustomerTier(models.Model):
         """Give the tiers of programs copied before the follow-up data loaded
         (companies that existed at install) the template's cadence, with its
         translations, in one statement."""
-        template = self.env.ref(
-            "customer_tier.customer_tier_program_default", raise_if_not_found=False
-        )
-        if not template:
-            return
-        self.env.flush_all()
-        self.env.cr.execute(
+        self._copy_template_tier_values(
             SQL(
-                """
-                UPDATE customer_tier t
-                   SET followup_interval = s.followup_interval,
-                       followup_activity_type_id = s.followup_activity_type_id,
-                       followup_summary = s.followup_summary,
-                       followup_note = s.followup_note,
-                       key_account = s.key_account
-                  FROM customer_tier s
-                 WHERE s.program_id = %(template)s
-                   AND t.program_id <> %(template)s
-                   AND t.kind = s.kind AND t.code = s.code
-                   AND COALESCE(t.followup_interval, 0) = 0
-                   AND t.followup_summary IS NULL
-                """,
-                template=template.id,
-            )
+                """followup_interval = s.followup_interval,
+                   followup_activity_type_id = s.followup_activity_type_id,
+                   followup_summary = s.followup_summary,
+                   followup_note = s.followup_note,
+                   key_account = s.key_account"""
+            ),
+            SQL("COALESCE(t.followup_interval, 0) = 0 AND t.followup_summary IS NULL"),
         )
-        self.invalidate_model()
 
 
 class CustomerTierProfile(models.Model):
