@@ -16,6 +16,25 @@ from odoo.tests.common import TransactionCase
 from odoo.addons.mail.tests.common import mail_new_test_user
 
 
+class CursorStandIn:
+    """Stands in for the psycopg2 cursor (patched as the cursor's ``_obj``):
+    each statement goes through :meth:`_execute` with its text; everything
+    else is the cursor's."""
+
+    def __init__(self, cursor):
+        self._cursor = cursor
+
+    def __getattr__(self, name):
+        return getattr(self._cursor, name)
+
+    def execute(self, query, params=None):
+        text = query.decode() if isinstance(query, bytes) else str(query)
+        return self._execute(text, query, params)
+
+    def _execute(self, text, query, params):
+        return self._cursor.execute(query, params)
+
+
 def load_chinese(env):
     """Activate zh_CN with the module's translations, as when a user adds the
     language."""

@@ -27,6 +27,7 @@ from odoo.addons.customer_tier.models.customer_tier_engine import (
     TierEngine,
 )
 
+from .common import CursorStandIn
 from .test_assignment import AssignmentCase
 
 DAY1 = date(2024, 5, 31)
@@ -55,21 +56,17 @@ SERIALIZATION_FAILURE = (
 )
 
 
-class ConcurrentWriter:
+class ConcurrentWriter(CursorStandIn):
     """Stands in for the psycopg2 cursor: the first statement matching
     ``pattern`` fails as it does when another transaction wrote the same row
     meanwhile (the other statements run as usual)."""
 
     def __init__(self, cursor, pattern):
-        self._cursor = cursor
+        super().__init__(cursor)
         self._pattern = pattern
         self.hit = []
 
-    def __getattr__(self, name):
-        return getattr(self._cursor, name)
-
-    def execute(self, query, params=None):
-        text = query.decode() if isinstance(query, bytes) else str(query)
+    def _execute(self, text, query, params):
         if not self.hit and self._pattern.search(text):
             self.hit.append(text)
             return self._cursor.execute(SERIALIZATION_FAILURE)
