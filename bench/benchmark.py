@@ -327,6 +327,24 @@ class Bench:
         env.transaction.clear()
         self.registry.clear_all_caches()
 
+    @contextmanager
+    def trial(self, cold=True):
+        """One rolled-back transaction on the vacuumed database (the dead rows
+        of an earlier rolled-back trial would slow this one): yields (env,
+        program, eval_date), the ORM caches emptied first unless not ``cold``.
+        """
+        vacuum(self.args.db, WRITTEN_TABLES)
+        cr = self.registry.cursor()
+        try:
+            env = self.env(cr)
+            if cold:
+                self.cold(env)
+            program, eval_date = self.program(env)
+            yield env, program, eval_date
+        finally:
+            cr.rollback()
+            cr.close()
+
     def program(self, env):
         from odoo.fields import Date
 
@@ -596,15 +614,8 @@ class Bench:
     def warm_up(self):
         """Read the orders once (untimed) so that every run finds them in
         PostgreSQL's buffers, and load what the ORM loads once per process."""
-        vacuum(self.args.db, WRITTEN_TABLES)
-        cr = self.registry.cursor()
-        try:
-            env = self.env(cr)
-            program, eval_date = self.program(env)
+        with self.trial(cold=False) as (env, program, eval_date):
             self.floor(env, program._engine(), eval_date)
-        finally:
-            cr.rollback()
-            cr.close()
 
     def record(self, key, measure):
         self.results[key].append(measure.seconds)
@@ -615,13 +626,8 @@ class Bench:
     def run(self, index):
         rng = random.Random(self.args.seed + index)
         res = self.results
-        # dead rows of the previous (rolled back) run would slow this one
-        vacuum(self.args.db, WRITTEN_TABLES)
-        cr = self.registry.cursor()
-        try:
-            env = self.env(cr)
-            self.cold(env)
-            program, eval_date = self.program(env)
+        with self.trial() as (env, program, eval_date):
+            cr = env.cr
             engine = program._engine()
             floor = self.floor(env, engine, eval_date)
             self.record("a", floor)
@@ -668,9 +674,6 @@ class Bench:
                 batched = self.cron(env, program, eval_date)
                 self.record("e", batched)
             start.close(rollback=True)
-        finally:
-            cr.rollback()
-            cr.close()
         line = ", ".join(
             f"({k}) {res[k][-1]:.3f} s / cpu {res[k + '_cpu'][-1]:.3f} s"
             for k in ("a", "r", "b", "c", "d", "b2", "e")
@@ -690,12 +693,7 @@ class Bench:
         """
         from odoo import sql_db
 
-        vacuum(self.args.db, WRITTEN_TABLES)
-        cr = self.registry.cursor()
-        try:
-            env = self.env(cr)
-            self.cold(env)
-            program, eval_date = self.program(env)
+        with self.trial() as (env, program, eval_date):
             phases = Phases()
             with phases.installed(program):
                 start = time.perf_counter()
@@ -717,16 +715,8 @@ class Bench:
                     env.flush_all()
                     total = time.perf_counter() - start
                 phases.print(total, f"(c) for a customer with {count + 1} orders")
-        finally:
-            cr.rollback()
-            cr.close()
 
-        vacuum(self.args.db, WRITTEN_TABLES)
-        cr = self.registry.cursor()
-        try:
-            env = self.env(cr)
-            self.cold(env)
-            program, eval_date = self.program(env)
+        with self.trial() as (env, program, eval_date):
             with core_only(program):
                 with Measure(env) as m:
                     program._engine().run(eval_date=eval_date)
@@ -735,9 +725,6 @@ class Bench:
                 f"\n== (b) core engine only (feature hooks off): {m.seconds:.2f} s, "
                 f"{m.queries} queries =="
             )
-        finally:
-            cr.rollback()
-            cr.close()
 
         timings = defaultdict(lambda: [0, 0.0])
         original = sql_db.Cursor.execute
@@ -752,12 +739,7 @@ class Bench:
                 timings[key][0] += 1
                 timings[key][1] += time.perf_counter() - start
 
-        vacuum(self.args.db, WRITTEN_TABLES)
-        cr = self.registry.cursor()
-        try:
-            env = self.env(cr)
-            self.cold(env)
-            program, eval_date = self.program(env)
+        with self.trial() as (env, program, eval_date):
             profiler = cProfile.Profile()
             sql_db.Cursor.execute = execute
             try:
@@ -769,9 +751,6 @@ class Bench:
                 profiler.disable()
             finally:
                 sql_db.Cursor.execute = original
-        finally:
-            cr.rollback()
-            cr.close()
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
         stats.sort_stats("cumulative").print_stats(35)

@@ -266,8 +266,25 @@ def verify(registry, program_id, customer_id, today, label):
         )
 
 
-def order_commits_first(registry, program_id, customer_id, draft_id, today):
-    """Scenario 1: the refresh commits between the batch's read and write."""
+def unevaluated_today(registry, program_id, customer_ids):
+    """Start today's evaluation of ``customer_ids`` afresh (committed)."""
+    with registry.cursor() as cr:
+        cr.execute(
+            "UPDATE customer_tier_profile SET full_evaluation_date = NULL "
+            "WHERE program_id = %s AND partner_id = ANY(%s)",
+            [program_id, customer_ids],
+        )
+
+
+def recompute_meeting(registry, program_id, today, meanwhile):
+    """One call of the recompute cron whose first full batch meets a change:
+    ``meanwhile(registry)`` commits it in another transaction between the
+    batch's read and its write.
+
+    Returns (met, left, logged, triggered): whether the change was made, the
+    profiles left to evaluate today, whether one dropped batch was logged, and
+    whether the recompute was triggered again.
+    """
     from odoo import fields
 
     from odoo.addons.customer_tier.models.customer_tier_engine import TierEngine
@@ -278,39 +295,48 @@ def order_commits_first(registry, program_id, customer_id, draft_id, today):
     def before_write(engine, rows, eval_date, full):
         if full and not done:
             done.append(True)
-            with registry.cursor() as cr2:
-                env2 = environment(cr2, SALESMAN[0])
-                env2["sale.order"].browse(draft_id).action_confirm()
+            meanwhile(registry)
         return original(engine, rows, eval_date, full)
 
     TierEngine.before_write = before_write
     try:
-        before = pending(registry, program_id, today)
         retries = len(LOG.retries())
         with registry.cursor() as cr:
             env = environment(cr)
             triggers = env["ir.cron.trigger"].search_count([])
             env["customer.tier.program"]._cron_recompute()
             cr.flush()
-            retried = env["ir.cron.trigger"].search(
+            retried = env["ir.cron.trigger"].search_count(
                 [("call_at", ">", fields.Datetime.now())]
             )
             left = pending(registry, program_id, today)
-            check(
-                "1: the batch met the committed refresh and was dropped",
-                bool(done) and left == before == 6,
-                f"refresh done: {bool(done)}, profiles left {before} -> {left}",
-            )
-            check(
-                "1: the dropped batch is logged at INFO",
-                len(LOG.retries()) == retries + 1,
-            )
-            check(
-                "1: the recompute is triggered again",
-                env["ir.cron.trigger"].search_count([]) > triggers and bool(retried),
+            triggered = (
+                env["ir.cron.trigger"].search_count([]) > triggers and retried > 0
             )
     finally:
         TierEngine.before_write = original
+    return bool(done), left, len(LOG.retries()) == retries + 1, triggered
+
+
+def order_commits_first(registry, program_id, customer_id, draft_id, today):
+    """Scenario 1: the refresh commits between the batch's read and write."""
+
+    def confirm_order(registry):
+        with registry.cursor() as cr2:
+            env2 = environment(cr2, SALESMAN[0])
+            env2["sale.order"].browse(draft_id).action_confirm()
+
+    before = pending(registry, program_id, today)
+    done, left, logged, triggered = recompute_meeting(
+        registry, program_id, today, confirm_order
+    )
+    check(
+        "1: the batch met the committed refresh and was dropped",
+        done and left == before == 6,
+        f"refresh done: {done}, profiles left {before} -> {left}",
+    )
+    check("1: the dropped batch is logged at INFO", logged)
+    check("1: the recompute is triggered again", triggered)
     check("1: the recompute then runs to its end", finish(registry, program_id, today))
     verify(registry, program_id, customer_id, today, "1")
 
@@ -320,12 +346,7 @@ def batch_holds_the_row(registry, program_id, customer_ids, draft_id, today):
     from odoo.service.model import retrying
 
     # start today's evaluation of the six customers afresh for this scenario
-    with registry.cursor() as cr:
-        cr.execute(
-            "UPDATE customer_tier_profile SET full_evaluation_date = NULL "
-            "WHERE program_id = %s AND partner_id = ANY(%s)",
-            [program_id, customer_ids],
-        )
+    unevaluated_today(registry, program_id, customer_ids)
     attempts = []
     errors = []
 
@@ -378,57 +399,31 @@ def batch_holds_the_row(registry, program_id, customer_ids, draft_id, today):
 
 def program_saved_meanwhile(registry, program_id, customer_ids, today):
     """Scenario 3: the last batch meets the program's row, saved meanwhile."""
-    from odoo import fields
 
-    from odoo.addons.customer_tier.models.customer_tier_engine import TierEngine
+    def save_program(registry):
+        with registry.cursor() as cr2:
+            manager = environment(cr2)["customer.tier.program"].browse(program_id)
+            manager.name = f"{manager.name} (saved meanwhile)"
 
     # the day's last batch: three customers left, the run not dated yet
+    unevaluated_today(registry, program_id, customer_ids[3:])
     with registry.cursor() as cr:
-        cr.execute(
-            "UPDATE customer_tier_profile SET full_evaluation_date = NULL "
-            "WHERE program_id = %s AND partner_id = ANY(%s)",
-            [program_id, customer_ids[3:]],
-        )
         cr.execute(
             "UPDATE customer_tier_program SET last_run_date = %s WHERE id = %s",
             [today - timedelta(days=1), program_id],
         )
-    original = TierEngine.before_write
-    done = []
-
-    def before_write(engine, rows, eval_date, full):
-        if full and not done:
-            done.append(True)
-            with registry.cursor() as cr2:
-                manager = environment(cr2)["customer.tier.program"].browse(program_id)
-                manager.name = f"{manager.name} (saved meanwhile)"
-        return original(engine, rows, eval_date, full)
-
-    TierEngine.before_write = before_write
-    try:
-        retries = len(LOG.retries())
-        with registry.cursor() as cr:
-            env = environment(cr)
-            triggers = env["ir.cron.trigger"].search_count([])
-            env["customer.tier.program"]._cron_recompute()
-            cr.flush()
-            retried = env["ir.cron.trigger"].search_count(
-                [("call_at", ">", fields.Datetime.now())]
-            )
-            left = pending(registry, program_id, today)
-            check(
-                "3: the last batch met the saved program and was dropped",
-                bool(done) and left == 3,
-                f"save done: {bool(done)}, profiles left {left}",
-            )
-            check(
-                "3: the dropped batch is logged at INFO and triggered again",
-                len(LOG.retries()) == retries + 1
-                and env["ir.cron.trigger"].search_count([]) > triggers
-                and retried > 0,
-            )
-    finally:
-        TierEngine.before_write = original
+    done, left, logged, triggered = recompute_meeting(
+        registry, program_id, today, save_program
+    )
+    check(
+        "3: the last batch met the saved program and was dropped",
+        done and left == 3,
+        f"save done: {done}, profiles left {left}",
+    )
+    check(
+        "3: the dropped batch is logged at INFO and triggered again",
+        logged and triggered,
+    )
     check("3: the recompute then runs to its end", finish(registry, program_id, today))
     with registry.cursor() as cr:
         program = environment(cr)["customer.tier.program"].browse(program_id)

@@ -1,3 +1,4 @@
+from . import customer_tier_field_guard
 from . import customer_tier_program
 from . import customer_tier
 from . import customer_tier_rfm_segment

@@ -343,6 +343,38 @@ class CustomerTier(models.Model):
                     )
                 )
 
+    @api.model
+    def _copy_template_tier_values(self, assignments, condition):
+        """Copy values of the shipped template program's tiers onto the tiers
+        of the same kind and code of the other programs, in one statement: for
+        programs copied before a feature's data loaded (the companies that
+        existed at install). ``assignments``: the SET clause; ``condition``:
+        which tiers take them; in both, ``t`` is the tier written and ``s``
+        the template's."""
+        template = self.env.ref(
+            "customer_tier.customer_tier_program_default", raise_if_not_found=False
+        )
+        if not template:
+            return
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE customer_tier t
+                   SET %(assignments)s
+                  FROM customer_tier s
+                 WHERE s.program_id = %(template)s
+                   AND t.program_id <> %(template)s
+                   AND t.kind = s.kind AND t.code = s.code
+                   AND %(condition)s
+                """,
+                assignments=assignments,
+                template=template.id,
+                condition=condition,
+            )
+        )
+        self.invalidate_model()
+
     def write(self, vals):
         if "active" in vals and not vals["active"]:
             self.filtered("active")._check_not_held()

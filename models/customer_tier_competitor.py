@@ -7,15 +7,15 @@ the customer's purchases; the tier profile counts them (``competitor_count``,
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from .customer_tier_field_guard import check_fields_not_written
-
 
 class CustomerTierCompetitor(models.Model):
     """A supplier competing with us at a customer, with what it supplies and
     its estimated share of the customer's purchases."""
 
     _name = "customer.tier.competitor"
+    _inherit = ["customer.tier.owned.line"]
     _description = "Competing Supplier"
+    _owner_field = "partner_id"
     _order = "partner_id, estimated_share desc, id"
 
     partner_id = fields.Many2one(
@@ -97,20 +97,6 @@ class CustomerTierCompetitor(models.Model):
                         total=round(total, 1),
                     )
                 )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        check_fields_not_written(self, vals_list)
-        return super().create(vals_list)
-
-    def write(self, vals):
-        check_fields_not_written(self, vals)
-        res = super().write(vals)
-        if "partner_id" in vals:
-            # Odoo checks the record rules on the values before a write only:
-            # a line moved to another customer must still be the writer's.
-            self.check_access("write")
-        return res
 
 
 class ResPartner(models.Model):

@@ -1,6 +1,7 @@
 """Guards shared by the module's models: values users may not write, and the
 operators a search on a computed flag understands."""
 
+from odoo import api, models
 from odoo.exceptions import AccessError, UserError
 
 
@@ -41,6 +42,31 @@ def check_fields_not_written(records, vals_list, names=(), derived=True):
                 model=env["ir.model"].sudo()._get(records._name).name,
             )
         )
+
+
+class CustomerTierOwnedLine(models.AbstractModel):
+    """A line kept by hand on a record of the sales team (``_owner_field``: a
+    competing supplier on its customer, a key date on its profile): no derived
+    field is written by hand, and a line moved to another owner must still be
+    the writer's."""
+
+    _name = "customer.tier.owned.line"
+    _description = "Customer Tier Line Kept on an Owner"
+    _owner_field = None
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        check_fields_not_written(self, vals_list)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_fields_not_written(self, vals)
+        res = super().write(vals)
+        if self._owner_field in vals:
+            # Odoo checks the record rules on the values before a write only:
+            # a line moved to another owner must still be the writer's.
+            self.check_access("write")
+        return res
 
 
 def flag_search_values(records, field_name, operator, value):

@@ -501,7 +501,7 @@ class CustomerTierProgram(models.Model):
                 )
             )
         self._followup_create_activities(vals_list)
-        self._followup_post_notes(messages)
+        self.env["customer.tier.profile"]._post_notes(messages)
 
     def _followup_alert_state(self, partner_ids):
         """Per partner: (profile id or None, reorder episode date, risk episode
@@ -669,7 +669,7 @@ class CustomerTierProgram(models.Model):
                 }
             )
         self._followup_create_activities(vals_list)
-        self._followup_post_notes(notes, paragraph=False)
+        self.env["customer.tier.profile"]._post_notes(notes, paragraph=False)
 
     def _followup_alert_texts(self, row, reorder, segment, churn=False):
         """Title and body (with the figures) of the note a reorder check
@@ -988,7 +988,7 @@ class CustomerTierProgram(models.Model):
                 }
             )
         self._followup_create_activities(vals_list)
-        self._followup_post_notes(notes, paragraph=False)
+        self.env["customer.tier.profile"]._post_notes(notes, paragraph=False)
         self.env.cr.execute(
             SQL(
                 """
@@ -1038,29 +1038,6 @@ class CustomerTierProgram(models.Model):
         for _keys, values in chunks:
             activities |= Activity.create(values)
         return activities
-
-    @api.model
-    def _followup_post_notes(self, notes, paragraph=True):
-        """Log notifications (not contacts) on tier profiles: (profile id,
-        text). On the profile, whose record rules apply to its messages, not on
-        the partner that users of every company read. Without ``paragraph``,
-        the texts are HTML bodies already."""
-        if not notes:
-            return
-        subtype = self.env.ref("mail.mt_note")
-        self.env["mail.message"].sudo().create(
-            [
-                {
-                    "model": "customer.tier.profile",
-                    "res_id": profile_id,
-                    "message_type": "notification",
-                    "subtype_id": subtype.id,
-                    "author_id": self.env.user.partner_id.id,
-                    "body": Markup("<p>%s</p>") % text if paragraph else text,
-                }
-                for profile_id, text in notes
-            ]
-        )
 
 
 class CustomerTier(models.Model):
@@ -1125,32 +1102,16 @@ class CustomerTier(models.Model):
         """Give the tiers of programs copied before the follow-up data loaded
         (companies that existed at install) the template's cadence, with its
         translations, in one statement."""
-        template = self.env.ref(
-            "customer_tier.customer_tier_program_default", raise_if_not_found=False
-        )
-        if not template:
-            return
-        self.env.flush_all()
-        self.env.cr.execute(
+        self._copy_template_tier_values(
             SQL(
-                """
-                UPDATE customer_tier t
-                   SET followup_interval = s.followup_interval,
-                       followup_activity_type_id = s.followup_activity_type_id,
-                       followup_summary = s.followup_summary,
-                       followup_note = s.followup_note,
-                       key_account = s.key_account
-                  FROM customer_tier s
-                 WHERE s.program_id = %(template)s
-                   AND t.program_id <> %(template)s
-                   AND t.kind = s.kind AND t.code = s.code
-                   AND COALESCE(t.followup_interval, 0) = 0
-                   AND t.followup_summary IS NULL
-                """,
-                template=template.id,
-            )
+                """followup_interval = s.followup_interval,
+                   followup_activity_type_id = s.followup_activity_type_id,
+                   followup_summary = s.followup_summary,
+                   followup_note = s.followup_note,
+                   key_account = s.key_account"""
+            ),
+            SQL("COALESCE(t.followup_interval, 0) = 0 AND t.followup_summary IS NULL"),
         )
-        self.invalidate_model()
 
 
 class CustomerTierProfile(models.Model):

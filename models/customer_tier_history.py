@@ -1,5 +1,3 @@
-from markupsafe import Markup
-
 from odoo import api, fields, models
 
 CAUSES = [
@@ -122,8 +120,7 @@ class CustomerTierHistory(models.Model):
         if not changes:
             return
         causes = dict(self._fields["cause"]._description_selection(self.env))
-        subtype = self.env.ref("mail.mt_note")
-        vals_list = []
+        notes = []
         for profile_id, old, new, cause, reason in changes:
             if old:
                 body = self.env._(
@@ -140,14 +137,5 @@ class CustomerTierHistory(models.Model):
                 )
             if reason:
                 body += " " + self.env._("Reason: %(reason)s", reason=reason)
-            vals_list.append(
-                {
-                    "model": "customer.tier.profile",
-                    "res_id": profile_id,
-                    "message_type": "notification",
-                    "subtype_id": subtype.id,
-                    "body": Markup("<p>%s</p>") % body,
-                    "author_id": self.env.user.partner_id.id,
-                }
-            )
-        self.env["mail.message"].sudo().create(vals_list)
+            notes.append((profile_id, body))
+        self.env["customer.tier.profile"]._post_notes(notes)

@@ -5,7 +5,6 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from .customer_tier_bounds import MIN_KEY_DATE, check_bounds, max_business_date
-from .customer_tier_field_guard import check_fields_not_written
 
 KEY_DATE_KINDS = [
     ("birthday", "Birthday"),
@@ -58,7 +57,9 @@ class CustomerTierKeyDate(models.Model):
     """
 
     _name = "customer.tier.key.date"
+    _inherit = ["customer.tier.owned.line"]
     _description = "Key Date of a Key Contact"
+    _owner_field = "profile_id"
     _check_company_auto = True
     _order = "profile_id, date_month, date_day, id"
 
@@ -148,17 +149,3 @@ class CustomerTierKeyDate(models.Model):
                         customer=partner.display_name,
                     )
                 )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        check_fields_not_written(self, vals_list)
-        return super().create(vals_list)
-
-    def write(self, vals):
-        check_fields_not_written(self, vals)
-        res = super().write(vals)
-        if "profile_id" in vals:
-            # Odoo checks the record rules on the values before a write only:
-            # a key date moved to another profile must still be the writer's.
-            self.check_access("write")
-        return res

@@ -179,11 +179,32 @@ def bgnbd_log_likelihood(params, x, t_x, T):
     return a1 + a2 + np.logaddexp(a3, a4)
 
 
+def _objective_value(ll, w, total):
+    """What the optimiser minimises: the mean negative log-likelihood ``ll``
+    over the ``total`` customers (``w``: customers per row);
+    ``FAILED_OBJECTIVE`` where it is not finite."""
+    value = -(w * ll).sum() / total  # (np.dot: BLAS threads, slower here)
+    return value if np.isfinite(value) else FAILED_OBJECTIVE
+
+
+def _too_few(found, customers, min_repeaters, what):
+    """The fit refused when ``found`` customers with ``what`` are fewer than
+    ``min_repeaters`` (at least one); None otherwise."""
+    needed = max(min_repeaters, 1)
+    if found >= needed:
+        return None
+    return Fit(
+        STATUS_INSUFFICIENT,
+        f"{found} customers with {what}, {needed} needed",
+        customers=customers,
+        repeaters=found,
+    )
+
+
 def _bgnbd_objective(theta, x, t_x, T, w, total):
     params = dict(zip(BGNBD_PARAMS, np.exp(theta), strict=True))
     ll = bgnbd_log_likelihood(params, x, t_x, T)
-    value = -(w * ll).sum() / total  # (np.dot: BLAS threads, slower here)
-    return value if np.isfinite(value) else FAILED_OBJECTIVE
+    return _objective_value(ll, w, total)
 
 
 def fit_bgnbd(x, t_x, T, min_repeaters=10):
@@ -195,14 +216,9 @@ def fit_bgnbd(x, t_x, T, min_repeaters=10):
     x, t_x, T = _arrays(x, t_x, T)
     n = len(x)
     repeaters = int(np.count_nonzero(x > 0))
-    if repeaters < max(min_repeaters, 1):
-        return Fit(
-            STATUS_INSUFFICIENT,
-            f"{repeaters} customers with a repeat purchase, "
-            f"{max(min_repeaters, 1)} needed",
-            customers=n,
-            repeaters=repeaters,
-        )
+    refused = _too_few(repeaters, n, min_repeaters, "a repeat purchase")
+    if refused is not None:
+        return refused
     if not (
         np.all(np.isfinite(x)) and np.all(np.isfinite(t_x)) and np.all(np.isfinite(T))
     ) or (np.any(x < 0) or np.any(t_x < 0) or np.any(T < t_x)):
@@ -335,8 +351,7 @@ def _gg_params(theta):
 
 def _gg_objective(theta, x, m, w, total):
     ll = gamma_gamma_log_likelihood(_gg_params(theta), x, m)
-    value = -(w * ll).sum() / total  # (np.dot: BLAS threads, slower here)
-    return value if np.isfinite(value) else FAILED_OBJECTIVE
+    return _objective_value(ll, w, total)
 
 
 def fit_gamma_gamma(x, m, min_repeaters=10):
@@ -349,14 +364,9 @@ def fit_gamma_gamma(x, m, min_repeaters=10):
     keep = (x > 0) & (m > 0) & np.isfinite(m)
     x, m = x[keep], m[keep]
     n = len(x)
-    if n < max(min_repeaters, 1):
-        return Fit(
-            STATUS_INSUFFICIENT,
-            f"{n} customers with a valued repeat purchase, "
-            f"{max(min_repeaters, 1)} needed",
-            customers=n,
-            repeaters=n,
-        )
+    refused = _too_few(n, n, min_repeaters, "a valued repeat purchase")
+    if refused is not None:
+        return refused
     if np.ptp(m) <= 0 and np.all(x == x[0]):
         return Fit(STATUS_FAILED, "all mean values are equal", customers=n, repeaters=n)
     scale = float(np.median(m))

@@ -590,27 +590,10 @@ class CustomerTierProgram(models.Model):
     def _prediction_copy_template_defaults(self):
         """Watch churn on the tiers the template watches, for the programs
         copied before the prediction data loaded (one statement)."""
-        template = self.env.ref(
-            "customer_tier.customer_tier_program_default", raise_if_not_found=False
+        self.env["customer.tier"]._copy_template_tier_values(
+            SQL("watch_churn = TRUE"),
+            SQL("s.watch_churn AND NOT COALESCE(t.watch_churn, FALSE)"),
         )
-        if not template:
-            return
-        self.env.flush_all()
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE customer_tier t
-                   SET watch_churn = TRUE
-                  FROM customer_tier s
-                 WHERE s.program_id = %(template)s
-                   AND t.program_id <> %(template)s
-                   AND t.kind = s.kind AND t.code = s.code
-                   AND s.watch_churn AND NOT COALESCE(t.watch_churn, FALSE)
-                """,
-                template=template.id,
-            )
-        )
-        self.env["customer.tier"].invalidate_model(["watch_churn"])
 
 
 class CustomerTier(models.Model):

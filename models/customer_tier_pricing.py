@@ -14,8 +14,6 @@ fees.
   are free for customers of a tier that waives them.
 """
 
-from markupsafe import Markup
-
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, float_compare, format_amount
@@ -23,6 +21,13 @@ from odoo.tools import SQL, float_compare, format_amount
 from .customer_tier_bounds import MAX_AMOUNT, check_bounds
 from .customer_tier_engine import EngineFeature
 
+# What a quotation below its tier's minimum order gets (the tier's setting,
+# shown again on the order).
+MIN_ORDER_POLICIES = [
+    ("warn", "Warn"),
+    ("fee", "Add a service fee"),
+    ("block", "Block confirmation"),
+]
 # Range of the policy amounts a manager types on a tier (inclusive). The lower
 # bounds left at None are refused by the SQL constraint sales_policy_positive,
 # which bounds the fee percentage on both sides.
@@ -208,24 +213,18 @@ class CustomerTierProgram(models.Model):
                 pl.id: pl.display_name
                 for pl in Pricelist.browse({pl for n in notes for pl in n[1:] if pl})
             }
-            subtype = self.env.ref("mail.mt_note")
-            self.env["mail.message"].sudo().create(
+            self.env["customer.tier.profile"]._post_notes(
                 [
-                    {
-                        "model": "customer.tier.profile",
-                        "res_id": profile_id,
-                        "message_type": "notification",
-                        "subtype_id": subtype.id,
-                        "author_id": self.env.user.partner_id.id,
-                        "body": Markup("<p>%s</p>")
-                        % self.env._(
+                    (
+                        profile_id,
+                        self.env._(
                             "Pricelist changed from %(old)s to %(new)s to follow the "
                             "customer tier (%(company)s).",
                             old=names.get(old) or self.env._("none"),
                             new=names[new],
                             company=self.company_id.name,
                         ),
-                    }
+                    )
                     for profile_id, old, new in notes
                 ]
             )
@@ -250,11 +249,7 @@ class CustomerTier(models.Model):
         "minimum-order policy applies. 0 means no minimum.",
     )
     min_order_policy = fields.Selection(
-        [
-            ("warn", "Warn"),
-            ("fee", "Add a service fee"),
-            ("block", "Block confirmation"),
-        ],
+        MIN_ORDER_POLICIES,
         string="Below Minimum",
         default="warn",
         help="Warn: the quotation shows the amount missing. Add a service fee: a "
@@ -366,11 +361,7 @@ class SaleOrder(models.Model):
         "(service fee lines not counted), in the order currency.",
     )
     tier_min_order_policy = fields.Selection(
-        [
-            ("warn", "Warn"),
-            ("fee", "Add a service fee"),
-            ("block", "Block confirmation"),
-        ],
+        MIN_ORDER_POLICIES,
         string="Below Minimum Policy",
         compute="_compute_customer_tier_policy",
     )

@@ -1,3 +1,5 @@
+from markupsafe import Markup
+
 from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 
@@ -393,6 +395,30 @@ class CustomerTierProfile(models.Model):
             )
         for program, program_changes in by_program.items():
             program.sudo()._engine().after_write([], program_changes, today, False)
+
+    @api.model
+    def _post_notes(self, notes, paragraph=True):
+        """Log notifications (not contacts) by the current user on tier
+        profiles: ``notes``, (profile id, text) pairs. On the profile, whose
+        record rules apply to its messages, not on the partner that users of
+        every company read. Without ``paragraph``, the texts are HTML bodies
+        already."""
+        if not notes:
+            return
+        subtype = self.env.ref("mail.mt_note")
+        self.env["mail.message"].sudo().create(
+            [
+                {
+                    "model": "customer.tier.profile",
+                    "res_id": profile_id,
+                    "message_type": "notification",
+                    "subtype_id": subtype.id,
+                    "author_id": self.env.user.partner_id.id,
+                    "body": Markup("<p>%s</p>") % text if paragraph else text,
+                }
+                for profile_id, text in notes
+            ]
+        )
 
     # ------------------------------------------------------------------
     # Actions

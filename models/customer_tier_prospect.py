@@ -100,6 +100,15 @@ WEIGHT_FIELDS = (
     "prospect_weight_quotation",
     "prospect_weight_source",
 )
+# The 0-5 star scale of the reputation and product-fit ratings ("0" = not rated).
+STAR_RATING = [
+    ("0", "Not rated"),
+    ("1", "Very low"),
+    ("2", "Low"),
+    ("3", "Medium"),
+    ("4", "High"),
+    ("5", "Very high"),
+]
 DEFAULT_MIN_SCORES = {"A": 70.0, "B": 40.0, "C": 15.0}
 # Range of the prospect numbers a manager types (inclusive). The lower bounds
 # left at None are refused by the older checks (_check_prospect_weights,
@@ -674,27 +683,13 @@ class ResPartner(models.Model):
         string="Company Size",
     )
     tier_reputation = fields.Selection(
-        [
-            ("0", "Not rated"),
-            ("1", "Very low"),
-            ("2", "Low"),
-            ("3", "Medium"),
-            ("4", "High"),
-            ("5", "Very high"),
-        ],
+        STAR_RATING,
         string="Industry Reputation",
         default="0",
         help="Standing of the customer in its industry, 1 to 5 stars.",
     )
     tier_product_fit = fields.Selection(
-        [
-            ("0", "Not rated"),
-            ("1", "Very low"),
-            ("2", "Low"),
-            ("3", "Medium"),
-            ("4", "High"),
-            ("5", "Very high"),
-        ],
+        STAR_RATING,
         string="Fit With Our Range",
         default="0",
         help="How well what the customer buys matches our product range, 1 to 5 stars.",

@@ -158,16 +158,11 @@ class MailActivity(models.Model):
             )
         )
         if checks:
-            subtype = self.env.ref("mail.mt_note")
-            self.env["mail.message"].sudo().create(
+            self.env["customer.tier.profile"]._post_notes(
                 [
-                    {
-                        "model": "customer.tier.profile",
-                        "res_id": check.customer_tier_profile_id.id,
-                        "message_type": "notification",
-                        "subtype_id": subtype.id,
-                        "author_id": self.env.user.partner_id.id,
-                        "body": Markup("<p>%s</p>%s")
+                    (
+                        check.customer_tier_profile_id.id,
+                        Markup("<p>%s</p>%s")
                         % (
                             self.env._(
                                 "%(summary)s: done by %(user)s.",
@@ -176,9 +171,10 @@ class MailActivity(models.Model):
                             ),
                             check.note or "",
                         ),
-                    }
+                    )
                     for check in checks
-                ]
+                ],
+                paragraph=False,
             )
             checks.sudo().write({"summary": False, "note": False})
         return super()._action_done(feedback=feedback, attachment_ids=attachment_ids)

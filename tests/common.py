@@ -16,6 +16,35 @@ from odoo.tests.common import TransactionCase
 from odoo.addons.mail.tests.common import mail_new_test_user
 
 
+class CursorStandIn:
+    """Stands in for the psycopg2 cursor (patched as the cursor's ``_obj``):
+    each statement goes through :meth:`_execute` with its text; everything
+    else is the cursor's."""
+
+    def __init__(self, cursor):
+        self._cursor = cursor
+
+    def __getattr__(self, name):
+        return getattr(self._cursor, name)
+
+    def execute(self, query, params=None):
+        text = query.decode() if isinstance(query, bytes) else str(query)
+        return self._execute(text, query, params)
+
+    def _execute(self, text, query, params):
+        return self._cursor.execute(query, params)
+
+
+def load_chinese(env):
+    """Activate zh_CN with the module's translations, as when a user adds the
+    language."""
+    env["res.lang"]._activate_lang("zh_CN")
+    env["ir.module.module"]._load_module_terms(
+        ["customer_tier"], ["zh_CN"], overwrite=True
+    )
+    env.registry.clear_cache()  # the installed languages
+
+
 class CustomerTierCase(TransactionCase):
     """Base class: company A (USD) with EUR orders, company B, four users.
 
@@ -242,6 +271,14 @@ class CustomerTierCase(TransactionCase):
             order.state = "sent"
         order.date_order = when
         return order
+
+    @classmethod
+    def _deactivate_other_programs(cls):
+        """Deactivate the programs of the companies outside the fixture (demo
+        data): the daily runs cover every company."""
+        cls.env["customer.tier.program"].search(
+            [("company_id", "not in", (cls.company | cls.company_b).ids)]
+        ).active = False
 
     @classmethod
     def _program(cls, company=None):

@@ -50,6 +50,23 @@ class AssignmentCase(CustomerTierCase):
         with cls._no_refresh():
             return [cls._order(partner, amount, day) for amount, day in specs]
 
+    @classmethod
+    def _setup_rfm_customers(cls):
+        """The program under RFM and the five customers K1..K5 of
+        :class:`TestRfmMethod` (its table), as ``cls.k1`` .. ``cls.k5``;
+        ``cls.segments``: the program's segments by code."""
+        cls.program.write({"method": "rfm"})
+        d = lambda n: E - timedelta(days=n)  # noqa: E731
+        cls.k1, cls.k2, cls.k3, cls.k4, cls.k5 = (
+            cls._customer(f"K{i}") for i in range(1, 6)
+        )
+        cls._buy_many(cls.k1, [(100, d(10))])
+        cls._buy_many(cls.k2, [(100, d(n)) for n in (100, 80, 60, 40, 20)])
+        cls._buy_many(cls.k3, [(75, d(n)) for n in (90, 70, 50, 30)])
+        cls._buy_many(cls.k4, [(100, d(60)), (100, d(40))])
+        cls._buy_many(cls.k5, [(100, d(100)), (100, d(70)), (200, d(50))])
+        cls.segments = {s.code: s for s in cls.program.segment_ids}
+
     def _snapshot(self, company=None, partners=None, columns=PROFILE_COLUMNS):
         """Profile rows as stored: partner id -> {column: value}."""
         self.env.flush_all()
@@ -98,6 +115,24 @@ class AssignmentCase(CustomerTierCase):
                 tier or self.env["customer.tier"],
                 partner.name,
             )
+
+    def assertRfm(self, expected, segments):
+        """``expected``: partner -> (R, F, M, segment code, tier), checked on the
+        profile's scores, segment, computed tier and effective tier."""
+        for partner, (r, f, m, segment, tier) in expected.items():
+            profile = self._profile(partner)
+            self.assertEqual(
+                (
+                    profile.rfm_recency_score,
+                    profile.rfm_frequency_score,
+                    profile.rfm_monetary_score,
+                ),
+                (r, f, m),
+                partner.name,
+            )
+            self.assertEqual(profile.rfm_segment_id, segments[segment], partner.name)
+            self.assertEqual(profile.computed_tier_id, tier, partner.name)
+            self.assertEqual(profile.tier_id, tier, partner.name)
 
 
 @tagged("post_install", "-at_install")
@@ -211,19 +246,7 @@ class TestParetoMethod(AssignmentCase):
             self.tie_high: (3, 5, 3, "loyal", self.tier_a),
             self.old: (1, 1, 1, "lost", self.tier_d),
         }
-        for partner, (r, f, m, segment, tier) in expected.items():
-            profile = self._profile(partner)
-            self.assertEqual(
-                (
-                    profile.rfm_recency_score,
-                    profile.rfm_frequency_score,
-                    profile.rfm_monetary_score,
-                ),
-                (r, f, m),
-                partner.name,
-            )
-            self.assertEqual(profile.rfm_segment_id, segments[segment], partner.name)
-            self.assertEqual(profile.tier_id, tier, partner.name)
+        self.assertRfm(expected, segments)
         self.assertFalse(self._profile(self.prospect).rfm_segment_id)
         self.assertFalse(self._profile(self.prospect).tier_id)
 
@@ -248,17 +271,7 @@ class TestRfmMethod(AssignmentCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.program.write({"method": "rfm"})
-        d = lambda n: E - timedelta(days=n)  # noqa: E731
-        cls.k1, cls.k2, cls.k3, cls.k4, cls.k5 = (
-            cls._customer(f"K{i}") for i in range(1, 6)
-        )
-        cls._buy_many(cls.k1, [(100, d(10))])
-        cls._buy_many(cls.k2, [(100, d(n)) for n in (100, 80, 60, 40, 20)])
-        cls._buy_many(cls.k3, [(75, d(n)) for n in (90, 70, 50, 30)])
-        cls._buy_many(cls.k4, [(100, d(60)), (100, d(40))])
-        cls._buy_many(cls.k5, [(100, d(100)), (100, d(70)), (200, d(50))])
-        cls.segments = {s.code: s for s in cls.program.segment_ids}
+        cls._setup_rfm_customers()
 
     def test_cume_scores(self):
         """ceil(5 * share of values at most as good), ties share a score."""
@@ -282,22 +295,7 @@ class TestRfmMethod(AssignmentCase):
             self.k4: (2, 2, 2, "hibernating", self.tier_c),
             self.k5: (1, 3, 4, "cant_lose", self.tier_b),
         }
-        for partner, (r, f, m, segment, tier) in expected.items():
-            profile = self._profile(partner)
-            self.assertEqual(
-                (
-                    profile.rfm_recency_score,
-                    profile.rfm_frequency_score,
-                    profile.rfm_monetary_score,
-                ),
-                (r, f, m),
-                partner.name,
-            )
-            self.assertEqual(
-                profile.rfm_segment_id, self.segments[segment], partner.name
-            )
-            self.assertEqual(profile.computed_tier_id, tier, partner.name)
-            self.assertEqual(profile.tier_id, tier, partner.name)
+        self.assertRfm(expected, self.segments)
 
     def test_segment_grid_is_total(self):
         """The shipped mapping gives every (R, FM) pair exactly the documented

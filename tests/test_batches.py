@@ -27,6 +27,7 @@ from odoo.addons.customer_tier.models.customer_tier_engine import (
     TierEngine,
 )
 
+from .common import CursorStandIn
 from .test_assignment import AssignmentCase
 
 DAY1 = date(2024, 5, 31)
@@ -55,21 +56,17 @@ SERIALIZATION_FAILURE = (
 )
 
 
-class ConcurrentWriter:
+class ConcurrentWriter(CursorStandIn):
     """Stands in for the psycopg2 cursor: the first statement matching
     ``pattern`` fails as it does when another transaction wrote the same row
     meanwhile (the other statements run as usual)."""
 
     def __init__(self, cursor, pattern):
-        self._cursor = cursor
+        super().__init__(cursor)
         self._pattern = pattern
         self.hit = []
 
-    def __getattr__(self, name):
-        return getattr(self._cursor, name)
-
-    def execute(self, query, params=None):
-        text = query.decode() if isinstance(query, bytes) else str(query)
+    def _execute(self, text, query, params):
         if not self.hit and self._pattern.search(text):
             self.hit.append(text)
             return self._cursor.execute(SERIALIZATION_FAILURE)
@@ -186,6 +183,14 @@ class TestInterruptedRecompute(AssignmentCase):
             for program in self.program | self.program_b
         )
 
+    def _cron_to_the_end(self):
+        """Call the scheduled recompute until nothing is pending (10 calls
+        at most)."""
+        calls = 0
+        while self._pending() and calls < 10:
+            self._cron_call()
+            calls += 1
+
     def test_killed_during_any_batch_ends_as_one_run(self):
         with self.env.cr.savepoint(flush=True) as start:
             self._run(DAY2)
@@ -214,10 +219,7 @@ class TestInterruptedRecompute(AssignmentCase):
                     self._cron_call(kill=True)
                     # nothing of the killed batch is left
                     self.assertEqual(self._pending(), pending)
-                    calls = 0
-                    while self._pending() and calls < 10:
-                        self._cron_call()
-                        calls += 1
+                    self._cron_to_the_end()
                     self.assertEqual(self._state(), expected)
                     attempt.rollback()
 
@@ -266,10 +268,7 @@ class TestInterruptedRecompute(AssignmentCase):
                     self.assertTrue(
                         Trigger.search([("cron_id", "=", cron.id)]) - triggers
                     )
-                    calls = 0
-                    while self._pending() and calls < 10:
-                        self._cron_call()
-                        calls += 1
+                    self._cron_to_the_end()
                     self.assertEqual(self._state(), expected)
                     attempt.rollback()
                 self.env.invalidate_all()

@@ -27,10 +27,7 @@ class TestFollowup(CustomerTierCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # the daily run covers every company: keep the demo data's out
-        cls.env["customer.tier.program"].search(
-            [("company_id", "not in", (cls.company | cls.company_b).ids)]
-        ).active = False
+        cls._deactivate_other_programs()
         cls.program.write(
             {"followup_user_id": cls.user_manager.id, "followup_days_ahead": 3}
         )
@@ -566,6 +563,17 @@ class TestFollowup(CustomerTierCase):
 class TestFollowupRiskAlert(CustomerTierCase):
     """A customer whose RFM segment turns to "can't lose" gets one check."""
 
+    def _profile_notes(self, profile):
+        """The bodies of the messages on ``profile``, as one text."""
+        return " ".join(
+            str(body)
+            for body in self.env["mail.message"]
+            .search(
+                [("model", "=", "customer.tier.profile"), ("res_id", "=", profile.id)]
+            )
+            .mapped("body")
+        )
+
     def test_risk_alert_once(self):
         big = self._customer("Big but gone", user_id=self.user_all.id)
         with freeze_time("2024-06-30"):
@@ -585,14 +593,7 @@ class TestFollowupRiskAlert(CustomerTierCase):
         self.assertEqual(len(checks), 1)
         self.assertEqual(checks.user_id, self.user_all)
         self.assertFalse(checks.summary)
-        notes = " ".join(
-            str(body)
-            for body in self.env["mail.message"]
-            .search(
-                [("model", "=", "customer.tier.profile"), ("res_id", "=", profile.id)]
-            )
-            .mapped("body")
-        )
+        notes = self._profile_notes(profile)
         self.assertIn(profile.rfm_segment_id.name, notes)
         self.assertIn("R 1", notes)
         self.assertNotIn("R 1", str(checks.note))
@@ -639,14 +640,7 @@ class TestFollowupRiskAlert(CustomerTierCase):
             [("res_id", "=", cust.id), ("customer_tier_activity", "=", "reorder")]
         )
         self.assertEqual(len(checks), 1)
-        notes = " ".join(
-            str(body)
-            for body in self.env["mail.message"]
-            .search(
-                [("model", "=", "customer.tier.profile"), ("res_id", "=", profile.id)]
-            )
-            .mapped("body")
-        )
+        notes = self._profile_notes(profile)
         self.assertIn("12 %", notes)
         self.assertNotIn("12 %", str(checks.note))
         self.assertEqual(profile.risk_alert_date, date(2024, 6, 30))

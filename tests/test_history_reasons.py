@@ -15,9 +15,8 @@ from odoo.tools import format_amount, formatLang
 
 from odoo.addons.customer_tier.models.customer_tier_engine import _Formats
 
+from .common import load_chinese
 from .test_assignment import AssignmentCase, E
-
-MODULE = "customer_tier"
 
 
 def usd(text):
@@ -246,16 +245,7 @@ class TestRfmReasons(AssignmentCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.program.write({"method": "rfm"})
-        d = lambda n: E - timedelta(days=n)  # noqa: E731
-        cls.k2, cls.k4 = cls._customer("K2"), cls._customer("K4")
-        cls.k1, cls.k3, cls.k5 = (cls._customer(f"K{i}") for i in (1, 3, 5))
-        cls._buy_many(cls.k1, [(100, d(10))])
-        cls._buy_many(cls.k2, [(100, d(n)) for n in (100, 80, 60, 40, 20)])
-        cls._buy_many(cls.k3, [(75, d(n)) for n in (90, 70, 50, 30)])
-        cls._buy_many(cls.k4, [(100, d(60)), (100, d(40))])
-        cls._buy_many(cls.k5, [(100, d(100)), (100, d(70)), (200, d(50))])
-        cls.segments = {s.code: s for s in cls.program.segment_ids}
+        cls._setup_rfm_customers()
 
     def test_segment_and_scores(self):
         self._run(E)
@@ -282,11 +272,7 @@ class TestReasonsInChinese(AssignmentCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.lang"]._activate_lang("zh_CN")
-        cls.env["ir.module.module"]._load_module_terms(
-            [MODULE], ["zh_CN"], overwrite=True
-        )
-        cls.env.registry.clear_cache()
+        load_chinese(cls.env)
         # (the company's tiers were copied before zh_CN was installed)
         cls.tier_a.with_context(lang="zh_CN").name = "核心客户"
         cls.program.write({"grace_length": 0})

@@ -17,7 +17,7 @@ from odoo.tests.common import TransactionCase
 from odoo.tools.misc import file_path
 from odoo.tools.translate import TranslationModuleReader
 
-from .common import CustomerTierCase
+from .common import CustomerTierCase, load_chinese
 
 MODULE = "customer_tier"
 PO_PATH = f"{MODULE}/i18n/zh_CN.po"
@@ -122,12 +122,8 @@ class TestI18nLoaded(CustomerTierCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.lang"]._activate_lang("zh_CN")
-        cls.env["ir.module.module"]._load_module_terms(
-            [MODULE], ["zh_CN"], overwrite=True
-        )
+        load_chinese(cls.env)
         cls.user_manager.lang = "zh_CN"
-        cls.env.registry.clear_cache()
         cls.zh = cls.env(context=dict(cls.env.context, lang="zh_CN"))
 
     def _manager_env(self):

@@ -24,10 +24,7 @@ class TestKeyAccount(CustomerTierCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # the daily run covers every company: keep the demo data's out
-        cls.env["customer.tier.program"].search(
-            [("company_id", "not in", (cls.company | cls.company_b).ids)]
-        ).active = False
+        cls._deactivate_other_programs()
         cls.program.key_date_remind_days = 7
         Product = cls.env["product.product"]
         cls.products = Product.create(

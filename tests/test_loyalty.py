@@ -6,7 +6,7 @@ from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, tagged
 
-from .common import CustomerTierCase
+from .common import CustomerTierCase, load_chinese
 
 
 @tagged("post_install", "-at_install")
@@ -270,13 +270,17 @@ class TestTierLoyalty(CustomerTierCase):
         with freeze_time(when):
             return self.env["customer.tier.program"]._cron_expire_loyalty_points()
 
-    def test_expiry_fifo(self):
+    def _earn_january_and_march(self):
+        """Customer C earns 100 points on 2024-01-10 and 200 on 2024-03-10
+        (each order confirmed on its day): (customer, card)."""
         customer = self.cust["C"]
-        with freeze_time("2024-01-10 10:00:00"):
-            self._order(customer, 100.0, date(2024, 1, 10))
-        with freeze_time("2024-03-10 10:00:00"):
-            self._order(customer, 200.0, date(2024, 3, 10))
-        card = self._card(customer)
+        for amount, day in ((100.0, date(2024, 1, 10)), (200.0, date(2024, 3, 10))):
+            with freeze_time(f"{day} 10:00:00"):
+                self._order(customer, amount, day)
+        return customer, self._card(customer)
+
+    def test_expiry_fifo(self):
+        customer, card = self._earn_january_and_march()
         with freeze_time("2024-06-01 10:00:00"):
             self._give_points(customer, -150)  # redemption: oldest points first
         self.assertEqual(card.points, 150)
@@ -311,12 +315,7 @@ class TestTierLoyalty(CustomerTierCase):
         )
 
     def test_expiry_late_debit_and_negative_guard(self):
-        customer = self.cust["C"]
-        with freeze_time("2024-01-10 10:00:00"):
-            self._order(customer, 100.0, date(2024, 1, 10))
-        with freeze_time("2024-03-10 10:00:00"):
-            self._order(customer, 200.0, date(2024, 3, 10))
-        card = self._card(customer)
+        customer, card = self._earn_january_and_march()
         # the January points expired on 2025-01-10, but the run has not passed:
         # a debit takes the valid March points first, then the expired ones
         with freeze_time("2025-01-20 10:00:00"):
@@ -602,11 +601,7 @@ class TestTierLoyalty(CustomerTierCase):
         self.program.loyalty_new_customer_multiplier = 1.5
         self.assertEqual(label(newcomer), "×1.5 (new customer)")
         # in Chinese
-        self.env["res.lang"]._activate_lang("zh_CN")
-        self.env["ir.module.module"]._load_module_terms(
-            ["customer_tier"], ["zh_CN"], overwrite=True
-        )
-        self.env.registry.clear_cache()  # the installed languages
+        load_chinese(self.env)
         self.assertEqual(label(newcomer, "zh_CN"), "×1.5（新客户）")
         self.assertEqual(
             label(self.cust["A"], "zh_CN"),

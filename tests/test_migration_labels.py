@@ -6,9 +6,7 @@ from datetime import date
 
 from odoo.tests import tagged
 
-from .common import CustomerTierCase
-
-MODULE = "customer_tier"
+from .common import CustomerTierCase, load_chinese
 
 
 @tagged("post_install", "-at_install")
@@ -16,11 +14,7 @@ class TestMigrationLabels(CustomerTierCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.lang"]._activate_lang("zh_CN")
-        cls.env["ir.module.module"]._load_module_terms(
-            [MODULE], ["zh_CN"], overwrite=True
-        )
-        cls.env.registry.clear_cache()
+        load_chinese(cls.env)
         cls.program.write({"grace_length": 0})
         cls.buyer = cls._customer("Migration Buyer")
         cls._order(cls.buyer, 20000, date(2024, 5, 2))

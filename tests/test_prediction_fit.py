@@ -15,23 +15,19 @@ from odoo.exceptions import AccessError
 from odoo.tests import Form, tagged
 from odoo.tools import SQL
 
-from .common import CustomerTierCase
+from .common import CursorStandIn, CustomerTierCase
 
 FIT_INSERT = "INSERT INTO customer_tier_prediction_fit"
 
 
-class StatementRecorder:
+class StatementRecorder(CursorStandIn):
     """Stands in for the psycopg2 cursor and records the statements run."""
 
     def __init__(self, cursor):
-        self._cursor = cursor
+        super().__init__(cursor)
         self.statements = []
 
-    def __getattr__(self, name):
-        return getattr(self._cursor, name)
-
-    def execute(self, query, params=None):
-        text = query.decode() if isinstance(query, bytes) else str(query)
+    def _execute(self, text, query, params):
         self.statements.append(text)
         return self._cursor.execute(query, params)
 

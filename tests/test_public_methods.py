@@ -48,6 +48,10 @@ REVIEWED = {
     ("customer.tier.key.date", "write"): (
         "ORM override: super() checks the rules before, then again on the new profile"
     ),
+    ("customer.tier.owned.line", "create"): GUARDED,
+    ("customer.tier.owned.line", "write"): (
+        "ORM override: super() checks the rules before, then again on the new owner"
+    ),
     ("customer.tier.profile", "write"): (
         "ORM override: salespeople limited to key-account fields, the "
         "override to tier managers, then super() checks access and rules"
