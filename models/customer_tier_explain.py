@@ -312,9 +312,12 @@ class _Explainer:
             )
         )
 
-    # Thresholds ------------------------------------------------------
-    def _threshold(self, profile, fig, held, upper, below):
-        parts = []
+    def _explained_tiers(self, held, upper, parts):
+        """The tiers an explanation goes through: the customer's tier, then
+        the next tier up, each as ``(tier id, is the next tier up, its rule
+        in the engine's tier_rules)``; a tier without a rule (the last one,
+        which takes every customer no better tier takes) gets its fallback
+        line in ``parts`` instead."""
         for tier_id, is_upper in ((held, False), (upper, True)):
             if not tier_id:
                 continue
@@ -322,6 +325,12 @@ class _Explainer:
             if rule is None:
                 parts.append(self._fallback(tier_id))
                 continue
+            yield tier_id, is_upper, rule
+
+    # Thresholds ------------------------------------------------------
+    def _threshold(self, profile, fig, held, upper, below):
+        parts = []
+        for tier_id, is_upper, rule in self._explained_tiers(held, upper, parts):
             conditions = self.engine._threshold_conditions(fig, rule, self.env)
             parts.append(self._title(tier_id, is_upper))
             parts.append(self._items(conditions))
@@ -402,13 +411,7 @@ class _Explainer:
         value = fig[engine.value_key]
         computed = fig["computed_tier_id"]
         parts = []
-        for tier_id, is_upper in ((held, False), (upper, True)):
-            if not tier_id:
-                continue
-            rule = self.rules.get(tier_id)
-            if rule is None:
-                parts.append(self._fallback(tier_id))
-                continue
+        for tier_id, is_upper, rule in self._explained_tiers(held, upper, parts):
             bound = rule[5]
             # met: the engine computed this tier or a better one
             met = bool(computed) and (
@@ -523,13 +526,7 @@ class _Explainer:
                 **scores,
             )
         parts = [self._paragraph(text)]
-        for tier_id, is_upper in ((held, False), (upper, True)):
-            if not tier_id:
-                continue
-            rule = self.rules.get(tier_id)
-            if rule is None:
-                parts.append(self._fallback(tier_id))
-                continue
+        for tier_id, is_upper, rule in self._explained_tiers(held, upper, parts):
             parts.append(self._title(tier_id, is_upper))
             rules = [
                 r for r in self.engine.segment_rules if r[4] in rule[6]

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import format_date
 
 CAUSES = [
     ("initial", "First evaluation"),
@@ -104,6 +105,25 @@ class CustomerTierHistory(models.Model):
         if (new.sequence, new.id) > (old.sequence, old.id):
             return "down"
         return "same"
+
+    @api.model
+    def _run_action(self, run_ref, eval_date):
+        """The tier moves of one recompute (``run_ref``, evaluated on
+        ``eval_date``), as a window action of the history."""
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "customer_tier.customer_tier_history_action"
+        )
+        action.update(
+            {
+                "name": self.env._(
+                    "Tier Moves of the Recompute of %(date)s",
+                    date=format_date(self.env, eval_date),
+                ),
+                "domain": [("run_ref", "=", run_ref)],
+                "context": {"create": False},
+            }
+        )
+        return action
 
     @api.model
     def _post_tier_notes(self, changes):

@@ -81,20 +81,9 @@ class CustomerTierRecomputeRequest(models.Model):
     def action_view_moves(self):
         """The tier moves this run wrote (so far)."""
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "customer_tier.customer_tier_history_action"
+        return self.env["customer.tier.history"]._run_action(
+            self.run_ref, self.eval_date
         )
-        action.update(
-            {
-                "name": self.env._(
-                    "Tier Moves of the Recompute of %(date)s",
-                    date=format_date(self.env, self.eval_date),
-                ),
-                "domain": [("run_ref", "=", self.run_ref)],
-                "context": {"create": False},
-            }
-        )
-        return action
 
     @api.model
     def _cron_process(self):

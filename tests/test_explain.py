@@ -474,16 +474,7 @@ class TestExplainRfm(ExplainCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.program.write({"method": "rfm"})
-        d = lambda n: E - timedelta(days=n)  # noqa: E731
-        cls.k1, cls.k2, cls.k3, cls.k4, cls.k5 = (
-            cls._customer(f"K{i}") for i in range(1, 6)
-        )
-        cls._buy_many(cls.k1, [(100, d(10))])
-        cls._buy_many(cls.k2, [(100, d(n)) for n in (100, 80, 60, 40, 20)])
-        cls._buy_many(cls.k3, [(75, d(n)) for n in (90, 70, 50, 30)])
-        cls._buy_many(cls.k4, [(100, d(60)), (100, d(40))])
-        cls._buy_many(cls.k5, [(100, d(100)), (100, d(70)), (200, d(50))])
+        cls._setup_rfm_customers()
         cls._run(E)
         cls.seg = {s.code: s.name for s in cls.program.segment_ids}
 

@@ -392,32 +392,44 @@ class CustomerTierRecompute(models.TransientModel):
     def _applied_notification(self, run_ref):
         """What Apply moved, as a notification; when something moved, the
         tier moves of this run (and only them) open behind it."""
-        counts = {"up": 0, "down": 0, "new": 0, "from_none": 0, "to_none": 0}
-        for line in self.line_ids:
-            counts[line.direction] += 1
-            counts["from_none"] += not line.from_tier_id
-            counts["to_none"] += not line.to_tier_id
         title = (
             self.env._("Customers re-classified")
             if self.reclassify
             else self.env._("Tiers recomputed")
         )
-        if not self.line_ids:
+        if self.line_ids:
+            message = self._applied_summary()
+            kind, after = (
+                "success",
+                self.env["customer.tier.history"]._run_action(run_ref, self.eval_date),
+            )
+        else:
             message = self.env._("No customer changed tier.")
-            if self.reclassify:
-                message = self.env._(
-                    "Re-classification (no grace): %(summary)s", summary=message
-                )
-            return {
-                "type": "ir.actions.client",
-                "tag": "display_notification",
-                "params": {
-                    "title": title,
-                    "message": message,
-                    "type": "info",
-                    "next": {"type": "ir.actions.act_window_close"},
-                },
-            }
+            kind, after = "info", {"type": "ir.actions.act_window_close"}
+        if self.reclassify:
+            message = self.env._(
+                "Re-classification (no grace): %(summary)s", summary=message
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": title,
+                "message": message,
+                "type": kind,
+                "sticky": kind == "success",
+                "next": after,
+            },
+        }
+
+    def _applied_summary(self):
+        """ "N up, M down, K new." of the applied lines, with the moves from and
+        to no tier counted apart."""
+        counts = {"up": 0, "down": 0, "new": 0, "from_none": 0, "to_none": 0}
+        for line in self.line_ids:
+            counts[line.direction] += 1
+            counts["from_none"] += not line.from_tier_id
+            counts["to_none"] += not line.to_tier_id
         message = self.env._(
             "%(up)s up, %(down)s down, %(new)s new.",
             up=counts["up"],
@@ -432,34 +444,7 @@ class CustomerTierRecompute(models.TransientModel):
             message += " " + self.env._(
                 "To no tier: %(count)s.", count=counts["to_none"]
             )
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "customer_tier.customer_tier_history_action"
-        )
-        action.update(
-            {
-                "name": self.env._(
-                    "Tier Moves of the Recompute of %(date)s",
-                    date=format_date(self.env, self.eval_date),
-                ),
-                "domain": [("run_ref", "=", run_ref)],
-                "context": {"create": False},
-            }
-        )
-        if self.reclassify:
-            message = self.env._(
-                "Re-classification (no grace): %(summary)s", summary=message
-            )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": title,
-                "message": message,
-                "type": "success",
-                "sticky": True,
-                "next": action,
-            },
-        }
+        return message
 
 
 class CustomerTierRecomputeLine(models.TransientModel):
