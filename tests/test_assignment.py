@@ -20,6 +20,13 @@ from odoo.addons.customer_tier.models.customer_tier_engine import (
 from .common import CustomerTierCase
 
 E = date(2024, 6, 30)  # evaluation date of most tests (CustomerTierCase.eval_date)
+# Three orders of 4,000: 12,000 in 3 orders in the window on E; once the first
+# has left the window (on 2024-09-15), 8,000 in 2 orders.
+DIP_ORDERS = [
+    (4000, date(2023, 9, 1)),
+    (4000, date(2024, 3, 1)),
+    (4000, date(2024, 6, 1)),
+]
 
 
 class AssignmentCase(CustomerTierCase):
@@ -385,14 +392,7 @@ class TestGraceThreshold(AssignmentCase):
         cls.long = cls._customer("Long Dip")
         cls.up = cls._customer("Upgrade")
         for partner in cls.short | cls.long:
-            cls._buy_many(
-                partner,
-                [
-                    (4000, date(2023, 9, 1)),
-                    (4000, date(2024, 3, 1)),
-                    (4000, date(2024, 6, 1)),
-                ],
-            )
+            cls._buy_many(partner, DIP_ORDERS)
         cls._buy_many(cls.up, [(1500, date(2024, 5, 1)), (1500, date(2024, 6, 1))])
 
     def test_short_dip_keeps_long_dip_downgrades(self):

@@ -17,7 +17,7 @@ from odoo.tools import SQL
 
 from odoo.addons.customer_tier.models.customer_tier_explain import pareto_increase
 
-from .test_assignment import AssignmentCase
+from .test_assignment import DIP_ORDERS, AssignmentCase
 from .test_history_reasons import usd
 
 E = date(2024, 6, 30)
@@ -69,14 +69,7 @@ class TestExplainThresholds(ExplainCase):
         cls.dip = cls._customer("Dip")
         cls.small = cls._customer("Small")
         cls._buy_many(cls.near, [(4500, date(2024, 3, 1)), (4500, date(2024, 6, 1))])
-        cls._buy_many(
-            cls.dip,
-            [
-                (4000, date(2023, 9, 1)),
-                (4000, date(2024, 3, 1)),
-                (4000, date(2024, 6, 1)),
-            ],
-        )
+        cls._buy_many(cls.dip, DIP_ORDERS)
         cls._buy_many(cls.small, [(300, date(2024, 6, 1))])
 
     def test_met_and_next_tier_up(self):
