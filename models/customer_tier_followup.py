@@ -3,11 +3,12 @@
 Exact meaning of the dates (tests pin them):
 
 * last contact: the latest ``mail.message`` on the commercial partner or on any
-  of its contacts that is either the trace of an activity marked as done
-  (``mail_activity_type_id`` set) or a message a person wrote (logged note,
-  sent message, incoming or outgoing e-mail: ``message_type`` comment, email,
-  email_outgoing); its UTC date. Notifications (tier changes, tracking, plans)
-  do not count;
+  of its contacts, on one of their sale orders (quotations included) or on
+  the partner's tier profiles that is either the trace of an activity marked
+  as done (``mail_activity_type_id`` set) or a message a person wrote (logged
+  note, sent message, incoming or outgoing e-mail: ``message_type`` comment,
+  email, email_outgoing); its UTC date. Notifications (tier changes,
+  tracking, plans, order confirmations) do not count;
 * cadence date: last contact plus the tier's follow-up interval; without any
   contact, the date the customer entered its tier plus the interval; empty when
   the tier has no interval;
@@ -113,20 +114,40 @@ TIER_BOUNDS = {"followup_interval": (None, MAX_DAYS)}
 def last_contact_sql(partners):
     """SQL: ``(commercial partner id, last contact date)`` of the commercial
     partners selected by ``partners`` (an ``SQL`` list of ids or subquery),
-    from the messages of the partner and of its contacts that count as a
-    contact (see the module docstring)."""
+    from the messages of the partner and of its contacts, of their sale
+    orders and of the partner's tier profiles that count as a contact (see
+    the module docstring)."""
     return SQL(
         """
-        SELECT p.commercial_partner_id AS partner_id,
-               MAX(m.date)::date AS last_contact
-          FROM res_partner p
-          JOIN mail_message m ON m.model = 'res.partner' AND m.res_id = p.id
-         WHERE p.commercial_partner_id IN (%(partners)s)
-           AND (m.mail_activity_type_id IS NOT NULL OR m.message_type IN %(types)s)
-         GROUP BY p.commercial_partner_id
+        SELECT src.partner_id, MAX(m.date)::date AS last_contact
+          FROM (
+                SELECT p.commercial_partner_id AS partner_id,
+                       'res.partner' AS model, p.id AS res_id
+                  FROM res_partner p
+                 WHERE p.commercial_partner_id IN (%(partners)s)
+                 UNION ALL
+                SELECT p.commercial_partner_id, 'sale.order', so.id
+                  FROM res_partner p
+                  JOIN sale_order so ON so.partner_id = p.id
+                 WHERE p.commercial_partner_id IN (%(partners)s)
+                 UNION ALL
+                SELECT prof.partner_id, 'customer.tier.profile', prof.id
+                  FROM customer_tier_profile prof
+                 WHERE prof.partner_id IN (%(partners)s)
+               ) src
+          JOIN mail_message m ON m.model = src.model AND m.res_id = src.res_id
+         WHERE (m.mail_activity_type_id IS NOT NULL OR m.message_type IN %(types)s)
+         GROUP BY src.partner_id
         """,
         partners=partners,
         types=CONTACT_MESSAGE_TYPES,
+    )
+
+
+def is_contact(message):
+    """Whether ``message`` counts as a contact (module docstring)."""
+    return bool(
+        message.mail_activity_type_id or message.message_type in CONTACT_MESSAGE_TYPES
     )
 
 
@@ -1206,15 +1227,17 @@ class CustomerTierProfile(models.Model):
     last_contact_date = fields.Date(
         readonly=True,
         help="Latest contact with the customer: an activity marked as done, or "
-        "a message or note logged on the customer or one of its contacts "
-        "(UTC date). System notifications do not count.",
+        "a message, e-mail or note logged on the customer, one of its "
+        "contacts, their orders or the tier profile (UTC date). System "
+        "notifications do not count.",
     )
     next_followup_date = fields.Date(
         string="Next Follow-up",
         readonly=True,
         index=True,
-        help="Last contact (or, without contact, the date the customer entered "
-        "its tier) plus the tier's follow-up interval.",
+        help="Deadline of the open follow-up activity; without one, the last "
+        "contact (or, without contact, the date the customer entered its "
+        "tier) plus the tier's follow-up interval.",
     )
     followup_overdue = fields.Boolean(
         string="Follow-up Overdue",
@@ -1286,6 +1309,14 @@ class CustomerTierProfile(models.Model):
             "context": {"create": False},
         }
 
+    def _message_post_after_hook(self, message, msg_values):
+        res = super()._message_post_after_hook(message, msg_values)
+        if is_contact(message):
+            self.env["customer.tier.program"]._followup_refresh_dates(
+                SQL("prof.partner_id = ANY(%s)", self.sudo().partner_id.ids)
+            )
+        return res
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -1308,11 +1339,23 @@ class ResPartner(models.Model):
 
     def _message_post_after_hook(self, message, msg_values):
         res = super()._message_post_after_hook(message, msg_values)
-        if (
-            message.mail_activity_type_id
-            or message.message_type in CONTACT_MESSAGE_TYPES
-        ):
+        if is_contact(message):
             self.env["customer.tier.program"]._followup_refresh_dates(
                 SQL("prof.partner_id = ANY(%s)", self.commercial_partner_id.ids)
+            )
+        return res
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    def _message_post_after_hook(self, message, msg_values):
+        res = super()._message_post_after_hook(message, msg_values)
+        if is_contact(message):
+            self.env["customer.tier.program"]._followup_refresh_dates(
+                SQL(
+                    "prof.partner_id = ANY(%s)",
+                    self.sudo().partner_id.commercial_partner_id.ids,
+                )
             )
         return res

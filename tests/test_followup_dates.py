@@ -167,3 +167,25 @@ class TestFollowupDates(CustomerTierCase):
             activity.write({"date_deadline": date(2024, 8, 18)})
             activity.env.flush_all()
         self._assert_dates(self.profile_a, date(2024, 8, 18))
+
+    def test_contacts_on_orders_and_profile(self):
+        """A message on the customer's quotation or a note on its tier
+        profile is a contact; the order's notifications are not."""
+        with freeze_time("2024-07-10 08:00:00"):
+            order = self._order(self.cust_c, 500, date(2024, 7, 10), state="draft")
+            order.message_post(body="Order tracked", message_type="notification")
+        self._assert_dates(self.profile_c, date(2024, 8, 29))
+        with freeze_time("2024-07-11 08:00:00"):
+            order.with_env(self._env_as(self.user_all)).message_post(
+                body="Sent the quotation for the new valves",
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+        self._assert_dates(self.profile_c, date(2024, 9, 9), date(2024, 7, 11))
+        with freeze_time("2024-07-20 08:00:00"):
+            self.profile_a.message_post(
+                body="Met the buyer at the trade fair",
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
+            )
+        self._assert_dates(self.profile_a, date(2024, 9, 3), date(2024, 7, 20))
