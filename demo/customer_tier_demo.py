@@ -15,7 +15,10 @@ ORM (create, ``action_confirm``, ``_action_cancel``); the confirmation date is
 then moved into the past, which recomputes the stored ``currency_rate`` of the
 order at that date. Tiers are computed by three full evaluations (180 and 90
 days ago, then today), so the history shows upgrades, downgrades after their
-grace and pending downgrades; the daily follow-up run then fills the
+grace and pending downgrades. The salespeople's last contact with each
+customer and prospect is an activity they marked as done, within its tier's
+follow-up interval for most, longer ago for a handful whose follow-up then
+fell due in the past (overdue); the daily follow-up run then fills the
 salespeople's activity queues. Core and Key customers get their tier
 pricelist on the way (unless they buy from an export pricelist), and two
 Marginal customers have a quotation below their minimum order, with its
