@@ -15,7 +15,10 @@ ORM (create, ``action_confirm``, ``_action_cancel``); the confirmation date is
 then moved into the past, which recomputes the stored ``currency_rate`` of the
 order at that date. Tiers are computed by three full evaluations (180 and 90
 days ago, then today), so the history shows upgrades, downgrades after their
-grace and pending downgrades; the daily follow-up run then fills the
+grace and pending downgrades. The salespeople's last contact with each
+customer and prospect is an activity they marked as done, within its tier's
+follow-up interval for most, longer ago for a handful whose follow-up then
+fell due in the past (overdue); the daily follow-up run then fills the
 salespeople's activity queues. Core and Key customers get their tier
 pricelist on the way (unless they buy from an export pricelist), and two
 Marginal customers have a quotation below their minimum order, with its
@@ -36,6 +39,7 @@ from datetime import date, datetime, time, timedelta
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command, fields
+from odoo.tools import SQL
 
 SEED = 20240618
 MODULE = "customer_tier"
@@ -329,6 +333,28 @@ NOTES = [
     ("hanoi", 2, "Weekly call: price list for the distributor agreed, samples "
      "shipped."),
 ]
+# Contacts of the salespeople (done activities: activity type xml id,
+# feedback), one per customer and prospect with a follow-up cadence, a few
+# days to one interval ago, so that most next follow-ups lie ahead.
+CONTACT_ACTIVITIES = [
+    ("mail.mail_activity_data_call", "Called the buyer: stock is fine, the "
+     "next order comes as planned."),
+    ("mail.mail_activity_data_meeting", "Visited the site: went through the "
+     "installed pumps with the maintenance team, no open issue."),
+    ("mail.mail_activity_data_email", "Sent the updated price list and the "
+     "delivery times; the buyer confirmed receipt."),
+    ("mail.mail_activity_data_call", "Video call about next season's projects; "
+     "a quotation will follow when the budget is approved."),
+]
+# Customers whose follow-up slipped: last contact the tier's interval plus
+# this many days ago, and the follow-up activity due since then (overdue).
+OVERDUE_FOLLOWUPS = {
+    "osaka": 6,
+    "pampas": 11,
+    "adriatic": 9,
+    "ankara": 4,
+    "vancouver": 14,
+}
 # fmt: on
 
 
@@ -548,11 +574,13 @@ def populate(Program):
     gift_tag = Program.env.ref(f"{MODULE}.product_tag_loyalty_gift")
     for xmlid in ("product_seal_kit_demo", "product_impeller_demo"):
         Program.env.ref(f"{MODULE}.{xmlid}").product_tag_ids |= gift_tag
+    _contacts(quiet, program, partners, users, today)
     # The daily follow-up run, until nothing is left to schedule.
     for _batch in range(100):
         _done, remaining = Program._cron_followup()
         if not remaining:
             break
+    _overdue_followups(quiet, program, partners, today)
     return True
 
 
@@ -885,6 +913,66 @@ def _notes(env, partners, users, today):
         message.sudo().write(
             {"date": datetime.combine(today - timedelta(days=days), time(9, 0))}
         )
+
+
+def _contacts(env, program, partners, users, today):
+    """The salespeople's last contact with every customer and prospect that
+    has a follow-up cadence: an activity (call, meeting, e-mail) marked as
+    done by its salesperson, dated a few days to one interval ago (the
+    customers of ``OVERDUE_FOLLOWUPS``: longer ago)."""
+    rng = random.Random(f"{SEED}:contacts")
+    keys = {partner.id: key for key, partner in partners.items()}
+    profiles = env["customer.tier.profile"].search(
+        [
+            ("program_id", "=", program.id),
+            ("tier_id.followup_interval", ">", 0),
+            ("partner_id", "in", list(keys)),
+        ],
+        order="partner_id",
+    )
+    model_id = env["ir.model"]._get_id("res.partner")
+    Activity = env["mail.activity"].with_context(mail_activity_quick_update=True)
+    for profile in profiles:
+        partner = profile.partner_id
+        key = keys[partner.id]
+        interval = profile.tier_id.followup_interval
+        type_xmlid, feedback = CONTACT_ACTIVITIES[
+            rng.randrange(len(CONTACT_ACTIVITIES))
+        ]
+        if key in OVERDUE_FOLLOWUPS:
+            days = interval + OVERDUE_FOLLOWUPS[key]
+        else:
+            days = rng.randint(1, max(1, interval - 1))
+        user = partner.user_id or users["admin"]
+        done = today - timedelta(days=days)
+        activity = Activity.create(
+            {
+                "res_model_id": model_id,
+                "res_id": partner.id,
+                "activity_type_id": env.ref(type_xmlid).id,
+                "user_id": user.id,
+                "date_deadline": done,
+            }
+        )
+        messages, _next = (
+            activity.with_user(user).sudo()._action_done(feedback=feedback)
+        )
+        messages.sudo().write({"date": datetime.combine(done, time(10, 0))})
+    # the messages now carry their real dates
+    program._followup_refresh_dates(SQL("prof.program_id = %s", program.id))
+
+
+def _overdue_followups(env, program, partners, today):
+    """The follow-ups of ``OVERDUE_FOLLOWUPS`` fell due on their cadence
+    date, in the past: the follow-up run scheduled them back then."""
+    for key, days in OVERDUE_FOLLOWUPS.items():
+        env["mail.activity"].search(
+            [
+                ("res_model", "=", "res.partner"),
+                ("res_id", "=", partners[key].id),
+                ("customer_tier_activity", "=", "followup"),
+            ]
+        ).write({"date_deadline": today - timedelta(days=days)})
 
 
 def _small_quotations(env, company, partners):

@@ -3,21 +3,29 @@
 Exact meaning of the dates (tests pin them):
 
 * last contact: the latest ``mail.message`` on the commercial partner or on any
-  of its contacts that is either the trace of an activity marked as done
-  (``mail_activity_type_id`` set) or a message a person wrote (logged note,
-  sent message, incoming or outgoing e-mail: ``message_type`` comment, email,
-  email_outgoing); its UTC date. Notifications (tier changes, tracking, plans)
-  do not count;
-* next follow-up: last contact plus the tier's follow-up interval; without any
+  of its contacts, on one of their sale orders (quotations included) or on
+  the partner's tier profiles that is either the trace of an activity marked
+  as done (``mail_activity_type_id`` set) or a message a person wrote (logged
+  note, sent message, incoming or outgoing e-mail: ``message_type`` comment,
+  email, email_outgoing); its UTC date. Notifications (tier changes,
+  tracking, plans, order confirmations) do not count;
+* cadence date: last contact plus the tier's follow-up interval; without any
   contact, the date the customer entered its tier plus the interval; empty when
   the tier has no interval;
+* next follow-up: the deadline of the customer's open follow-up activity (the
+  one the follow-up run schedules: ``customer_tier_activity`` "followup" on
+  the profile) when there is one, else the cadence date;
 * overdue: the next follow-up date is before today.
 
-Both dates are stored on the profile: the engine's upsert writes them with the
-figures (``FollowupFeature.before_write``, one last-contact query per batch), and one
-SQL statement refreshes them when a message is posted on a partner (a done
-activity posts one), when a tier's interval changes, after a tier change made
-through the ORM (override), and for the candidates of each follow-up run.
+Both dates are stored on the profile and written by SQL only: the engine's
+upsert writes them with the figures (``FollowupFeature.before_write``, one
+query per batch), and one statement (``_followup_refresh_dates``) refreshes
+them when a message is posted on a partner (a done activity posts one), when
+a tier's interval changes, after a tier change (once its open follow-up is
+moved to the new cadence), for the candidates of each follow-up run and once
+it scheduled their activities, and when a follow-up activity's deadline
+changes, is archived, marked as done or deleted (``mail.activity`` write and
+unlink).
 
 The daily follow-up run (``_cron_followup``) schedules, in bounded batches:
 
@@ -106,20 +114,70 @@ TIER_BOUNDS = {"followup_interval": (None, MAX_DAYS)}
 def last_contact_sql(partners):
     """SQL: ``(commercial partner id, last contact date)`` of the commercial
     partners selected by ``partners`` (an ``SQL`` list of ids or subquery),
-    from the messages of the partner and of its contacts that count as a
-    contact (see the module docstring)."""
+    from the messages of the partner and of its contacts, of their sale
+    orders and of the partner's tier profiles that count as a contact (see
+    the module docstring)."""
     return SQL(
         """
-        SELECT p.commercial_partner_id AS partner_id,
-               MAX(m.date)::date AS last_contact
-          FROM res_partner p
-          JOIN mail_message m ON m.model = 'res.partner' AND m.res_id = p.id
-         WHERE p.commercial_partner_id IN (%(partners)s)
-           AND (m.mail_activity_type_id IS NOT NULL OR m.message_type IN %(types)s)
-         GROUP BY p.commercial_partner_id
+        SELECT src.partner_id, MAX(m.date)::date AS last_contact
+          FROM (
+                SELECT p.commercial_partner_id AS partner_id,
+                       'res.partner' AS model, p.id AS res_id
+                  FROM res_partner p
+                 WHERE p.commercial_partner_id IN (%(partners)s)
+                 UNION ALL
+                SELECT p.commercial_partner_id, 'sale.order', so.id
+                  FROM res_partner p
+                  JOIN sale_order so ON so.partner_id = p.id
+                 WHERE p.commercial_partner_id IN (%(partners)s)
+                 UNION ALL
+                SELECT prof.partner_id, 'customer.tier.profile', prof.id
+                  FROM customer_tier_profile prof
+                 WHERE prof.partner_id IN (%(partners)s)
+               ) src
+          JOIN mail_message m ON m.model = src.model AND m.res_id = src.res_id
+         WHERE (m.mail_activity_type_id IS NOT NULL OR m.message_type IN %(types)s)
+         GROUP BY src.partner_id
         """,
         partners=partners,
         types=CONTACT_MESSAGE_TYPES,
+    )
+
+
+def is_contact(message):
+    """Whether ``message`` counts as a contact (module docstring)."""
+    return bool(
+        message.mail_activity_type_id or message.message_type in CONTACT_MESSAGE_TYPES
+    )
+
+
+def open_followup_sql(profiles):
+    """SQL: ``(profile id, deadline)`` of the open follow-up activity of the
+    profiles selected by ``profiles`` (an ``SQL`` list of ids or subquery);
+    the earliest if there were several."""
+    return SQL(
+        """
+        SELECT a.customer_tier_profile_id AS profile_id,
+               MIN(a.date_deadline) AS deadline
+          FROM mail_activity a
+         WHERE a.customer_tier_profile_id IN (%(profiles)s)
+           AND a.customer_tier_activity = 'followup'
+           AND a.active
+         GROUP BY a.customer_tier_profile_id
+        """,
+        profiles=profiles,
+    )
+
+
+def cadence_date_sql(last_contact, since, interval):
+    """SQL: the cadence date (module docstring) from the SQL expressions of
+    the last contact, the tier entry date and the tier's interval."""
+    return SQL(
+        "CASE WHEN %(interval)s > 0 THEN COALESCE(%(last)s, %(since)s) "
+        "+ %(interval)s END",
+        interval=interval,
+        last=last_contact,
+        since=since,
     )
 
 
@@ -156,25 +214,50 @@ class FollowupFeature(EngineFeature):
         program, engine = self.program, self.engine
         if not rows:
             return
-        contacts = dict(
-            program.env.execute_query(
-                last_contact_sql(
-                    SQL(
-                        "SELECT unnest(%s::int4[])", [row["partner_id"] for row in rows]
-                    )
+        partner_ids = SQL(
+            "SELECT unnest(%s::int4[])", [row["partner_id"] for row in rows]
+        )
+        # (partner id, last contact, deadline of the open follow-up)
+        dates = {
+            partner_id: (last, deadline)
+            for partner_id, last, deadline in program.env.execute_query(
+                SQL(
+                    """
+                    WITH contact AS (%(contact)s), followup AS (%(open)s)
+                    SELECT v.partner_id, c.last_contact, o.deadline
+                      FROM (%(partners)s) AS v(partner_id)
+                      LEFT JOIN contact c ON c.partner_id = v.partner_id
+                      LEFT JOIN customer_tier_profile prof
+                        ON prof.partner_id = v.partner_id
+                       AND prof.program_id = %(program)s
+                      LEFT JOIN followup o ON o.profile_id = prof.id
+                    """,
+                    contact=last_contact_sql(partner_ids),
+                    open=open_followup_sql(
+                        SQL(
+                            "SELECT id FROM customer_tier_profile "
+                            "WHERE program_id = %s AND partner_id IN (%s)",
+                            program.id,
+                            partner_ids,
+                        )
+                    ),
+                    partners=partner_ids,
+                    program=program.id,
                 )
             )
-        )
+        }
         intervals = {
             tier_id: tier.followup_interval
             for tier_id, tier in engine.tier_by_id.items()
         }
         for row in rows:
-            last = contacts.get(row["partner_id"])
+            # a tier change moves the open follow-up to the new cadence
+            # and refreshes these dates (after_write)
+            last, deadline = dates.get(row["partner_id"], (None, None))
             interval = intervals.get(row.get("tier_id")) or 0
             start = last or row.get("tier_since")
             row["last_contact_date"] = last
-            row["next_followup_date"] = (
+            row["next_followup_date"] = deadline or (
                 start + timedelta(days=interval) if interval > 0 and start else None
             )
         if full:
@@ -199,6 +282,10 @@ class FollowupFeature(EngineFeature):
         # made through the ORM (overrides) come without rows
         written = {row["partner_id"] for row in rows}
         others = {c[0] for c in changes} - written
+        if changes:
+            # partners whose open follow-up moved: their next follow-up
+            # follows it
+            others |= program._followup_reschedule(changes, eval_date)
         if others:
             program._followup_refresh_dates(
                 SQL(
@@ -208,7 +295,6 @@ class FollowupFeature(EngineFeature):
                 )
             )
         if changes:
-            program._followup_reschedule(changes, eval_date)
             program._followup_launch_plans(changes, eval_date)
         if full:
             # episodes marked by the upsert (before_write)
@@ -278,7 +364,8 @@ class CustomerTierProgram(models.Model):
     def _followup_refresh_dates(self, condition):
         """Recompute last contact and next follow-up of the profiles matching
         ``condition`` (an ``SQL`` on the profile alias ``prof``), in one
-        statement. Returns the ids of the profiles whose dates changed."""
+        statement (module docstring: the open follow-up's deadline, else the
+        cadence date). Returns the ids of the profiles whose dates changed."""
         self.env.flush_all()
         rows = self.env.execute_query(
             SQL(
@@ -290,14 +377,13 @@ class CustomerTierProgram(models.Model):
                       LEFT JOIN customer_tier t ON t.id = prof.tier_id
                      WHERE %(condition)s
                 ), contact AS (%(contact)s
+                ), followup AS (%(open)s
                 ), computed AS (
                     SELECT tg.id, c.last_contact,
-                           CASE WHEN tg.interval > 0
-                                THEN COALESCE(c.last_contact, tg.tier_since)
-                                     + tg.interval
-                           END AS next_date
+                           COALESCE(o.deadline, %(cadence)s) AS next_date
                       FROM target tg
                       LEFT JOIN contact c ON c.partner_id = tg.partner_id
+                      LEFT JOIN followup o ON o.profile_id = tg.id
                 )
                 UPDATE customer_tier_profile prof
                    SET last_contact_date = computed.last_contact,
@@ -310,6 +396,10 @@ class CustomerTierProgram(models.Model):
                 """,
                 condition=condition,
                 contact=last_contact_sql(SQL("SELECT partner_id FROM target")),
+                open=open_followup_sql(SQL("SELECT id FROM target")),
+                cadence=cadence_date_sql(
+                    SQL("c.last_contact"), SQL("tg.tier_since"), SQL("tg.interval")
+                ),
             )
         )
         if rows:
@@ -379,28 +469,41 @@ class CustomerTierProgram(models.Model):
 
     def _followup_reschedule(self, changes, today):
         """Move the open follow-ups of customers that changed tier to the
-        cadence of their new tier (or drop them when it has none)."""
+        cadence date of their new tier, today at the earliest (or drop them
+        when it has none). Returns the ids of the partners whose follow-up
+        moved (their next follow-up is the caller's to refresh; a dropped
+        one refreshes its own)."""
         self.ensure_one()
+        self.env.flush_all()
+        partner_ids = [c[0] for c in changes]
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT a.id, a.user_id, prof.tier_id, prof.next_followup_date,
-                       COALESCE(t.followup_interval, 0)
+                WITH contact AS (%(contact)s)
+                SELECT a.id, a.user_id, prof.tier_id, %(cadence)s,
+                       COALESCE(t.followup_interval, 0), prof.partner_id
                   FROM mail_activity a
                   JOIN customer_tier_profile prof
                     ON prof.id = a.customer_tier_profile_id
                   LEFT JOIN customer_tier t ON t.id = prof.tier_id
-                 WHERE prof.program_id = %s
-                   AND prof.partner_id = ANY(%s)
+                  LEFT JOIN contact c ON c.partner_id = prof.partner_id
+                 WHERE prof.program_id = %(program)s
+                   AND prof.partner_id = ANY(%(partners)s)
                    AND a.customer_tier_activity = 'followup'
                    AND a.active
                 """,
-                self.id,
-                [c[0] for c in changes],
+                contact=last_contact_sql(SQL("SELECT unnest(%s::int4[])", partner_ids)),
+                cadence=cadence_date_sql(
+                    SQL("c.last_contact"),
+                    SQL("prof.tier_since"),
+                    SQL("t.followup_interval"),
+                ),
+                program=self.id,
+                partners=partner_ids,
             )
         )
         if not rows:
-            return
+            return set()
         Activity = self.env["mail.activity"].sudo()
         drop = [r[0] for r in rows if not (r[2] and r[4] > 0 and r[3])]
         keep = [r for r in rows if r[0] not in set(drop)]
@@ -414,7 +517,7 @@ class CustomerTierProgram(models.Model):
                     *texts[tier_id, langs.get(user_id, langs[None])],
                     max(next_date, today),
                 )
-                for activity_id, user_id, tier_id, next_date, _interval in keep
+                for activity_id, user_id, tier_id, next_date, _interval, _p in keep
             )
             self.env.cr.execute(
                 SQL(
@@ -433,6 +536,7 @@ class CustomerTierProgram(models.Model):
             Activity.invalidate_model()
         if drop:
             Activity.browse(drop).unlink()
+        return {row[5] for row in keep}
 
     def _followup_launch_plans(self, changes, today):
         """Launch the activity plan of the tier a customer enters."""
@@ -910,6 +1014,9 @@ class CustomerTierProgram(models.Model):
                     }
                 )
             self._followup_create_activities(vals_list)
+            # the next follow-up of a late customer is the new activity's
+            # deadline (today)
+            self._followup_refresh_dates(SQL("prof.id = ANY(%s)", [r[0] for r in due]))
         return len(selected), remaining
 
     def _followup_key_dates(self, today, limit):
@@ -1120,15 +1227,17 @@ class CustomerTierProfile(models.Model):
     last_contact_date = fields.Date(
         readonly=True,
         help="Latest contact with the customer: an activity marked as done, or "
-        "a message or note logged on the customer or one of its contacts "
-        "(UTC date). System notifications do not count.",
+        "a message, e-mail or note logged on the customer, one of its "
+        "contacts, their orders or the tier profile (UTC date). System "
+        "notifications do not count.",
     )
     next_followup_date = fields.Date(
         string="Next Follow-up",
         readonly=True,
         index=True,
-        help="Last contact (or, without contact, the date the customer entered "
-        "its tier) plus the tier's follow-up interval.",
+        help="Deadline of the open follow-up activity; without one, the last "
+        "contact (or, without contact, the date the customer entered its "
+        "tier) plus the tier's follow-up interval.",
     )
     followup_overdue = fields.Boolean(
         string="Follow-up Overdue",
@@ -1200,6 +1309,14 @@ class CustomerTierProfile(models.Model):
             "context": {"create": False},
         }
 
+    def _message_post_after_hook(self, message, msg_values):
+        res = super()._message_post_after_hook(message, msg_values)
+        if is_contact(message):
+            self.env["customer.tier.program"]._followup_refresh_dates(
+                SQL("prof.partner_id = ANY(%s)", self.sudo().partner_id.ids)
+            )
+        return res
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -1222,11 +1339,23 @@ class ResPartner(models.Model):
 
     def _message_post_after_hook(self, message, msg_values):
         res = super()._message_post_after_hook(message, msg_values)
-        if (
-            message.mail_activity_type_id
-            or message.message_type in CONTACT_MESSAGE_TYPES
-        ):
+        if is_contact(message):
             self.env["customer.tier.program"]._followup_refresh_dates(
                 SQL("prof.partner_id = ANY(%s)", self.commercial_partner_id.ids)
+            )
+        return res
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    def _message_post_after_hook(self, message, msg_values):
+        res = super()._message_post_after_hook(message, msg_values)
+        if is_contact(message):
+            self.env["customer.tier.program"]._followup_refresh_dates(
+                SQL(
+                    "prof.partner_id = ANY(%s)",
+                    self.sudo().partner_id.commercial_partner_id.ids,
+                )
             )
         return res

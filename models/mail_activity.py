@@ -23,6 +23,10 @@ TIER_ACTIVITY_FIELDS = {
 }
 
 
+# Written, they move a follow-up activity's place in the cadence.
+FOLLOWUP_DATE_FIELDS = {"date_deadline", "active"}
+
+
 class MailActivity(models.Model):
     _inherit = "mail.activity"
 
@@ -64,7 +68,40 @@ class MailActivity(models.Model):
 
     def write(self, vals):
         check_fields_not_written(self, vals, TIER_ACTIVITY_FIELDS, derived=False)
-        return super().write(vals)
+        res = super().write(vals)
+        if FOLLOWUP_DATE_FIELDS.intersection(vals):
+            # a follow-up moved, archived or brought back: the profile's
+            # next follow-up is its deadline
+            self._customer_tier_refresh_followups(
+                self._customer_tier_followup_profiles()
+            )
+        return res
+
+    def unlink(self):
+        # (read before they are gone; nothing of them is returned)
+        profiles = self._customer_tier_followup_profiles()
+        res = super().unlink()
+        self._customer_tier_refresh_followups(profiles)
+        return res
+
+    def _customer_tier_followup_profiles(self):
+        """Ids of the tier profiles whose follow-up activity is in ``self``."""
+        return list(
+            {
+                activity.customer_tier_profile_id.id
+                for activity in self.sudo()
+                if activity.customer_tier_activity == "followup"
+                and activity.customer_tier_profile_id
+            }
+        )
+
+    @api.model
+    def _customer_tier_refresh_followups(self, profile_ids):
+        """Refresh the follow-up dates of these tier profiles (one statement)."""
+        if profile_ids:
+            self.env["customer.tier.program"]._followup_refresh_dates(
+                SQL("prof.id = ANY(%s)", profile_ids)
+            )
 
     @api.model
     def _customer_tier_pointer_note(self, kind):

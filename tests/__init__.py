@@ -5,6 +5,7 @@ from . import test_assignment
 from . import test_override
 from . import test_preview
 from . import test_followup
+from . import test_followup_dates
 from . import test_key_account
 from . import test_pricing
 from . import test_reports

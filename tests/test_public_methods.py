@@ -94,6 +94,11 @@ REVIEWED = {
     ("loyalty.history", "write"): GUARDED,
     ("mail.activity", "create"): GUARDED,
     ("mail.activity", "write"): GUARDED,
+    ("mail.activity", "unlink"): (
+        "ORM override: notes which activities are tier follow-ups (nothing "
+        "returned), super() checks access, then their profiles' follow-up "
+        "dates are recomputed in SQL"
+    ),
     ("res.company", "create"): ORM,
     ("res.partner", "create"): ORM,
     ("res.partner", "write"): (
