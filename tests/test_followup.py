@@ -14,8 +14,31 @@ FOLLOWUP_TYPE = "customer_tier.mail_activity_type_tier_followup"
 REORDER_TYPE = "customer_tier.mail_activity_type_reorder_check"
 
 
+class FollowupCase(CustomerTierCase):
+    """Set-up shared by the follow-up tests."""
+
+    @classmethod
+    def _setup_followup_customers(cls, name):
+        """The follow-up program (follow-up user: the manager, 3 days ahead)
+        and two customers ``<name> A`` (tier A: 3 orders of 4,000, salesperson
+        ``user_own``, one contact) and ``<name> C`` (tier C: 800 on
+        2024-06-15, salesperson ``user_all``), their orders confirmed on a
+        frozen 2024-06-30 (confirming refreshes the customer on "today"). Call
+        inside that frozen time."""
+        cls._deactivate_other_programs()
+        cls.program.write(
+            {"followup_user_id": cls.user_manager.id, "followup_days_ahead": 3}
+        )
+        cls.cust_a = cls._customer(f"{name} A", user_id=cls.user_own.id)
+        cls.contact_a = cls._contact(cls.cust_a, f"Buyer of {name} A")
+        for day in (date(2024, 4, 1), date(2024, 5, 1), date(2024, 6, 1)):
+            cls._order(cls.cust_a, 4000, day)
+        cls.cust_c = cls._customer(f"{name} C", user_id=cls.user_all.id)
+        cls._order(cls.cust_c, 800, date(2024, 6, 15))
+
+
 @tagged("post_install", "-at_install")
-class TestFollowup(CustomerTierCase):
+class TestFollowup(FollowupCase):
     """Cadence per tier, the daily follow-up run and its idempotence.
 
     On the evaluation date (2024-06-30) every customer enters its tier and has
@@ -27,18 +50,9 @@ class TestFollowup(CustomerTierCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls._deactivate_other_programs()
-        cls.program.write(
-            {"followup_user_id": cls.user_manager.id, "followup_days_ahead": 3}
-        )
         # confirming an order refreshes its customer on "today": freeze it
         with freeze_time("2024-06-30 09:00:00"):
-            cls.cust_a = cls._customer("Follow A", user_id=cls.user_own.id)
-            cls.contact_a = cls._contact(cls.cust_a, "Buyer of A")
-            for day in (date(2024, 4, 1), date(2024, 5, 1), date(2024, 6, 1)):
-                cls._order(cls.cust_a, 4000, day)
-            cls.cust_c = cls._customer("Follow C", user_id=cls.user_all.id)
-            cls._order(cls.cust_c, 800, date(2024, 6, 15))
+            cls._setup_followup_customers("Follow")
             cls.cust_d = cls._customer("Follow D without salesperson")
             cls._order(cls.cust_d, 100, date(2024, 6, 20))
             cls.cust_archived = cls._customer(

@@ -11,11 +11,11 @@ from freezegun import freeze_time
 
 from odoo.tests import tagged
 
-from .common import CustomerTierCase
+from .test_followup import FollowupCase
 
 
 @tagged("post_install", "-at_install")
-class TestFollowupDates(CustomerTierCase):
+class TestFollowupDates(FollowupCase):
     """Customer A (tier A, 45 days, salesperson ``user_own``) enters its tier
     on 2024-06-30 without contact: cadence date 2024-08-14. Customer C (tier
     C, 60 days): 2024-08-29."""
@@ -23,17 +23,8 @@ class TestFollowupDates(CustomerTierCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls._deactivate_other_programs()
-        cls.program.write(
-            {"followup_user_id": cls.user_manager.id, "followup_days_ahead": 3}
-        )
         with freeze_time("2024-06-30 09:00:00"):
-            cls.cust_a = cls._customer("Dates A", user_id=cls.user_own.id)
-            cls.contact_a = cls._contact(cls.cust_a, "Buyer of Dates A")
-            for day in (date(2024, 4, 1), date(2024, 5, 1), date(2024, 6, 1)):
-                cls._order(cls.cust_a, 4000, day)
-            cls.cust_c = cls._customer("Dates C", user_id=cls.user_all.id)
-            cls._order(cls.cust_c, 800, date(2024, 6, 15))
+            cls._setup_followup_customers("Dates")
             cls._run(cls.eval_date)
         cls.profile_a = cls._profile(cls.cust_a)
         cls.profile_c = cls._profile(cls.cust_c)
