@@ -266,7 +266,9 @@ class CustomerTierProgram(models.Model):
         """Create a program for ``company`` copied from the shipped template.
 
         The template is the program the module's data created for the main
-        company; a company that already has a program is left alone.
+        company; a company that already has a program is left alone. The
+        template's pricelists, fee products and activity plans that belong to
+        its company stay behind (the new company's tiers have none).
         """
         if self.with_context(active_test=False).search_count(
             [("company_id", "=", company.id)]
@@ -278,7 +280,22 @@ class CustomerTierProgram(models.Model):
         if not template:
             return self.browse()
         template = template.sudo()
-        program = template.copy({"company_id": company.id, "last_run_date": False})
+
+        def shared(records):
+            # what the template's company owns (its pricelists, products,
+            # plans) is not the new company's: only the records of no company
+            # are copied along
+            return records.filtered(lambda r: not r.company_id)
+
+        program = template.copy(
+            {
+                "company_id": company.id,
+                "last_run_date": False,
+                "sample_fee_product_ids": [
+                    (6, 0, shared(template.sample_fee_product_ids).ids)
+                ],
+            }
+        )
         segment_map = {}
         for segment in template.segment_ids:
             segment_map[segment] = segment.copy({"program_id": program.id})
@@ -289,6 +306,9 @@ class CustomerTierProgram(models.Model):
                     "rfm_segment_ids": [
                         (6, 0, [segment_map[s].id for s in tier.rfm_segment_ids])
                     ],
+                    "pricelist_id": shared(tier.pricelist_id).id,
+                    "fee_product_id": shared(tier.fee_product_id).id,
+                    "followup_plan_id": shared(tier.followup_plan_id).id,
                 }
             )
         return program

@@ -296,6 +296,36 @@ class TestTierPricing(TransactionCase):
             line = quote.order_line.filtered(lambda ln: ln.product_id == self.sample)
             self.assertAlmostEqual(line.price_unit, expected, msg=partner.name)
 
+    def test_new_company_despite_template_pricelists(self):
+        """The template program's tiers use pricelists and a fee product of
+        the main company: a company created later still gets its program,
+        whose tiers leave them out (they are not the new company's)."""
+        template = self.env.ref("customer_tier.customer_tier_program_default")
+        main = template.company_id
+        pricelist = self.env["product.pricelist"].create(
+            {"name": "Main Co Core", "company_id": main.id}
+        )
+        fee = self.env["product.product"].create(
+            {"name": "Main Co Fee", "type": "service", "company_id": main.id}
+        )
+        shared_fee = self.env["product.product"].create(
+            {"name": "Shared Fee", "type": "service"}
+        )
+        tier_a, tier_d = template.tier_ids[0], template.tier_ids[-1]
+        tier_a.pricelist_id = pricelist
+        tier_d.write({"fee_product_id": fee.id})
+        template.sample_fee_product_ids = fee | shared_fee
+        company = self.env["res.company"].create({"name": "Tier Pricing Co New"})
+        program = self.env["customer.tier.program"].search(
+            [("company_id", "=", company.id)]
+        )
+        self.assertEqual(len(program), 1)
+        self.assertEqual(program.sample_fee_product_ids, shared_fee)
+        copies = program.tier_ids
+        self.assertEqual(len(copies), len(template.tier_ids))
+        self.assertFalse(copies.pricelist_id)
+        self.assertFalse(copies.fee_product_id)
+
     def test_policies_stay_in_their_company(self):
         """Company B's quotation for a marginal customer of company A gets no
         fee, no minimum and no waiver: tiers and policies are per company."""
