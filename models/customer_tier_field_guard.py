@@ -48,19 +48,21 @@ class CustomerTierOwnedLine(models.AbstractModel):
     """A line kept by hand on a record of the sales team (``_owner_field``: a
     competing supplier on its customer, a key date on its profile): no derived
     field is written by hand, and a line moved to another owner must still be
-    the writer's."""
+    the writer's. ``_unwritable_fields``: fields the module's scheduled runs
+    set, which nobody writes by hand either."""
 
     _name = "customer.tier.owned.line"
     _description = "Customer Tier Line Kept on an Owner"
     _owner_field = None
+    _unwritable_fields = ()
 
     @api.model_create_multi
     def create(self, vals_list):
-        check_fields_not_written(self, vals_list)
+        check_fields_not_written(self, vals_list, names=self._unwritable_fields)
         return super().create(vals_list)
 
     def write(self, vals):
-        check_fields_not_written(self, vals)
+        check_fields_not_written(self, vals, names=self._unwritable_fields)
         res = super().write(vals)
         if self._owner_field in vals:
             # Odoo checks the record rules on the values before a write only:

@@ -60,6 +60,8 @@ class CustomerTierKeyDate(models.Model):
     _inherit = ["customer.tier.owned.line"]
     _description = "Key Date of a Key Contact"
     _owner_field = "profile_id"
+    # set by the key-date reminders of the follow-up run only
+    _unwritable_fields = ("reminded_date",)
     _check_company_auto = True
     _order = "profile_id, date_month, date_day, id"
 

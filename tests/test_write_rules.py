@@ -116,6 +116,27 @@ class TestWriteRules(CustomerTierCase):
         self.assertEqual(self.key_date_mine.contact_id, self.mine_contact)
         self.assertFalse(self.profile_theirs.key_date_ids)
 
+    def test_key_date_reminder_state_is_not_written_by_hand(self):
+        """The occurrence last reminded is the follow-up run's: a salesperson
+        can neither silence nor re-arm the reminder of his own key date."""
+        env = self._env_as(self.user_own)
+        key_date = self.key_date_mine.with_env(env)
+        for values in ({"reminded_date": "2099-01-01"}, {"reminded_date": False}):
+            with self.assertRaises(AccessError):
+                key_date.write(values)
+        with self.assertRaises(AccessError):
+            env["customer.tier.key.date"].create(
+                {
+                    "profile_id": self.profile_mine.id,
+                    "contact_id": self.mine_contact.id,
+                    "kind": "birthday",
+                    "date": "1980-05-04",
+                    "reminded_date": "2099-01-01",
+                }
+            )
+        self.env.invalidate_all()
+        self.assertFalse(self.key_date_mine.reminded_date)
+
     # ------------------------------------------------------------------
     # Key contacts
     # ------------------------------------------------------------------
