@@ -1362,8 +1362,12 @@ class TierEngine:
         return env._("%(reason)s.", reason=reason)
 
     def _reason_pareto(self, fig, old_id, new_id, env):
-        """Pareto: the customer's cumulative share against the bound of the
-        tier it left, entered, or passed."""
+        """Pareto: whether the customer's cumulative share is within or beyond
+        the bound of the tier it left, entered, or passed. The share itself
+        is not written: the reason is stored on the history and the
+        profile's chatter, which salespeople limited to their own customers
+        read, and a company-wide share would tell them other customers'
+        revenue (the profile's share fields are the company-wide readers')."""
         predicted = self.value_key != "revenue_window"
         computed = fig.get("computed_tier_id") or new_id
         if fig[self.value_key] <= 0:
@@ -1377,33 +1381,38 @@ class TierEngine:
         share = fig["cumulative_share"] * 100.0
         bounds = {r[0].id: r[5] for r in self.tier_rules if r[5]}
         if old_id in bounds and share > bounds[old_id] + EPSILON:
-            tier_id, op = old_id, ">"
+            tier_id, within = old_id, False
         elif computed in bounds:
-            tier_id, op = computed, "≤"
+            tier_id, within = computed, True
         else:
             # the rest: beyond the widest bound
             tier_id = next(iter(reversed(list(bounds))), None)
-            op = ">"
-        fmt = self._formats(env)
-        share_text = fmt.number(share, 1)
+            within = False
         if not tier_id:
-            return env._("Cumulative share %(share)s %%.", share=share_text)
+            return env._("No tier sets a cumulative share bound.")
         bound = bounds[tier_id]
         params = {
-            "share": share_text,
-            "op": op,
-            "bound": fmt.number(bound, 0 if bound.is_integer() else 1),
+            "bound": self._formats(env).number(bound, 0 if bound.is_integer() else 1),
             "tier": self._tier_name(tier_id, env),
         }
-        if predicted:
+        if predicted and within:
             return env._(
-                "Cumulative share of predicted 12-month value %(share)s %% "
-                "%(op)s %(bound)s %% bound of %(tier)s.",
+                "Cumulative share of predicted 12-month value within the "
+                "%(bound)s %% bound of %(tier)s.",
                 **params,
             )
+        if predicted:
+            return env._(
+                "Cumulative share of predicted 12-month value beyond the "
+                "%(bound)s %% bound of %(tier)s.",
+                **params,
+            )
+        if within:
+            return env._(
+                "Cumulative share within the %(bound)s %% bound of %(tier)s.", **params
+            )
         return env._(
-            "Cumulative share %(share)s %% %(op)s %(bound)s %% bound of %(tier)s.",
-            **params,
+            "Cumulative share beyond the %(bound)s %% bound of %(tier)s.", **params
         )
 
     def _reason_rfm(self, fig, new_id, env):

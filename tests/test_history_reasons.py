@@ -209,15 +209,19 @@ class TestParetoReasons(AssignmentCase):
         cls._buy(cls.z, 200, E - timedelta(days=50))
 
     def test_cumulative_share_and_bound(self):
+        """The reason says within or beyond which bound, not the share: it is
+        stored on the history and the profile's chatter, which a salesperson
+        limited to his own customers reads, and the company-wide share would
+        tell him other customers' revenue."""
         a, b = self.tier_a.display_name, self.tier_b.display_name
         self._run(E)
         reasons = {row.partner_id: row.reason for row in self._history(date=E)}
         self.assertEqual(
             reasons,
             {
-                self.x: f"Cumulative share 50.0 % ≤ 80 % bound of {a}.",
-                self.y: f"Cumulative share 80.0 % ≤ 80 % bound of {a}.",
-                self.z: f"Cumulative share 100.0 % > 95 % bound of {b}.",
+                self.x: f"Cumulative share within the 80 % bound of {a}.",
+                self.y: f"Cumulative share within the 80 % bound of {a}.",
+                self.z: f"Cumulative share beyond the 95 % bound of {b}.",
             },
         )
         self._buy(self.w, 2000, date(2024, 7, 15))
@@ -230,9 +234,9 @@ class TestParetoReasons(AssignmentCase):
         self.assertEqual(
             reasons,
             {
-                self.w: ("new", f"Cumulative share 66.7 % ≤ 80 % bound of {a}."),
-                self.x: ("down", f"Cumulative share 83.3 % > 80 % bound of {a}."),
-                self.y: ("down", f"Cumulative share 93.3 % > 80 % bound of {a}."),
+                self.w: ("new", f"Cumulative share within the 80 % bound of {a}."),
+                self.x: ("down", f"Cumulative share beyond the 80 % bound of {a}."),
+                self.y: ("down", f"Cumulative share beyond the 80 % bound of {a}."),
             },
         )
 
