@@ -564,7 +564,7 @@ class CustomerTierProgram(models.Model):
                 list(entering),
             )
         )
-        model_id = self.env["ir.model"]._get_id("res.partner")
+        Activity = self.env["mail.activity"]
         vals_list = []
         messages = []
         for partner_id, profile_id, user_id in info:
@@ -577,18 +577,16 @@ class CustomerTierProgram(models.Model):
                 if not responsible:
                     continue
                 vals_list.append(
-                    {
-                        "res_model_id": model_id,
-                        "res_id": partner_id,
-                        "activity_type_id": template.activity_type_id.id,
-                        "summary": template.summary or False,
-                        "note": template.note or False,
-                        "user_id": responsible,
-                        "date_deadline": template._get_date_deadline(today),
-                        "automated": True,
-                        "customer_tier_profile_id": profile_id,
-                        "customer_tier_activity": "plan",
-                    }
+                    Activity._customer_tier_values(
+                        "plan",
+                        partner_id,
+                        profile_id,
+                        template.activity_type_id.id,
+                        responsible,
+                        template._get_date_deadline(today),
+                        summary=template.summary,
+                        note=template.note,
+                    )
                 )
             messages.append(
                 (
@@ -748,7 +746,6 @@ class CustomerTierProgram(models.Model):
         if not alerts:
             return
         activity_type = self.env.ref(REORDER_TYPE)
-        model_id = self.env["ir.model"]._get_id("res.partner")
         langs = self._followup_langs([alert[2] for alert in alerts])
         vals_list = []
         notes = []
@@ -757,20 +754,15 @@ class CustomerTierProgram(models.Model):
             summary, note = program._followup_alert_texts(row, reorder, segment, churn)
             notes.append((profile_id, Markup("<p>%s</p>%s") % (summary, note)))
             vals_list.append(
-                {
-                    "res_model_id": model_id,
-                    "res_id": row["partner_id"],
-                    "activity_type_id": activity_type.id,
-                    "summary": False,  # the activity type's name, translated
-                    "note": program.env["mail.activity"]._customer_tier_pointer_note(
-                        "reorder"
-                    ),
-                    "user_id": user_id,
-                    "date_deadline": today,
-                    "automated": True,
-                    "customer_tier_profile_id": profile_id,
-                    "customer_tier_activity": "reorder",
-                }
+                # (the summary: the activity type's name, translated)
+                program.env["mail.activity"]._customer_tier_values(
+                    "reorder",
+                    row["partner_id"],
+                    profile_id,
+                    activity_type.id,
+                    user_id,
+                    today,
+                )
             )
         self._followup_create_activities(vals_list)
         self.env["customer.tier.profile"]._post_notes(notes, paragraph=False)
@@ -995,23 +987,21 @@ class CustomerTierProgram(models.Model):
         if due:
             langs = self._followup_langs([row[4] for row in due])
             texts = self._followup_texts({row[2] for row in due}, set(langs.values()))
-            model_id = self.env["ir.model"]._get_id("res.partner")
+            Activity = self.env["mail.activity"]
             vals_list = []
             for profile_id, partner_id, tier_id, next_date, user_id in due:
                 type_id, summary, note = texts[tier_id, langs.get(user_id, langs[None])]
                 vals_list.append(
-                    {
-                        "res_model_id": model_id,
-                        "res_id": partner_id,
-                        "activity_type_id": type_id,
-                        "summary": summary,
-                        "note": note,
-                        "user_id": user_id,
-                        "date_deadline": max(next_date, today),
-                        "automated": True,
-                        "customer_tier_profile_id": profile_id,
-                        "customer_tier_activity": "followup",
-                    }
+                    Activity._customer_tier_values(
+                        "followup",
+                        partner_id,
+                        profile_id,
+                        type_id,
+                        user_id,
+                        max(next_date, today),
+                        summary=summary,
+                        note=note,
+                    )
                 )
             self._followup_create_activities(vals_list)
             # the next follow-up of a late customer is the new activity's
@@ -1057,7 +1047,6 @@ class CustomerTierProgram(models.Model):
         )
         langs = self._followup_langs([row[4] for row in selected])
         activity_type = self.env.ref(KEY_DATE_TYPE)
-        model_id = self.env["ir.model"]._get_id("res.partner")
         vals_list = []
         notes = []  # the key date itself stays under its record rules
         for (key_date_id, occurrence, profile_id, partner_id, user_id), key_date in zip(
@@ -1077,23 +1066,16 @@ class CustomerTierProgram(models.Model):
                     Markup("<p>%s</p>%s") % (summary, _paragraphs(key_date.note)),
                 )
             )
-            vals_list.append(
-                {
-                    "res_model_id": model_id,
-                    "res_id": partner_id,
-                    "activity_type_id": activity_type.id,
-                    "summary": False,  # the activity type's name, translated
-                    "note": key_date.env["mail.activity"]._customer_tier_pointer_note(
-                        "key_date"
-                    ),
-                    "user_id": user_id,
-                    "date_deadline": occurrence,
-                    "automated": True,
-                    "customer_tier_profile_id": profile_id,
-                    "customer_tier_activity": "key_date",
-                    "customer_tier_key_date_id": key_date_id,
-                }
+            values = key_date.env["mail.activity"]._customer_tier_values(
+                "key_date",
+                partner_id,
+                profile_id,
+                activity_type.id,
+                user_id,
+                occurrence,
             )
+            values["customer_tier_key_date_id"] = key_date_id
+            vals_list.append(values)
         self._followup_create_activities(vals_list)
         self.env["customer.tier.profile"]._post_notes(notes, paragraph=False)
         self.env.cr.execute(

@@ -104,6 +104,31 @@ class MailActivity(models.Model):
             )
 
     @api.model
+    def _customer_tier_values(
+        self, kind, partner_id, profile_id, type_id, user_id, deadline, **texts
+    ):
+        """Values of an activity the module schedules on a customer: on the
+        partner, automated, linked to its tier profile, of the module's
+        ``kind`` (``customer_tier_activity``). ``texts``: ``summary`` and
+        ``note``; a reorder check and a key-date reminder carry the pointer
+        note (:meth:`_customer_tier_pointer_note`) and the activity type's
+        name as summary."""
+        if kind in ("reorder", "key_date"):
+            texts = {"summary": False, "note": self._customer_tier_pointer_note(kind)}
+        return {
+            "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+            "res_id": partner_id,
+            "activity_type_id": type_id,
+            "summary": texts.get("summary") or False,
+            "note": texts.get("note") or False,
+            "user_id": user_id,
+            "date_deadline": deadline,
+            "automated": True,
+            "customer_tier_profile_id": profile_id,
+            "customer_tier_activity": kind,
+        }
+
+    @api.model
     def _customer_tier_pointer_note(self, kind):
         """Note of a reorder check (``kind`` "reorder") or key-date reminder
         ("key_date") on the partner, whose activities every user who may
