@@ -2,8 +2,9 @@
 
 from datetime import date, timedelta
 
+from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from .test_assignment import AssignmentCase, E
 
@@ -438,3 +439,35 @@ class TestBackgroundRecompute(MethodSwitchCase):
             )
             with self.assertRaises(AccessError):
                 request.action_view_moves()
+
+    def test_other_company_manager_cannot_read_requests(self):
+        """A manager of company B reads neither company A's request nor the
+        tier moves it wrote."""
+        self._run(E)
+        self.program.with_env(self._env_as(self.user_manager)).method = "pareto"
+        _wizard, action = self._apply_in_background()
+        self._cron_call()
+        self._cron_call()
+        manager_b = new_test_user(
+            self.env,
+            login="ct_manager_b",
+            groups="sales_team.group_sale_manager",
+            company_id=self.company_b.id,
+            company_ids=[Command.set(self.company_b.ids)],
+        )
+        env_b = self._env_as(manager_b)
+        Request = env_b["customer.tier.recompute.request"]
+        self.assertFalse(Request.search([]))
+        request = Request.browse(action["params"]["next"]["res_id"])
+        with self.assertRaises(AccessError):
+            request.action_view_moves()
+        with self.assertRaises(AccessError):
+            request.read(["run_ref", "count_up"])
+        # the moves the request wrote, searched directly, stay company A's
+        run_ref = self.env["customer.tier.recompute.request"].browse(request.id).run_ref
+        self.assertTrue(
+            self.env["customer.tier.history"].search_count([("run_ref", "=", run_ref)])
+        )
+        self.assertFalse(
+            env_b["customer.tier.history"].search([("run_ref", "=", run_ref)])
+        )
