@@ -2,13 +2,15 @@
 
 Exact meaning of the dates (tests pin them):
 
-* last contact: the latest ``mail.message`` on the commercial partner or on any
-  of its contacts, on one of their sale orders (quotations included) or on
-  the partner's tier profiles that is either the trace of an activity marked
-  as done (``mail_activity_type_id`` set) or a message a person wrote (logged
-  note, sent message, incoming or outgoing e-mail: ``message_type`` comment,
-  email, email_outgoing); its UTC date. Notifications (tier changes,
-  tracking, plans, order confirmations) do not count;
+* last contact (of a profile, in its company): the latest ``mail.message`` on
+  the commercial partner or on any of its contacts (shared by the companies,
+  as the partner is), on one of their sale orders of the profile's company
+  (quotations included) or on the profile itself that is either the trace of
+  an activity marked as done (``mail_activity_type_id`` set) or a message a
+  person wrote (logged note, sent message, incoming or outgoing e-mail:
+  ``message_type`` comment, email, email_outgoing); its UTC date.
+  Notifications (tier changes, tracking, plans, order confirmations) do not
+  count;
 * cadence date: last contact plus the tier's follow-up interval; without any
   contact, the date the customer entered its tier plus the interval; empty when
   the tier has no interval;
@@ -111,35 +113,40 @@ PROGRAM_BOUNDS = {
 TIER_BOUNDS = {"followup_interval": (None, MAX_DAYS)}
 
 
-def last_contact_sql(partners):
-    """SQL: ``(commercial partner id, last contact date)`` of the commercial
-    partners selected by ``partners`` (an ``SQL`` list of ids or subquery),
-    from the messages of the partner and of its contacts, of their sale
-    orders and of the partner's tier profiles that count as a contact (see
-    the module docstring)."""
+def last_contact_sql(targets):
+    """SQL: ``(commercial partner id, company id, last contact date)`` of the
+    pairs selected by ``targets`` (an ``SQL`` query of ``(commercial partner
+    id, company id)`` rows): from the messages of the partner and of its
+    contacts, of their sale orders of that company and of the partner's tier
+    profile in that company that count as a contact (see the module
+    docstring). A company's orders and profile say nothing of another
+    company's contacts."""
     return SQL(
         """
-        SELECT src.partner_id, MAX(m.date)::date AS last_contact
+        SELECT src.partner_id, src.company_id, MAX(m.date)::date AS last_contact
           FROM (
-                SELECT p.commercial_partner_id AS partner_id,
+                SELECT tg.partner_id, tg.company_id,
                        'res.partner' AS model, p.id AS res_id
-                  FROM res_partner p
-                 WHERE p.commercial_partner_id IN (%(partners)s)
+                  FROM (%(targets)s) AS tg(partner_id, company_id)
+                  JOIN res_partner p ON p.commercial_partner_id = tg.partner_id
                  UNION ALL
-                SELECT p.commercial_partner_id, 'sale.order', so.id
-                  FROM res_partner p
-                  JOIN sale_order so ON so.partner_id = p.id
-                 WHERE p.commercial_partner_id IN (%(partners)s)
+                SELECT tg.partner_id, tg.company_id, 'sale.order', so.id
+                  FROM (%(targets)s) AS tg(partner_id, company_id)
+                  JOIN res_partner p ON p.commercial_partner_id = tg.partner_id
+                  JOIN sale_order so
+                    ON so.partner_id = p.id AND so.company_id = tg.company_id
                  UNION ALL
-                SELECT prof.partner_id, 'customer.tier.profile', prof.id
-                  FROM customer_tier_profile prof
-                 WHERE prof.partner_id IN (%(partners)s)
+                SELECT tg.partner_id, tg.company_id, 'customer.tier.profile', prof.id
+                  FROM (%(targets)s) AS tg(partner_id, company_id)
+                  JOIN customer_tier_profile prof
+                    ON prof.partner_id = tg.partner_id
+                   AND prof.company_id = tg.company_id
                ) src
           JOIN mail_message m ON m.model = src.model AND m.res_id = src.res_id
          WHERE (m.mail_activity_type_id IS NOT NULL OR m.message_type IN %(types)s)
-         GROUP BY src.partner_id
+         GROUP BY src.partner_id, src.company_id
         """,
-        partners=partners,
+        targets=targets,
         types=CONTACT_MESSAGE_TYPES,
     )
 
@@ -232,7 +239,13 @@ class FollowupFeature(EngineFeature):
                        AND prof.program_id = %(program)s
                       LEFT JOIN followup o ON o.profile_id = prof.id
                     """,
-                    contact=last_contact_sql(partner_ids),
+                    contact=last_contact_sql(
+                        SQL(
+                            "SELECT unnest(%s::int4[]), %s",
+                            [row["partner_id"] for row in rows],
+                            engine.company.id,
+                        )
+                    ),
                     open=open_followup_sql(
                         SQL(
                             "SELECT id FROM customer_tier_profile "
@@ -371,8 +384,8 @@ class CustomerTierProgram(models.Model):
             SQL(
                 """
                 WITH target AS (
-                    SELECT prof.id, prof.partner_id, prof.tier_since,
-                           t.followup_interval AS interval
+                    SELECT prof.id, prof.partner_id, prof.company_id,
+                           prof.tier_since, t.followup_interval AS interval
                       FROM customer_tier_profile prof
                       LEFT JOIN customer_tier t ON t.id = prof.tier_id
                      WHERE %(condition)s
@@ -382,7 +395,9 @@ class CustomerTierProgram(models.Model):
                     SELECT tg.id, c.last_contact,
                            COALESCE(o.deadline, %(cadence)s) AS next_date
                       FROM target tg
-                      LEFT JOIN contact c ON c.partner_id = tg.partner_id
+                      LEFT JOIN contact c
+                        ON c.partner_id = tg.partner_id
+                       AND c.company_id = tg.company_id
                       LEFT JOIN followup o ON o.profile_id = tg.id
                 )
                 UPDATE customer_tier_profile prof
@@ -395,7 +410,9 @@ class CustomerTierProgram(models.Model):
              RETURNING prof.id
                 """,
                 condition=condition,
-                contact=last_contact_sql(SQL("SELECT partner_id FROM target")),
+                contact=last_contact_sql(
+                    SQL("SELECT partner_id, company_id FROM target")
+                ),
                 open=open_followup_sql(SQL("SELECT id FROM target")),
                 cadence=cadence_date_sql(
                     SQL("c.last_contact"), SQL("tg.tier_since"), SQL("tg.interval")
@@ -492,7 +509,13 @@ class CustomerTierProgram(models.Model):
                    AND a.customer_tier_activity = 'followup'
                    AND a.active
                 """,
-                contact=last_contact_sql(SQL("SELECT unnest(%s::int4[])", partner_ids)),
+                contact=last_contact_sql(
+                    SQL(
+                        "SELECT unnest(%s::int4[]), %s",
+                        partner_ids,
+                        self.company_id.id,
+                    )
+                ),
                 cadence=cadence_date_sql(
                     SQL("c.last_contact"),
                     SQL("prof.tier_since"),

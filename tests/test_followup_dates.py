@@ -180,3 +180,29 @@ class TestFollowupDates(FollowupCase):
                 subtype_xmlid="mail.mt_note",
             )
         self._assert_dates(self.profile_a, date(2024, 9, 3), date(2024, 7, 20))
+
+    def test_another_companys_orders_are_not_contacts_here(self):
+        """A message on company B's quotation of the same customer is company
+        B's contact: company A's profile keeps its dates; a message on the
+        partner, which both companies share, counts in both."""
+        with freeze_time("2024-07-10 08:00:00"):
+            order_b = self._order(
+                self.cust_c,
+                500,
+                date(2024, 7, 10),
+                company=self.company_b,
+                state="draft",
+            )
+            order_b.message_post(
+                body="Quoted from company B",
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+        self._assert_dates(self.profile_c, date(2024, 8, 29))
+        with freeze_time("2024-07-12 08:00:00"):
+            self.cust_c.message_post(
+                body="Called the buyer",
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
+            )
+        self._assert_dates(self.profile_c, date(2024, 9, 10), date(2024, 7, 12))
