@@ -115,11 +115,13 @@ class TestMigration(CustomerTierCase):
         return messages
 
     def _last_contact(self, partners):
-        return dict(
-            self.env.execute_query(
-                last_contact_sql(SQL("SELECT unnest(%s::int[])", partners.ids))
+        """Last contact date by partner, in the test company."""
+        rows = self.env.execute_query(
+            last_contact_sql(
+                SQL("SELECT unnest(%s::int[]), %s", partners.ids, self.company.id)
             )
         )
+        return {partner_id: last for partner_id, _company, last in rows}
 
     def test_old_partner_notes_move_to_the_right_profile(self):
         note = self._message
