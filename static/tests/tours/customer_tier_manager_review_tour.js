@@ -76,19 +76,34 @@ function openRecordSteps(name, opened) {
 
 /**
  * With screenshots on, ask the test for a screenshot of the screen (after
- * scrolling ``scrollTo`` into view) and wait until it is saved.
+ * scrolling ``scrollTo`` into view, at ``block`` of the view, once no
+ * tooltip shows) and wait until it is saved.
  */
-function shotSteps(data, name, scrollTo = null) {
+function shotSteps(data, name, scrollTo = null, block = "center") {
     if (!data.screenshots) {
         return [];
     }
     return [
         {
+            content: `screenshot ${name}: leave the element the tour hovered last`,
+            trigger: "body",
+            run() {
+                // (the tooltip service closes a tooltip when its element is left)
+                for (const element of document.querySelectorAll("[data-tooltip]")) {
+                    element.dispatchEvent(new MouseEvent("mouseleave"));
+                }
+            },
+        },
+        {
+            content: `screenshot ${name}: no tooltip over the screen`,
+            trigger: "body:not(:has(.o-tooltip))",
+        },
+        {
             content: `screenshot ${name}`,
             trigger: scrollTo || "body",
             run() {
                 if (scrollTo) {
-                    document.querySelector(scrollTo).scrollIntoView({ block: "start" });
+                    document.querySelector(scrollTo).scrollIntoView({ block });
                 }
                 console.log(`${SHOT_SIGNAL} ${name}`);
             },
@@ -245,7 +260,7 @@ registry.category("web_tour.tours").add("customer_tier_manager_review_tour", {
                 content: "what it takes to reach the next tier",
                 trigger: `${explanation} p:not(:has(strong)):contains("${why.upper}"):contains("${why.reach}")`,
             },
-            ...shotSteps(data, "partner_tier", '.o_notebook_headers a.nav-link[name="customer_tier"]'),
+            ...shotSteps(data, "partner_tier", explanation),
             // 2. The program: switch the method to Pareto.
             ...menuSteps(
                 "sale.menu_sale_config",
@@ -267,7 +282,7 @@ registry.category("web_tour.tours").add("customer_tier_manager_review_tour", {
                 trigger: '.o_form_view div[name="tier_ids"] th[data-name="pareto_max_share"]',
             },
             ...stepUtils.saveForm(),
-            ...shotSteps(data, "program"),
+            ...shotSteps(data, "program", '.o_form_view div[name="method"]', "start"),
             // 3. Preview the recompute of the switch.
             {
                 content: "open the recompute from the program",
@@ -307,7 +322,7 @@ registry.category("web_tour.tours").add("customer_tier_manager_review_tour", {
                     checkRowCount(riskLines, preview.atRisk, "customers at risk");
                 },
             },
-            ...shotSteps(data, "preview"),
+            ...shotSteps(data, "preview", riskLines),
             // 4. Apply: the notification, then the history of the run.
             {
                 content: "apply the recompute",
