@@ -162,11 +162,19 @@ class DimensionFeature(EngineFeature):
         }
 
     def extend_figures(self, figures, eval_date, full):
+        """Top categories of the customers whose orders changed or left the
+        window since their profile was written (``engine.stale``; all on a
+        refresh, a first evaluation, or after a change of the program, a
+        product or a category): one scan of their order lines. The others
+        keep the stored ones."""
         program, engine = self.program, self.engine
-        rows = program.env.execute_query(
-            program._category_query(
-                engine, eval_date, engine.feature_scope(figures, full)
-            )
+        scope = engine.feature_scope(figures, full)
+        if engine.stale is not None:
+            scope = sorted(engine.stale if scope is None else engine.stale & set(scope))
+        rows = (
+            program.env.execute_query(program._category_query(engine, eval_date, scope))
+            if scope is None or scope
+            else []
         )
         names = {}
         top = {}
@@ -175,6 +183,11 @@ class DimensionFeature(EngineFeature):
             top.setdefault(pid, []).append((categ, float(revenue) / float(total)))
         for rows_by_pid in (figures, engine.prospects):
             for pid, fig in rows_by_pid.items():
+                if not fig["is_prospect"] and not engine.is_stale(pid):
+                    # (its orders did not change: the stored categories hold)
+                    stored = engine.state[pid]
+                    fig.update((c, stored[c]) for c in DIMENSION_COLUMNS)
+                    continue
                 categories = top.get(pid, []) if not fig["is_prospect"] else []
                 self.top_categories[pid] = [categ for categ, _share in categories]
                 fig.update(
@@ -189,6 +202,9 @@ class DimensionFeature(EngineFeature):
                 )
 
     def after_write(self, rows, changes, eval_date, full):
+        # (the categories of the others are stored: their needs too, kept
+        # by the partner's changes, _sync_partner_facts)
+        rows = [row for row in rows if row["partner_id"] in self.top_categories]
         if rows:
             self.program._write_dimensions(self.engine, rows, self.top_categories)
 

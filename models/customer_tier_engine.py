@@ -28,6 +28,30 @@ Exact meaning of the figures:
   (recency: days since last order, fewer is better; frequency: orders in the
   window; monetary: revenue in the window).
 
+Steady state (the nightly full evaluation over mostly unchanged data):
+
+* reads: the counted orders once (:meth:`TierEngine.aggregate_query` with
+  ``inputs``: the figures, and in the same scan the prediction's inputs and
+  the marker of each customer's orders), the stored profiles once (every
+  column the run writes), the company's prospects, the open quotations
+  (prospect feature), and the order lines only of the customers whose orders
+  changed or left the window (:meth:`TierEngine.stale_partners`; all of them
+  after a change of the program, a product or a category);
+* writes: only the profiles that differ from their stored values
+  (:meth:`TierEngine.changed_rows`), with the columns that differ
+  (:meth:`TierEngine.update_profiles`; new profiles through the upsert), the
+  history rows of the tier changes, the partner tier of the customers whose
+  tier moved, and the date of the run on the program. No stored column moves
+  with the calendar alone: the evaluation date (``last_run_date`` on the
+  program, ``refresh_date`` of a refreshed profile) and the recency are
+  computed when read. What still moves for many customers as days pass are
+  the company-wide figures (shares and ranks, when any customer's window
+  revenue moves) and the prediction's (probability active, expected
+  orders and value, which age with the customer's history): the profiles
+  whose values move are written, the others not;
+* hooks see only the rows written (a feature may ask for a row to be
+  written: ``keep_row``).
+
 Every query of counted orders, of this module or of a feature, writes these
 rules with the one SQL definition of each: :func:`counted_orders`,
 :func:`in_window` (:func:`window_bounds`), :data:`ORDER_RATE`,
@@ -49,7 +73,9 @@ declared in its own file, that states:
 
 The engine's columns are the core :data:`PROFILE_COLUMNS` plus the declared
 columns of the program's features, fixed when the engine is built. The hooks
-(no-ops by default), in the order of a run:
+(no-ops by default), in the order of a run (on a full evaluation, the rows
+the hooks after ``extend_figures`` receive are those that differ from their
+stored profile, or that a feature's ``keep_row(row, old)`` asks to write):
 
 1. ``extend_figures(figures, eval_date, full)`` in :meth:`TierEngine.plan`,
    before the tiers are computed: add the feature's figures to ``figures``
@@ -70,7 +96,10 @@ columns of the program's features, fixed when the engine is built. The hooks
 
 ``full`` is True for a full evaluation (possibly one batch of it: restrict
 per-partner queries with :meth:`TierEngine.feature_scope` or
-:meth:`TierEngine.in_batch`), False for a refresh of a few customers.
+:meth:`TierEngine.in_batch`), False for a refresh of a few customers. On a
+full evaluation, a per-customer feature computes again only the customers
+:meth:`TierEngine.is_stale` names, and keeps the stored values of the others
+(``engine.state``: the stored profiles the plan read).
 
 State: the engine builds one instance of each feature per engine
 (``self.engine``, ``self.program``): what a feature computes in one hook for a
@@ -98,6 +127,7 @@ from bisect import bisect_right
 from collections import namedtuple
 from contextlib import contextmanager
 from datetime import timedelta
+from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
@@ -114,7 +144,7 @@ PROFILE_COLUMNS = (
     "company_id",
     "program_id",
     "is_prospect",
-    "evaluation_date",
+    "refresh_date",
     "full_evaluation_date",
     "revenue_window",
     "margin_window",
@@ -124,7 +154,6 @@ PROFILE_COLUMNS = (
     "order_count",
     "first_order_date",
     "last_order_date",
-    "recency_days",
     "average_order_value",
     "orders_per_year",
     "reorder_cycle_days",
@@ -152,6 +181,26 @@ PROFILE_COLUMNS = (
     "downgrade_since",
     "at_risk",
     "revenue_to_keep",
+)
+# Columns of customer_tier_profile a full evaluation writes (a refresh keeps
+# them as stored): the marker of the customer's counted orders (the latest
+# ``write_date`` among them, from the one scan of the orders), which tells the
+# next full evaluation whether the customer's orders changed.
+FULL_PROFILE_COLUMNS = ("orders_write_date",)
+# Figures a customer's per-customer features are computed from: when one of
+# them differs from the stored profile (or the profile is new), the features
+# compute the customer again (TierEngine.stale); else they keep what is stored.
+INPUT_COLUMNS = (
+    "is_prospect",
+    "order_count",
+    "revenue_total",
+    "margin_total",
+    "first_order_date",
+    "last_order_date",
+    "order_count_window",
+    "revenue_window",
+    "margin_window",
+    "orders_write_date",
 )
 # Columns of customer_tier_profile the upsert copies from the partner (alias
 # ``p``): column -> SQL expression (features add theirs: partner_columns).
@@ -327,6 +376,20 @@ def without_jit(env):
 EPSILON = 1e-9
 
 
+def _same(stored, new):
+    """Whether a stored column value equals the value the engine computed:
+    NULL and False are the same empty value (as the ORM writes it), a
+    stored numeric equals the float written into it (the engine writes
+    floats' shortest text, which reads back as the same float)."""
+    if stored == new:
+        return True
+    if stored is None or stored is False:
+        return new is None or new is False
+    if isinstance(stored, Decimal) and new is not None and new is not False:
+        return float(stored) == float(new)
+    return False
+
+
 def cume_score(at_or_below, n):
     """The RFM score of a value that ``at_or_below`` of ``n`` values are at
     most as good as: ``ceil(5 * cume_dist)``, 1..5 (module docstring)."""
@@ -415,6 +478,12 @@ class EngineFeature:
     def extend_figures(self, figures, eval_date, full):
         """Add the feature's figures before the tiers are computed."""
 
+    def keep_row(self, row, old):
+        """Whether a full evaluation must write ``row`` (and run the later
+        hooks on it) although the plan left its values as stored in ``old``
+        (e.g. a check that waits for a condition outside the figures)."""
+        return False
+
     def before_write(self, rows, eval_date, full):
         """Fill the columns that depend on the decided tiers in ``rows``."""
 
@@ -474,7 +543,10 @@ class TierEngine:
             )
         )
         self.full_columns = tuple(
-            dict.fromkeys(c for f in self.features for c in f.full_columns)
+            dict.fromkeys(
+                FULL_PROFILE_COLUMNS
+                + tuple(c for f in self.features for c in f.full_columns)
+            )
         )
         # Prospect rows of the current plan (partner id -> figures), open to
         # features in extend_figures: a feature may grade a prospect by
@@ -490,6 +562,21 @@ class TierEngine:
         # Partners of the batch a batched full evaluation writes (None: all).
         self.batch_ids = None
         self.batch_remaining = 0
+        # Stored state of the profiles the current plan read (partner id ->
+        # column -> value; a full evaluation reads every written column).
+        self.state = {}
+        # Per customer: repeat purchase days, their revenue and the lifetime
+        # revenue (unrounded), from the one scan of the orders of a full
+        # evaluation (aggregate_query with inputs).
+        self.order_days = {}
+        # Customers whose per-customer features a full evaluation computes
+        # again (stale_partners); None: every customer.
+        self.stale = None
+        # Rows of a full evaluation that differ from their stored profile:
+        # partner id -> the columns the plan changed (changed_rows), and the
+        # columns it compared.
+        self.differing = {}
+        self.compared = set()
 
     # ------------------------------------------------------------------
     # Features
@@ -542,28 +629,74 @@ class TierEngine:
             return None
         return self.in_batch(figures)
 
-    def aggregate_query(self, eval_date, partner_ids=None):
-        """The one aggregate of counted orders per commercial partner."""
+    def aggregate_query(self, eval_date, partner_ids=None, inputs=False):
+        """The one aggregate of counted orders per commercial partner: order
+        count, revenue and margin (lifetime), first and last order date,
+        order count, revenue and margin in the window.
+
+        With ``inputs`` (a full evaluation), the same scan of the orders
+        also returns the inputs of the per-customer features: the repeat
+        purchase days (distinct order dates minus one), the revenue of the
+        days after the first one (the prediction's) and the latest
+        ``write_date`` of the counted orders (the marker that tells whether
+        the customer's orders changed: :meth:`stale_partners`). The orders
+        are sorted once by customer: the first order day of each is a
+        window over that sort, the aggregate reads the same sorted rows.
+        """
         rate = ORDER_RATE
         window = in_window(eval_date, self.program.window_months)
+        if not inputs:
+            return SQL(
+                """
+                SELECT p.commercial_partner_id,
+                       COUNT(*),
+                       SUM(so.amount_untaxed / %(rate)s),
+                       SUM(COALESCE(so.margin, 0) / %(rate)s),
+                       MIN(so.date_order)::date,
+                       MAX(so.date_order)::date,
+                       COUNT(*) FILTER (WHERE %(in_window)s),
+                       COALESCE(SUM(so.amount_untaxed / %(rate)s)
+                                FILTER (WHERE %(in_window)s), 0),
+                       COALESCE(SUM(COALESCE(so.margin, 0) / %(rate)s)
+                                FILTER (WHERE %(in_window)s), 0)
+                  FROM sale_order so
+                  JOIN res_partner p ON p.id = so.partner_id
+                 WHERE %(counted)s
+                       %(partner_filter)s
+                 GROUP BY p.commercial_partner_id
+                """,
+                rate=rate,
+                in_window=window,
+                counted=counted_orders(self.company.id, eval_date),
+                partner_filter=partner_filter(partner_ids),
+            )
         return SQL(
             """
-            SELECT p.commercial_partner_id,
+            SELECT so.pid,
                    COUNT(*),
-                   SUM(so.amount_untaxed / %(rate)s),
-                   SUM(COALESCE(so.margin, 0) / %(rate)s),
-                   MIN(so.date_order)::date,
-                   MAX(so.date_order)::date,
-                   COUNT(*) FILTER (WHERE %(in_window)s),
-                   COALESCE(SUM(so.amount_untaxed / %(rate)s)
-                            FILTER (WHERE %(in_window)s), 0),
-                   COALESCE(SUM(COALESCE(so.margin, 0) / %(rate)s)
-                            FILTER (WHERE %(in_window)s), 0)
-              FROM sale_order so
-              JOIN res_partner p ON p.id = so.partner_id
-             WHERE %(counted)s
-                   %(partner_filter)s
-             GROUP BY p.commercial_partner_id
+                   SUM(so.amount),
+                   SUM(so.margin),
+                   MIN(so.day),
+                   MAX(so.day),
+                   COUNT(*) FILTER (WHERE so.in_window),
+                   COALESCE(SUM(so.amount) FILTER (WHERE so.in_window), 0),
+                   COALESCE(SUM(so.margin) FILTER (WHERE so.in_window), 0),
+                   COUNT(DISTINCT so.day) - 1,
+                   COALESCE(SUM(so.amount) FILTER (WHERE so.day > so.first_day), 0),
+                   MAX(so.write_date)
+              FROM (SELECT p.commercial_partner_id AS pid,
+                           so.date_order::date AS day,
+                           so.amount_untaxed / %(rate)s AS amount,
+                           COALESCE(so.margin, 0) / %(rate)s AS margin,
+                           %(in_window)s AS in_window,
+                           so.write_date,
+                           MIN(so.date_order::date) OVER (
+                               PARTITION BY p.commercial_partner_id) AS first_day
+                      FROM sale_order so
+                      JOIN res_partner p ON p.id = so.partner_id
+                     WHERE %(counted)s
+                           %(partner_filter)s) AS so
+             GROUP BY so.pid
             """,
             rate=rate,
             in_window=window,
@@ -621,8 +754,19 @@ class TierEngine:
             )
         return {row[0] for row in rows}
 
-    def _load_state(self, partner_ids=None):
-        columns = SQL(", ").join(SQL.identifier(c) for c in STATE_COLUMNS)
+    def _load_state(self, partner_ids=None, full=False):
+        """The stored profiles of the company (or of ``partner_ids``):
+        partner id -> column -> value, of :data:`STATE_COLUMNS`; with
+        ``full``, of every column a full evaluation writes as well, which
+        :meth:`changed_rows` compares the new values with."""
+        names = STATE_COLUMNS
+        if full:
+            names = tuple(
+                dict.fromkeys(
+                    (*STATE_COLUMNS, "refresh_date", *self.columns, *self.full_columns)
+                )
+            )
+        columns = SQL(", ").join(SQL.identifier(c) for c in names)
         rows = self.env.execute_query(
             SQL(
                 "SELECT %s FROM customer_tier_profile WHERE company_id = %s %s",
@@ -631,7 +775,7 @@ class TierEngine:
                 partner_filter(partner_ids, "partner_id"),
             )
         )
-        return {row[1]: dict(zip(STATE_COLUMNS, row, strict=True)) for row in rows}
+        return {row[1]: dict(zip(names, row, strict=True)) for row in rows}
 
     # ------------------------------------------------------------------
     # Figures and scores
@@ -641,6 +785,7 @@ class TierEngine:
         years = program.window_months / 12.0
         dp = self.currency.decimal_places
         figures = {}
+        self.order_days = {}
         for (
             partner_id,
             count,
@@ -651,6 +796,7 @@ class TierEngine:
             count_w,
             revenue_w,
             margin_w,
+            *inputs,
         ) in agg_rows:
             revenue_w = round(float(revenue_w), dp)
             cycle = (last - first).days / (count - 1) if count > 1 else 0.0
@@ -687,6 +833,11 @@ class TierEngine:
                 ),
                 "frequency_class": frequency,
             }
+            if inputs:
+                # (aggregate_query with inputs: a full evaluation)
+                repeat_days, repeat_revenue, orders_written = inputs
+                self.order_days[partner_id] = (repeat_days, repeat_revenue, revenue)
+                figures[partner_id]["orders_write_date"] = orders_written
         return figures
 
     @staticmethod
@@ -1447,6 +1598,89 @@ class TierEngine:
         )
 
     # ------------------------------------------------------------------
+    # Steady state: what changed since the stored profiles
+    # ------------------------------------------------------------------
+    def stale_partners(self, figures, state):
+        """Customers whose per-customer features (product categories) a full
+        evaluation must compute again, or None for every customer: those
+        with no profile yet, and those whose inputs (:data:`INPUT_COLUMNS`:
+        the figures of their orders, window included, and the marker of
+        their counted orders) differ from the stored profile, i.e. an order
+        of theirs was confirmed, cancelled, changed or left the window since
+        the profile was written. Every customer when the program, a product
+        or a product category changed since the program's last full
+        evaluation (``last_run_at``), or when there was none."""
+        last_run = self.program.last_run_at
+        if not last_run:
+            return None
+        changed = self.env.execute_query(
+            SQL(
+                """
+                SELECT EXISTS (SELECT 1 FROM customer_tier_program
+                                WHERE id = %(program)s AND write_date > %(since)s)
+                    OR EXISTS (SELECT 1 FROM product_category
+                                WHERE write_date > %(since)s)
+                    OR EXISTS (SELECT 1 FROM product_template
+                                WHERE write_date > %(since)s)
+                    OR EXISTS (SELECT 1 FROM product_product
+                                WHERE write_date > %(since)s)
+                """,
+                program=self.program.id,
+                since=last_run,
+            )
+        )[0][0]
+        if changed:
+            return None
+        stale = set()
+        for pid, fig in figures.items():
+            old = state.get(pid)
+            if old is None or any(
+                not _same(old.get(c), fig.get(c)) for c in INPUT_COLUMNS
+            ):
+                stale.add(pid)
+        return stale
+
+    def is_stale(self, pid):
+        """Whether the features compute ``pid`` again (:meth:`stale_partners`)."""
+        return self.stale is None or pid in self.stale
+
+    def changed_rows(self, rows, eval_date, batched=False):
+        """The rows of a full evaluation that differ from their stored
+        profile, or that a feature must write anyway
+        (``EngineFeature.keep_row``): a row equal in every column the plan
+        decided (the columns ``rows`` hold, except the date of the full
+        evaluation unless ``batched``: a batch marks its rows with it) is
+        left as stored, and no hook sees it. A profile refreshed or fully
+        evaluated after ``eval_date`` (an evaluation of an earlier date) is
+        written again."""
+        state = self.state
+        compared = [
+            c
+            for c in dict.fromkeys(self.columns + self.full_columns)
+            if c not in KEEP_ON_CONFLICT and (batched or c != "full_evaluation_date")
+        ]
+        changed = []
+        self.differing = differing = {}
+        # (the columns the hooks fill later are compared by update_profiles)
+        self.compared = {c for c in compared if any(c in row for row in rows)}
+        for row in rows:
+            old = state.get(row["partner_id"])
+            if old is None:
+                changed.append(row)
+                continue
+            columns = [
+                c for c in compared if c in row and not _same(old.get(c), row[c])
+            ]
+            if (
+                columns
+                or (old["full_evaluation_date"] or eval_date) > eval_date
+                or any(f.keep_row(row, old) for f in self.features)
+            ):
+                differing[row["partner_id"]] = columns
+                changed.append(row)
+        return changed
+
+    # ------------------------------------------------------------------
     # Plan (pure) and write
     # ------------------------------------------------------------------
     def plan(
@@ -1489,16 +1723,21 @@ class TierEngine:
         eval_date = eval_date or fields.Date.context_today(self.program)
         full = partner_ids is None
         self.env.flush_all()
-        agg_rows = self.env.execute_query(self.aggregate_query(eval_date, partner_ids))
+        agg_rows = self.env.execute_query(
+            self.aggregate_query(eval_date, partner_ids, inputs=full)
+        )
         figures = self._figures(agg_rows, eval_date)
         if full:
             self._score_full(figures)
-            state = self._load_state()
+            state = self._load_state(full=True)
             candidates = set(state) | self._prospect_ids()
+            self.stale = self.stale_partners(figures, state)
         else:
             self._score_incremental(figures, eval_date)
             state = self._load_state(partner_ids)
             candidates = set(partner_ids)
+            self.stale = None
+        self.state = state
         everyone = sorted(candidates | set(figures))
         self.full = full
         self.batch_ids = None
@@ -1550,7 +1789,10 @@ class TierEngine:
                 partner_id=pid,
                 company_id=self.company.id,
                 program_id=self.program.id,
+                # (not stored: the profile's evaluation date is the program's
+                # last full evaluation, or the later refresh of the customer)
                 evaluation_date=eval_date,
+                refresh_date=None if full else eval_date,
                 full_evaluation_date=(
                     eval_date
                     if full
@@ -1598,6 +1840,11 @@ class TierEngine:
         # (a batched plan holds the rows of its batch only)
         remaining = self.batch_remaining
         written = list(rows.values())
+        if full:
+            # the steady state: rows equal to their stored profile are left
+            # as they are (a batch still writes the date of the evaluation
+            # on each of its rows: its progress)
+            written = self.changed_rows(written, eval_date, batched=bool(batch_size))
         # Features fill the columns that depend on the assigned tier.
         self.before_write(written, eval_date, full)
         self.write_profiles(written)
@@ -1609,18 +1856,31 @@ class TierEngine:
         if full and not remaining:
             # (unchanged when a later call of the day finds nothing left: no
             # write, so no conflict with a concurrent run that wrote it too)
+            # (the date is written once per date: no conflict with a
+            # concurrent run that wrote it too; the time of the run, which
+            # the next run compares the products' changes with, only when
+            # some inputs were computed again)
             self.cr.execute(
                 SQL(
-                    "UPDATE customer_tier_program SET last_run_date = %s "
-                    "WHERE id = %s AND last_run_date IS DISTINCT FROM %s",
-                    eval_date,
-                    self.program.id,
-                    eval_date,
+                    """
+                    UPDATE customer_tier_program
+                       SET last_run_date = %(date)s,
+                           last_run_at = CASE WHEN %(renew)s OR last_run_at IS NULL
+                                              THEN %(now)s ELSE last_run_at END
+                     WHERE id = %(program)s
+                       AND (last_run_date IS DISTINCT FROM %(date)s
+                            OR (%(renew)s AND last_run_at IS DISTINCT FROM %(now)s)
+                            OR last_run_at IS NULL)
+                    """,
+                    date=eval_date,
+                    renew=self.stale is None,
+                    now=self.cr.now(),
+                    program=self.program.id,
                 ),
                 # a concurrent run wrote it: the caller's to handle
                 log_exceptions=False,
             )
-            self.program.invalidate_recordset(["last_run_date"])
+            self.program.invalidate_recordset(["last_run_date", "last_run_at"])
         return {"written": len(written), "remaining": remaining, "changes": changes}
 
     def refresh_partners(self, partner_ids, eval_date=None):
@@ -1664,9 +1924,29 @@ class TierEngine:
         the same statement, and an existing row is only
         rewritten when a value differs (a rerun that changes nothing writes
         nothing).
+
+        A full evaluation updates its existing profiles apart
+        (:meth:`update_profiles`) and upserts the new ones only; the partner
+        tier is mirrored for the rows whose tier moved
+        (:meth:`sync_partner_tiers`).
         """
         if not rows:
             return
+        if self.full and self.state:
+            existing = [row for row in rows if row["partner_id"] in self.state]
+            rows = [row for row in rows if row["partner_id"] not in self.state]
+            self.update_profiles(existing)
+            moved = [
+                row
+                for row in existing
+                if not _same(self.state[row["partner_id"]]["tier_id"], row["tier_id"])
+            ]
+            self.sync_partner_tiers(
+                self.env,
+                [(row["partner_id"], self.company.id, row["tier_id"]) for row in moved],
+            )
+            if not rows:
+                return
         uid = self.env.uid
         now = fields.Datetime.now()
         profile_columns = self.columns + (self.full_columns if self.full else ())
@@ -1724,6 +2004,70 @@ class TierEngine:
             self.env,
             [(row["partner_id"], self.company.id, row["tier_id"]) for row in rows],
         )
+
+    def update_profiles(self, rows):
+        """Update the stored profiles of ``rows`` (of a full evaluation, each
+        differing from its stored state: :meth:`changed_rows`) in one
+        statement per chunk, setting only the columns that differ on some
+        of them. The partner's columns stay as stored (the ORM keeps them
+        with the partner, :meth:`CustomerTierProfile._sync_partner_facts`
+        the others). An unchanged indexed column leaves the indexes alone
+        (a heap-only update, the table keeping room for it on each page)."""
+        if not rows:
+            return
+        # the columns the plan changed (changed_rows), and those the hooks
+        # filled since
+        state = self.state
+        planned = set()
+        for row in rows:
+            planned.update(self.differing.get(row["partner_id"], ()))
+        columns = [
+            c
+            for c in dict.fromkeys(self.columns + self.full_columns)
+            if c not in KEEP_ON_CONFLICT
+            and (
+                c in planned
+                or (
+                    c not in self.compared
+                    and any(
+                        c in row and not _same(state[row["partner_id"]].get(c), row[c])
+                        for row in rows
+                    )
+                )
+            )
+        ]
+        if not columns:
+            return
+        types = self._column_types(["partner_id", *columns])
+        now = fields.Datetime.now()
+        for start in range(0, len(rows), UPSERT_CHUNK):
+            chunk = rows[start : start + UPSERT_CHUNK]
+            arrays = unnest_arrays(
+                [[row["partner_id"] for row in chunk]]
+                + [[row.get(c) for row in chunk] for c in columns],
+                types,
+            )
+            self.cr.execute(
+                SQL(
+                    """
+                    UPDATE customer_tier_profile prof
+                       SET (%(columns)s, write_uid, write_date)
+                           = (%(values)s, %(uid)s, %(now)s)
+                      FROM unnest(%(arrays)s) AS v(partner_id, %(names)s)
+                     WHERE prof.partner_id = v.partner_id
+                       AND prof.company_id = %(company)s
+                    """,
+                    columns=SQL(", ").join(SQL.identifier(c) for c in columns),
+                    values=SQL(", ").join(SQL.identifier("v", c) for c in columns),
+                    uid=self.env.uid,
+                    now=now,
+                    arrays=arrays,
+                    names=SQL(", ").join(SQL.identifier(c) for c in columns),
+                    company=self.company.id,
+                ),
+                log_exceptions=False,
+            )
+        self.env["customer.tier.profile"].invalidate_model()
 
     def write_changes(self, changes, rows, eval_date, run_ref=None):
         """History rows (one INSERT) and the notes on the profiles for tier changes.

@@ -213,11 +213,65 @@ class FollowupFeature(EngineFeature):
     def __init__(self, engine):
         super().__init__(engine)
         self.pending = 0
+        self._risk_segments = None
+
+    def keep_row(self, row, old):
+        """A profile whose episodes do not match its figures: an overdue
+        reorder or a risk without its check (waiting for a salesperson or
+        an active partner), or a check left on an episode that ended. Its
+        last contact and next follow-up need no evaluation: messages,
+        activities and tier changes refresh them when they happen
+        (``_followup_refresh_dates``)."""
+        customer = not row.get("is_prospect")
+        reorder_on = customer and bool(row.get("reorder_overdue"))
+        risk_on = customer and bool(
+            old.get("churn_risk") or row.get("rfm_segment_id") in self.risk_segments
+        )
+        return (
+            reorder_on != bool(old.get("reorder_alert_date"))
+            or risk_on != bool(old.get("risk_alert_date"))
+            or bool(old.get("alert_pending_date") and not (reorder_on or risk_on))
+        )
+
+    @property
+    def risk_segments(self):
+        """Ids of the program's RFM segments that raise a reorder check."""
+        if self._risk_segments is None:
+            self._risk_segments = {
+                s.id for s in self.engine.segments if s.code in RISK_SEGMENT_CODES
+            }
+        return self._risk_segments
 
     def before_write(self, rows, eval_date, full):
         """Last contact and next follow-up of the profiles about to be
         written, so that the upsert writes them with the figures (one query
         for the set, no second pass over the rows)."""
+        if not rows:
+            return
+        if full:
+            # a stored profile whose tier holds as it was keeps its dates:
+            # messages, activities and interval changes refresh them when
+            # they happen (_followup_refresh_dates)
+            state = self.engine.state
+            computed = []
+            for row in rows:
+                old = state.get(row["partner_id"])
+                if (
+                    old
+                    and old.get("tier_id") == row.get("tier_id")
+                    and old.get("tier_since") == row.get("tier_since")
+                ):
+                    row["last_contact_date"] = old.get("last_contact_date")
+                    row["next_followup_date"] = old.get("next_followup_date")
+                else:
+                    computed.append(row)
+            self._followup_dates(computed)
+            self._mark_alerts(rows, eval_date)
+        else:
+            self._followup_dates(rows)
+
+    def _followup_dates(self, rows):
+        """Last contact and next follow-up of ``rows`` (one query)."""
         program, engine = self.program, self.engine
         if not rows:
             return
@@ -273,7 +327,11 @@ class FollowupFeature(EngineFeature):
             row["next_followup_date"] = deadline or (
                 start + timedelta(days=interval) if interval > 0 and start else None
             )
-        if full:
+
+    def _mark_alerts(self, rows, eval_date):
+        """Mark the reorder check episodes of a full evaluation's ``rows``."""
+        program, engine = self.program, self.engine
+        if rows:
             # A full evaluation may open thousands of reorder check episodes:
             # it only marks them (the follow-up run creates the checks in its
             # bounded batches), and the marks travel with the upsert instead

@@ -122,9 +122,13 @@ class PredictionFeature(EngineFeature):
         scope = None if refit else engine.feature_scope(figures, full)
         if scope is not None and program.value_basis == "predicted":
             scope = None if full else list(figures)
-        rows = program.env.execute_query(
-            program._prediction_query(engine, eval_date, scope)
-        )
+        if full:
+            # the inputs come from the engine's one scan of the orders
+            rows = self._inputs(figures, eval_date, scope)
+        else:
+            rows = program.env.execute_query(
+                program._prediction_query(engine, eval_date, scope)
+            )
         data = np.array(rows, dtype=float).reshape(-1, 6)
         pids = data[:, 0].astype(int)
         x, t_x, T, repeat_amount, total_amount = data[:, 1:].T
@@ -181,6 +185,30 @@ class PredictionFeature(EngineFeature):
                     "are ranked by past revenue.",
                     program.id,
                 )
+
+    def _inputs(self, figures, eval_date, scope):
+        """The rows of ``_prediction_query`` (partner, x, t_x, T, repeat
+        amount, total amount) of the customers of ``scope`` (None: all),
+        from the figures and the engine's scan of the orders
+        (``engine.order_days``) of a full evaluation."""
+        order_days = self.engine.order_days
+        pids = sorted(figures if scope is None else set(scope) & figures.keys())
+        rows = []
+        for pid in pids:
+            fig = figures[pid]
+            repeats, repeat_amount, total_amount = order_days[pid]
+            first = fig["first_order_date"]
+            rows.append(
+                (
+                    pid,
+                    repeats,
+                    (fig["last_order_date"] - first).days,
+                    (eval_date - first).days,
+                    repeat_amount,
+                    total_amount,
+                )
+            )
+        return rows
 
     def before_write(self, rows, eval_date, full):
         # the flag first: the follow-up's hook (sequence 30) opens churn episodes

@@ -2,6 +2,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL, Query
 
 from .customer_tier_bounds import OVERRIDE_AHEAD, check_bounds
 from .customer_tier_engine import TierEngine
@@ -11,6 +12,8 @@ from .customer_tier_engine import TierEngine
 COMPANY_WIDE_GROUPS = (
     "sales_team.group_sale_salesman_all_leads,customer_tier.group_customer_tier_manager"
 )
+# Percentage of each page of the profile table that inserts fill (init).
+PROFILE_FILLFACTOR = 80
 FREQUENCY_CLASSES = [
     ("frequent", "Frequent"),
     ("occasional", "Occasional"),
@@ -63,12 +66,30 @@ class CustomerTierProfile(models.Model):
         readonly=True,
         help="No confirmed order yet: graded by potential, not tiered by value.",
     )
+    # The evaluation date is not stored per profile: a full evaluation writes
+    # only the profiles whose values changed, and stores its date once, on
+    # the program (last_run_date). A profile is as of that date, or of its
+    # own later refresh or batch.
     evaluation_date = fields.Date(
-        readonly=True, help="Date the figures were last computed for."
+        compute="_compute_evaluation_date",
+        search="_search_evaluation_date",
+        help="Date the figures were last computed for.",
+    )
+    refresh_date = fields.Date(
+        readonly=True,
+        help="Date of the last refresh of this customer alone (an order "
+        "confirmed or cancelled) since its last full evaluation.",
     )
     full_evaluation_date = fields.Date(
         readonly=True,
-        help="Date of the last full (company-wide) evaluation of this profile.",
+        help="Date of the last full (company-wide) evaluation that wrote this profile.",
+    )
+    orders_write_date = fields.Datetime(
+        string="Orders Changed On",
+        readonly=True,
+        help="Latest change of the customer's counted orders the last full "
+        "evaluation saw: the next one computes the product preference again "
+        "only when it differs.",
     )
     # Figures (company currency)
     revenue_window = fields.Monetary(
@@ -85,7 +106,11 @@ class CustomerTierProfile(models.Model):
     first_order_date = fields.Date(readonly=True)
     last_order_date = fields.Date(readonly=True)
     recency_days = fields.Integer(
-        string="Days Since Last Order", readonly=True, aggregator="avg"
+        string="Days Since Last Order",
+        compute="_compute_recency_days",
+        search="_search_recency_days",
+        aggregator="avg",
+        help="Days from the last confirmed order to the evaluation date.",
     )
     average_order_value = fields.Monetary(
         readonly=True,
@@ -242,11 +267,110 @@ class CustomerTierProfile(models.Model):
             self._table,
             ["company_id", "tier_sequence", "revenue_window DESC", "id"],
         )
+        # A full evaluation updates the profiles whose figures moved (shares,
+        # predictions), most often in columns no index holds: room on each
+        # page lets PostgreSQL keep the new version there and leave the
+        # indexes alone (a heap-only update).
+        self.env.cr.execute(
+            SQL(
+                "ALTER TABLE %s SET (fillfactor = %s)",
+                SQL.identifier(self._table),
+                PROFILE_FILLFACTOR,
+            )
+        )
         # partner_id had an index of its own before the unique index took its
         # place (Odoo keeps an index a field no longer asks for)
         tools.sql.drop_index(
             self.env.cr, "customer_tier_profile__partner_id_index", self._table
         )
+
+    # ------------------------------------------------------------------
+    # Evaluation date and recency: computed from the stored dates (one SQL
+    # definition, which lists sort, group and filter by)
+    # ------------------------------------------------------------------
+    def _evaluation_date_sql(self, alias):
+        """SQL: the evaluation date of the profile ``alias``: the latest of
+        its program's last full evaluation, its own last full evaluation
+        (a batch of the scheduled recompute) and its last refresh."""
+        return SQL(
+            "GREATEST((SELECT prog.last_run_date FROM customer_tier_program prog"
+            " WHERE prog.id = %s), %s, %s)",
+            SQL.identifier(alias, "program_id"),
+            SQL.identifier(alias, "full_evaluation_date"),
+            SQL.identifier(alias, "refresh_date"),
+        )
+
+    def _field_to_sql(self, alias, fname, query=None, flush=True):
+        if fname == "evaluation_date":
+            return self._evaluation_date_sql(alias)
+        if fname == "recency_days":
+            return SQL(
+                "COALESCE(%s - %s, 0)",
+                self._evaluation_date_sql(alias),
+                SQL.identifier(alias, "last_order_date"),
+            )
+        return super()._field_to_sql(alias, fname, query, flush)
+
+    @api.model
+    def read_group(
+        self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True
+    ):
+        # the recency is computed, not stored: aggregated by its SQL
+        # definition (_field_to_sql) as when it was stored
+        recency = f"recency_days:{self._fields['recency_days'].aggregator}"
+        fields = [recency if spec == "recency_days" else spec for spec in fields]
+        return super().read_group(
+            domain,
+            fields,
+            groupby,
+            offset=offset,
+            limit=limit,
+            orderby=orderby,
+            lazy=lazy,
+        )
+
+    def _search_computed_date(self, fname, operator, value):
+        if operator not in ("=", "!=", "<", "<=", ">", ">=", "in", "not in"):
+            raise UserError(
+                self.env._("Operation not supported on %(field)s.", field=fname)
+            )
+        query = Query(self.env, self._table, self._table_sql)
+        condition = self._condition_to_sql(self._table, fname, operator, value, query)
+        query.add_where(condition)
+        return [("id", "in", query)]
+
+    def _search_evaluation_date(self, operator, value):
+        return self._search_computed_date("evaluation_date", operator, value)
+
+    def _search_recency_days(self, operator, value):
+        return self._search_computed_date("recency_days", operator, value)
+
+    @api.depends(
+        "program_id.last_run_date",
+        "full_evaluation_date",
+        "refresh_date",
+    )
+    def _compute_evaluation_date(self):
+        for profile in self:
+            dates = [
+                d
+                for d in (
+                    profile.program_id.last_run_date,
+                    profile.full_evaluation_date,
+                    profile.refresh_date,
+                )
+                if d
+            ]
+            profile.evaluation_date = max(dates) if dates else False
+
+    @api.depends("evaluation_date", "last_order_date")
+    def _compute_recency_days(self):
+        for profile in self:
+            profile.recency_days = (
+                (profile.evaluation_date - profile.last_order_date).days
+                if profile.evaluation_date and profile.last_order_date
+                else 0
+            )
 
     @api.depends("manual_tier_id", "assigned_tier_id")
     def _compute_tier_id(self):

@@ -133,6 +133,15 @@ class CustomerTierProgram(models.Model):
         copy=False,
         help="Evaluation date of the last completed full recompute.",
     )
+    last_run_at = fields.Datetime(
+        string="Last Full Evaluation Run",
+        readonly=True,
+        copy=False,
+        help="When the last full recompute computed every customer's product "
+        "preference: the next one computes it again only for the customers "
+        "whose orders changed, unless the program, a product or a category "
+        "changed since.",
+    )
     profile_count = fields.Integer(compute="_compute_profile_count")
 
     @api.depends("company_id")
@@ -291,6 +300,7 @@ class CustomerTierProgram(models.Model):
             {
                 "company_id": company.id,
                 "last_run_date": False,
+                "last_run_at": False,
                 "sample_fee_product_ids": [
                     (6, 0, shared(template.sample_fee_product_ids).ids)
                 ],

@@ -826,10 +826,10 @@ class TestIncrementalEqualsFull(AssignmentCase):
     (threshold method; others keep their stored figures, which are current
     because the full run was on the same date)."""
 
+    # (the dates of the evaluation: a refresh stamps its profiles with its
+    # refresh date, a full run with its own)
     FIGURES = tuple(
-        c
-        for c in PROFILE_COLUMNS
-        if c not in ("evaluation_date", "full_evaluation_date")
+        c for c in PROFILE_COLUMNS if c not in ("refresh_date", "full_evaluation_date")
     )
 
     @classmethod

@@ -128,10 +128,21 @@ class TestInterruptedRecompute(AssignmentCase):
         ]
         self.assertTrue(set(PROFILE_COLUMNS) <= set(columns))
         companies = self.company | self.company_b
+        # (the date of the full evaluation that wrote a profile: a batch
+        # writes it on each of its profiles, as its progress, where one
+        # unbatched run leaves an unchanged profile as it was; both give
+        # each profile the evaluation date of the day, compared instead)
+        columns.remove("full_evaluation_date")
         profiles = {
             (company.id, pid): tuple(row[c] for c in columns if c != "partner_id")
             for company in companies
             for pid, row in self._snapshot(company, columns=columns).items()
+        }
+        evaluated = {
+            (p.company_id.id, p.partner_id.id): p.evaluation_date
+            for p in self.env["customer.tier.profile"].search(
+                [("company_id", "in", companies.ids)]
+            )
         }
         history = sorted(
             (
@@ -155,6 +166,7 @@ class TestInterruptedRecompute(AssignmentCase):
         }
         return {
             "profiles": profiles,
+            "evaluation dates": evaluated,
             "history": history,
             "notes": notes,
             "partner tiers": tiers,

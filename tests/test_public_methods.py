@@ -52,6 +52,10 @@ REVIEWED = {
     ("customer.tier.owned.line", "write"): (
         "ORM override: super() checks the rules before, then again on the new owner"
     ),
+    ("customer.tier.profile", "read_group"): (
+        "ORM override: only names the computed recency's aggregate, then "
+        "super() checks access and rules"
+    ),
     ("customer.tier.profile", "write"): (
         "ORM override: salespeople limited to key-account fields, the "
         "override to tier managers, then super() checks access and rules"

@@ -1,0 +1,225 @@
+"""The steady state of the full evaluation: what a next-day run reads and writes.
+
+A full evaluation writes only the profiles whose values changed; the
+customers' product categories are computed again only for those whose
+orders changed or left the window. The proofs read PostgreSQL itself: a
+written row gets a new tuple (its ``ctid`` moves, even on a heap-only
+update), and the transaction's own statistics count the rows inserted and
+updated (``pg_stat_xact_user_tables``).
+"""
+
+from contextlib import contextmanager
+from datetime import date, timedelta
+from unittest.mock import patch
+
+from odoo import Command
+from odoo.tests import tagged
+from odoo.tools import SQL
+
+from odoo.addons.customer_tier.models.customer_tier_dimension import (
+    CustomerTierProgram as DimensionProgram,
+)
+
+from .test_assignment import AssignmentCase
+
+E = date(2024, 6, 30)
+# Orders of the customers: none leaves the window (12 months) before
+# 2024-09-01, so that the next days change nothing.
+ORDERS = [
+    [(1200, date(2023, 9, 10)), (800, date(2024, 2, 1)), (900, date(2024, 6, 1))],
+    [(5000, date(2024, 1, 15))],
+    [(300, date(2023, 10, 5)), (300, date(2024, 4, 5))],
+    [(15000, date(2024, 3, 3)), (2500, date(2024, 5, 20))],
+]
+
+
+@tagged("post_install", "-at_install")
+class TestSteadyState(AssignmentCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customers = cls.env["res.partner"]
+        for index, specs in enumerate(ORDERS):
+            customer = cls._customer(f"Steady {index}")
+            cls._buy_many(customer, specs)
+            cls.customers |= customer
+        cls.prospect = cls._customer("Steady prospect", customer_rank=1)
+
+    # ------------------------------------------------------------------
+    def _tuples(self):
+        """partner id -> ctid of its profile (a written row moves)."""
+        self.env.flush_all()
+        return dict(
+            self.env.execute_query(
+                SQL(
+                    "SELECT partner_id, ctid::text FROM customer_tier_profile "
+                    "WHERE company_id = %s",
+                    self.company.id,
+                )
+            )
+        )
+
+    def _written(self):
+        """(profile rows inserted + updated, history rows inserted) so far
+        in this transaction."""
+        self.env.flush_all()
+        counts = dict(
+            self.env.execute_query(
+                SQL(
+                    "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del "
+                    "FROM pg_stat_xact_user_tables WHERE relname IN %s",
+                    ("customer_tier_profile", "customer_tier_history"),
+                )
+            )
+        )
+        return (
+            counts.get("customer_tier_profile", 0),
+            counts.get("customer_tier_history", 0),
+        )
+
+    @contextmanager
+    def _category_scopes(self):
+        """The partners each category query of the block reads (None: the
+        whole company)."""
+        scopes = []
+        original = DimensionProgram._category_query
+
+        def spy(program, engine, eval_date, partner_ids=None):
+            scopes.append(None if partner_ids is None else sorted(partner_ids))
+            return original(program, engine, eval_date, partner_ids)
+
+        with patch.object(DimensionProgram, "_category_query", spy):
+            yield scopes
+
+    def _shares(self):
+        return {
+            p.partner_id.id: (p.revenue_share, p.cumulative_share, p.pareto_rank)
+            for p in self.env["customer.tier.profile"].search(
+                [("company_id", "=", self.company.id)]
+            )
+        }
+
+    # ------------------------------------------------------------------
+    def test_next_day_writes_nothing(self):
+        """Over unchanged data, a next-day run writes no profile and no
+        history row, reads no order line; the evaluation date and the
+        recency follow the day."""
+        self._run(E)
+        before = self._tuples()
+        self.assertEqual(len(before), len(self.customers) + 1)
+        written = self._written()
+        with self._category_scopes() as scopes:
+            result = self._run(E + timedelta(days=1))
+        self.assertEqual(result["written"], 0)
+        self.assertEqual(result["changes"], [])
+        self.assertEqual(self._tuples(), before)
+        self.assertEqual(self._written(), written)
+        # no customer's orders changed: no category query at all
+        self.assertEqual(scopes, [])
+        profile = self._profile(self.customers[0])
+        self.assertEqual(profile.evaluation_date, E + timedelta(days=1))
+        self.assertEqual(profile.recency_days, 30)
+        self.assertEqual(self.program.last_run_date, E + timedelta(days=1))
+        # the computed recency sorts and filters as the stored one did
+        Profile = self.env["customer.tier.profile"]
+        recent = Profile.search(
+            [
+                ("company_id", "=", self.company.id),
+                ("is_prospect", "=", False),
+                ("recency_days", "<=", 42),
+            ]
+        )
+        self.assertEqual(recent.partner_id, self.customers[0] | self.customers[3])
+        ordered = Profile.search(
+            [("partner_id", "in", self.customers.ids)], order="recency_days desc"
+        )
+        self.assertEqual(
+            ordered.mapped("recency_days"),
+            sorted(ordered.mapped("recency_days"), reverse=True),
+        )
+
+    def test_new_order_rewrites_its_customer(self):
+        """A customer with a new order is written, with its categories
+        computed again alone; the others are written only when their
+        company-wide figures (share, cumulative share, rank) moved with it."""
+        self._run(E)
+        before, shares = self._tuples(), self._shares()
+        buyer = self.customers[2]
+        self._buy(buyer, 700, E + timedelta(days=1))
+        with self._category_scopes() as scopes:
+            result = self._run(E + timedelta(days=1))
+        after = self._tuples()
+        moved = {pid for pid, share in self._shares().items() if share != shares[pid]}
+        rewritten = {pid for pid in before if before[pid] != after[pid]}
+        self.assertIn(buyer.id, moved)
+        self.assertEqual(rewritten, moved | {buyer.id})
+        self.assertEqual(result["written"], len(rewritten))
+        # (the prospect has no share: never rewritten)
+        self.assertNotIn(self.prospect.id, rewritten)
+        self.assertEqual(scopes, [[buyer.id]])
+        profile = self._profile(buyer)
+        self.assertEqual(profile.order_count, 3)
+        self.assertEqual(profile.recency_days, 0)
+
+    def test_order_leaving_the_window_is_noticed(self):
+        """An order leaving the window changes its customer's window figures
+        and product categories, though no order was written."""
+        category = self.env["product.category"].create({"name": "Steady other"})
+        other = self.env["product.product"].create(
+            {
+                "name": "Steady Other Valve",
+                "type": "consu",
+                "categ_id": category.id,
+                "taxes_id": [Command.clear()],
+            }
+        )
+        customer = self._customer("Leaving")
+        with patch.object(type(self), "product", other):
+            self._buy(customer, 4000, date(2023, 7, 10))
+        self._buy(customer, 1000, date(2024, 5, 1))
+        self._run(E)
+        profile = self._profile(customer)
+        self.assertEqual(profile.main_category_id, category)
+        self.assertEqual(profile.order_count_window, 2)
+        before = self._tuples()
+        # 2023-07-10 leaves the window ending 2024-07-10
+        with self._category_scopes() as scopes:
+            self._run(date(2024, 7, 10))
+        self.assertEqual(scopes, [[customer.id]])
+        profile = self._profile(customer)
+        self.assertEqual(profile.order_count_window, 1)
+        self.assertEqual(profile.main_category_id, self.product.categ_id)
+        self.assertEqual(profile.top_category_ids, self.product.categ_id)
+        self.assertNotEqual(self._tuples()[customer.id], before[customer.id])
+
+    def test_product_change_computes_every_category(self):
+        """A product or category changed since the last full evaluation: every
+        customer's categories are computed again (one company-wide query)."""
+        self._run(E)
+        self.product.categ_id.name = "Renamed"
+        self.env.flush_all()
+        # (the test runs in one transaction, whose time every write takes:
+        # the rename is dated after the run, as it would be)
+        self.env.cr.execute(
+            SQL(
+                "UPDATE product_category SET write_date = %s WHERE id = %s",
+                self.program.last_run_at + timedelta(seconds=1),
+                self.product.categ_id.id,
+            )
+        )
+        with self._category_scopes() as scopes:
+            self._run(E + timedelta(days=1))
+        self.assertEqual(scopes, [None])
+        self.assertIn("Renamed", self._profile(self.customers[0]).category_summary)
+
+    def test_steady_state_query_count(self):
+        """A next-day run over unchanged data costs the same number of
+        queries whatever the number of customers."""
+        self._run(E)
+        with self.assertQueryCount(14):
+            self._run(E + timedelta(days=1))
+        for index in range(6):
+            self._buy_many(self._customer(f"More {index}"), [(100 * (index + 1), E)])
+        self._run(E + timedelta(days=2))
+        with self.assertQueryCount(14):
+            self._run(E + timedelta(days=3))
