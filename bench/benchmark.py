@@ -31,7 +31,8 @@ times, on the main company's tier program:
 and, for information: (r) Odoo's ``sale.report`` grouped by customer, (b2)
 the next day's full recompute over the profiles (b) wrote (update path, grace
 counting), and (e) the scheduled recompute (``program.batch_size`` per call,
-each call re-plans the company, as ``_cron_recompute`` does) until done.
+as ``_cron_recompute`` does: the first call ranks the company, the later ones
+read their batch's scores from its ranking snapshot) until done.
 
 State: every run works in one transaction that is rolled back at its end, so
 all runs start from the generated data (no profile yet: (b) is the first full

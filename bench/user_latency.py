@@ -288,12 +288,13 @@ class LatencyBench(Bench):
         if med("c") is not None:
             print(
                 f"(c)  refresh one customer ({notes['c_orders']} orders): "
-                f"{ms('c')}, {med('c_queries'):.0f} queries  {self.verdict('c')}"
+                f"{ms('c')} (cpu {ms('c_cpu').strip()}), "
+                f"{med('c_queries'):.0f} queries  {self.verdict('c')}"
             )
             print(
                 f"(c') refresh the largest ({notes['c_big_orders']} orders): "
-                f"{ms('c_big')}, {med('c_big_queries'):.0f} queries  "
-                f"{self.verdict('c_big')}"
+                f"{ms('c_big')} (cpu {ms('c_big_cpu').strip()}), "
+                f"{med('c_big_queries'):.0f} queries  {self.verdict('c_big')}"
             )
         if med("confirm_with") is not None:
             print(

@@ -483,10 +483,17 @@ class Ranking:
         seeks per target."""
         if not targets:
             return {}
+        rows = self.env.execute_query(self.seek_query(targets))
+        return {
+            pid: (rank, exact(cum), r_le, f_le, m_le)
+            for pid, rank, cum, r_le, f_le, m_le in rows
+        }
+
+    def seek_query(self, targets):
+        """The statement of :meth:`seek`."""
         columns = list(zip(*targets, strict=True))
-        rows = self.env.execute_query(
-            SQL(
-                """
+        return SQL(
+            """
                 SELECT t.pid, a.rank, a.cum::text, r.r_le, f.f_le, m.m_le
                   FROM unnest(%(arrays)s) AS t(pid, val, last, cnt, rev)
                   LEFT JOIN LATERAL (
@@ -514,16 +521,11 @@ class Ranking:
                        ORDER BY e.revenue DESC LIMIT 1
                   ) m ON TRUE
                 """,
-                arrays=unnest_arrays(
-                    columns, ("int4", "numeric", "date", "int4", "numeric")
-                ),
-                company=self.company_id,
-            )
+            arrays=unnest_arrays(
+                columns, ("int4", "numeric", "date", "int4", "numeric")
+            ),
+            company=self.company_id,
         )
-        return {
-            pid: (rank, exact(cum), r_le, f_le, m_le)
-            for pid, rank, cum, r_le, f_le, m_le in rows
-        }
 
     def tier_bounds(self, tier_ids, excluded):
         """Pareto's revenue to outrank, from the snapshot: the lowest window

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from unittest.mock import patch
 
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from odoo.addons.customer_tier.models.customer_tier_engine import (
     PROFILE_COLUMNS,
@@ -208,3 +209,40 @@ class TestRankingSnapshot(AssignmentCase):
         self.assertEqual(self._profiles(), expected)
         head = self._engine()._ranking().head()
         self.assertEqual((head["state"], head["eval_date"]), ("done", day))
+
+    def test_seeks_read_the_indexes(self):
+        """Each seek of a refresh is an index scan of the snapshot (with
+        sequential scans off: the test data is too small for the planner to
+        prefer an index), so it costs the same whatever the company's
+        customers; the row comparison of the ranking order is an index
+        condition, not a filter."""
+        self._run(E)
+        customer = self.customers[0]
+        profile = self._profile(customer)
+        query = (
+            self._engine()
+            ._ranking()
+            .seek_query(
+                [
+                    (
+                        customer.id,
+                        profile.revenue_window,
+                        profile.last_order_date,
+                        profile.order_count_window,
+                        profile.revenue_window,
+                    )
+                ]
+            )
+        )
+        self.env.cr.execute("SET LOCAL enable_seqscan = off")
+        try:
+            plan = "\n".join(
+                row[0] for row in self.env.execute_query(SQL("EXPLAIN %s", query))
+            )
+        finally:
+            self.env.cr.execute("SET LOCAL enable_seqscan = on")
+        for index in ("rank", "last", "orders", "revenue"):
+            self.assertIn(f"customer_tier_ranking_entry_{index}_index", plan)
+        self.assertNotIn("Sort", plan)
+        self.assertIn("Index Cond: ((company_id = ", plan)
+        self.assertNotIn("Filter: (ROW(", plan)
