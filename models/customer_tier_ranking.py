@@ -63,14 +63,14 @@ class CustomerTierRanking(models.Model):
     eval_date = fields.Date(string="Evaluation Date", readonly=True)
     value_key = fields.Char(string="Ranked By", readonly=True)
     member_count = fields.Integer(string="Ranked Customers", readonly=True)
-    total = fields.Float(digits=(32, 6), readonly=True)
-    total_float = fields.Float(string="Total (as summed)", readonly=True)
-    keep_at = fields.Json(readonly=True)
+    total = fields.Float(string="Total Value", digits=(32, 6), readonly=True)
+    total_float = fields.Float(string="Total Value (as summed)", readonly=True)
+    keep_at = fields.Json(string="Revenue to Outrank", readonly=True)
     state = fields.Selection(
         [("batching", "Batched Evaluation in Progress"), ("done", "Done")],
         readonly=True,
     )
-    run_key = fields.Char(readonly=True)
+    run_key = fields.Char(string="Run", readonly=True)
     cursor = fields.Integer(readonly=True, help="Last partner written.")
 
     _sql_constraints = [
@@ -91,18 +91,18 @@ class CustomerTierRankingEntry(models.Model):
     # foreign keys would check each)
     company_id = fields.Integer(string="Company ID", required=True)
     partner_id = fields.Integer(string="Partner ID", required=True)
-    member = fields.Boolean()
-    moved = fields.Boolean()
-    value = fields.Float(digits=(32, 6))
+    member = fields.Boolean(string="Ranked")
+    moved = fields.Boolean(string="Moved Since")
+    value = fields.Float(string="Ranking Value", digits=(32, 6))
     rank = fields.Integer()
-    cum = fields.Float(digits=(32, 6))
-    cum_float = fields.Float()
+    cum = fields.Float(string="Cumulative Value", digits=(32, 6))
+    cum_float = fields.Float(string="Cumulative Value (as summed)")
     last_order_date = fields.Date()
-    r_le = fields.Integer()
-    order_count = fields.Integer()
-    f_le = fields.Integer()
-    revenue = fields.Float(digits=(32, 6))
-    m_le = fields.Integer()
+    r_le = fields.Integer(string="Ranked at Most as Recent")
+    order_count = fields.Integer(string="Orders (window)")
+    f_le = fields.Integer(string="Ranked with at Most as Many Orders")
+    revenue = fields.Float(string="Revenue (window)", digits=(32, 6))
+    m_le = fields.Integer(string="Ranked with at Most as Much Revenue")
     computed_tier_id = fields.Integer(string="Computed Tier ID")
 
     _sql_constraints = [
