@@ -213,7 +213,8 @@ class Ranking:
         ordered = sorted(figures.items(), key=lambda kv: kv[1]["pareto_rank"])
         lasts = sorted(f["last_order_date"] for f in figures.values())
         counts = sorted(f["order_count_window"] for f in figures.values())
-        revenues = sorted(decimal(f["revenue_window"]) for f in figures.values())
+        # (floats order as the decimals they are written as)
+        revenues = sorted(f["revenue_window"] for f in figures.values())
         running = 0.0
         exact = decimal(0)
         rows = []
@@ -221,7 +222,7 @@ class Ranking:
             value = fig[key] or 0.0
             running += value
             exact += decimal(value)
-            revenue = decimal(fig["revenue_window"])
+            revenue = fig["revenue_window"]
             rows.append(
                 (
                     pid,
