@@ -36,8 +36,9 @@ times, on the main company's tier program:
      one's latest confirmed order and of its lines);
 
 and, for information: (r) Odoo's ``sale.report`` grouped by customer, and (e)
-the scheduled recompute (``program.batch_size`` per call, each call re-plans
-the company, as ``_cron_recompute`` does) until done.
+the scheduled recompute (``program.batch_size`` per call, as
+``_cron_recompute`` does: the first call ranks the company, the later ones
+read their batch's scores from its ranking snapshot) until done.
 
 State: every run works in one transaction that is rolled back at its end, so
 all runs start from the generated data (no profile yet: (b) is the first full
@@ -187,6 +188,9 @@ ENGINE_PHASES = (
     "_figures",
     "_score_full",
     "_score_incremental",
+    "_score_snapshot",
+    "_score_scan",
+    "_write_ranking",
     "_load_state",
     "_prospect_ids",
     "_keep_amounts",

@@ -3,6 +3,7 @@ from . import customer_tier_program
 from . import customer_tier
 from . import customer_tier_rfm_segment
 from . import customer_tier_profile
+from . import customer_tier_ranking
 from . import customer_tier_history
 from . import customer_tier_recompute_request
 from . import res_company

@@ -390,6 +390,15 @@ def _same(stored, new):
     return False
 
 
+def decimal(value):
+    """The exact value PostgreSQL stores for a figure written by the engine
+    (a float travels as its shortest repr; a Decimal is read back as is);
+    None counts as 0, as the ranking reads a missing figure."""
+    if value is None:
+        return Decimal(0)
+    return value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+
+
 def cume_score(at_or_below, n):
     """The RFM score of a value that ``at_or_below`` of ``n`` values are at
     most as good as: ``ceil(5 * cume_dist)``, 1..5 (module docstring)."""
@@ -577,6 +586,14 @@ class TierEngine:
         # columns it compared.
         self.differing = {}
         self.compared = set()
+        # The ranking snapshot (customer_tier_ranking.py) of the current
+        # plan: its header as read (None: not read, False: none), the moved
+        # entries read, what run() writes, whether the plan continues a
+        # batched evaluation.
+        self._head = None
+        self._moved_cache = None
+        self._snapshot = None
+        self._continued = False
 
     # ------------------------------------------------------------------
     # Features
@@ -893,9 +910,124 @@ class TierEngine:
     def _score_incremental(self, figures, eval_date):
         """Shares and RFM scores of a few customers against the stored others.
 
-        One query over the profile table: the other customers keep their stored
-        figures until the next full evaluation.
+        The other customers keep their stored figures until the next full
+        evaluation. Read from the company's ranking snapshot when it ranks
+        by the same figure (:meth:`_score_snapshot`: index seeks, a cost
+        that does not grow with the customers), else from the profile table
+        (:meth:`_score_scan`); both give the same figures.
         """
+        if not figures:
+            return
+        head = self._head_for_scores()
+        if head:
+            self._score_snapshot(figures, head)
+        else:
+            self._score_scan(figures)
+
+    def _score_snapshot(self, figures, head):
+        """:meth:`_score_scan`'s figures, from the ranking snapshot.
+
+        For each customer: the snapshot's rank, cumulative value and RFM
+        counts at its figures (index seeks: :meth:`Ranking.seek`), corrected
+        with the moved entries (the snapshot's figures out, the current
+        profile's in) and without the refreshed customers themselves, as the
+        profile table would give them. Exact: sums in decimal, as
+        PostgreSQL sums the stored amounts.
+        """
+        key = self.value_key
+        own = list(figures.items())
+        moved = self._moved(list(figures), key)
+        ranking = self._ranking()
+        seeks = ranking.seek(
+            [
+                (
+                    pid,
+                    fig[key] or 0.0,
+                    fig["last_order_date"],
+                    fig["order_count_window"],
+                    fig["revenue_window"],
+                )
+                for pid, fig in own
+            ]
+        )
+        # the snapshot's figures that no longer stand (moved or refreshed
+        # customers), and the current figures of the moved others
+        gone = [
+            (pid, e["value"], e["last"], e["cnt"], e["rev"])
+            for pid, e in moved.items()
+            if e["member"] and (e["moved"] or pid in figures)
+        ]
+        current = [
+            (pid, e["cur_value"], e["cur_last"], e["cur_cnt"], e["cur_rev"])
+            for pid, e in moved.items()
+            if e["moved"] and e["counted"] and pid not in figures
+        ]
+        others_cnt = head["member_count"] - len(gone) + len(current)
+        others_total = (
+            head["total"]
+            - sum((g[1] for g in gone), Decimal(0))
+            + sum((c[1] for c in current), Decimal(0))
+        )
+        for pid, fig in own:
+            val = decimal(fig[key])
+            last = fig["last_order_date"]
+            cnt = fig["order_count_window"]
+            rev = decimal(fig["revenue_window"])
+            rank, cum, r_le, f_le, m_le = seeks.get(pid) or (None,) * 5
+            above_cnt, above_rev = rank or 0, cum or Decimal(0)
+            r_le, f_le, m_le = r_le or 0, f_le or 0, m_le or 0
+            for sign, rows in ((-1, gone), (1, current)):
+                for other, o_val, o_last, o_cnt, o_rev in rows:
+                    if o_val > val or (o_val == val and other < pid):
+                        above_cnt += sign
+                        above_rev += sign * o_val
+                    if o_last is not None and o_last <= last:
+                        r_le += sign
+                    if o_cnt is not None and o_cnt <= cnt:
+                        f_le += sign
+                    if o_rev is not None and o_rev <= rev:
+                        m_le += sign
+            self._score_one(
+                pid,
+                fig,
+                own,
+                (above_rev, above_cnt, others_total, others_cnt, r_le, f_le, m_le),
+            )
+
+    def _score_one(self, pid, fig, own, counts):
+        """Rank, shares and RFM scores of one refreshed customer from what
+        the others give (``counts``: revenue and number of others ranked
+        above, their total and number, the number at most as good in
+        recency, frequency and money) and its refreshed peers ``own``."""
+        key = self.value_key
+        above_rev, above_cnt, others_total, others_cnt, r_le, f_le, m_le = counts
+        rev = fig["revenue_window"]
+        val = fig[key]
+        # other refreshed customers ranked above this one
+        peers_above = [f for p, f in own if p != pid and (f[key], -p) > (val, -pid)]
+        total = float(others_total) + sum(f[key] for _p, f in own)
+        cumulative = float(above_rev) + sum(f[key] for f in peers_above) + val
+        fig["pareto_rank"] = above_cnt + len(peers_above) + 1
+        fig["revenue_share"] = val / total if total else 0.0
+        fig["cumulative_share"] = cumulative / total if total else 0.0
+        n = others_cnt + len(own)
+        peers = [f for p, f in own]
+        r_at = r_le + sum(
+            1 for f in peers if f["last_order_date"] <= fig["last_order_date"]
+        )
+        f_at = f_le + sum(
+            1 for f in peers if f["order_count_window"] <= fig["order_count_window"]
+        )
+        m_at = m_le + sum(1 for f in peers if f["revenue_window"] <= rev)
+        fig["rfm_recency_score"] = cume_score(r_at, n)
+        fig["rfm_frequency_score"] = cume_score(f_at, n)
+        fig["rfm_monetary_score"] = cume_score(m_at, n)
+        fig["rfm_segment_id"] = self._segment(fig)
+
+    def _score_scan(self, figures):
+        """Shares and RFM scores of a few customers against the stored
+        others, read from the whole profile table (one query): the
+        definition :meth:`_score_snapshot` gives from the snapshot."""
         if not figures:
             return
         key = self.value_key
@@ -942,39 +1074,14 @@ class TierEngine:
             )
         )
         own = list(figures.items())
-        for (
-            pid,
-            above_rev,
-            above_cnt,
-            others_total,
-            others_cnt,
-            r_le,
-            f_le,
-            m_le,
-        ) in rows:
-            fig = figures[pid]
-            rev = fig["revenue_window"]
-            val = fig[key]
-            # other refreshed customers ranked above this one
-            peers_above = [f for p, f in own if p != pid and (f[key], -p) > (val, -pid)]
-            total = float(others_total) + sum(f[key] for _p, f in own)
-            cumulative = float(above_rev) + sum(f[key] for f in peers_above) + val
-            fig["pareto_rank"] = above_cnt + len(peers_above) + 1
-            fig["revenue_share"] = val / total if total else 0.0
-            fig["cumulative_share"] = cumulative / total if total else 0.0
-            n = others_cnt + len(own)
-            peers = [f for p, f in own]
-            r_at = r_le + sum(
-                1 for f in peers if f["last_order_date"] <= fig["last_order_date"]
+        for pid, *counts in rows:
+            above_rev, above_cnt, others_total, others_cnt, r_le, f_le, m_le = counts
+            self._score_one(
+                pid,
+                figures[pid],
+                own,
+                (above_rev, above_cnt, others_total, others_cnt, r_le, f_le, m_le),
             )
-            f_at = f_le + sum(
-                1 for f in peers if f["order_count_window"] <= fig["order_count_window"]
-            )
-            m_at = m_le + sum(1 for f in peers if f["revenue_window"] <= rev)
-            fig["rfm_recency_score"] = cume_score(r_at, n)
-            fig["rfm_frequency_score"] = cume_score(f_at, n)
-            fig["rfm_monetary_score"] = cume_score(m_at, n)
-            fig["rfm_segment_id"] = self._segment(fig)
 
     def _segment(self, fig):
         r_score = fig["rfm_recency_score"]
@@ -1062,7 +1169,27 @@ class TierEngine:
             tid = fig.get("computed_tier_id")
             if tid:
                 weakest[tid] = min(weakest.get(tid, rev), rev)
-        if partner_ids is not None:
+        head = self._head_for_scores() if partner_ids is not None else None
+        if head:
+            # the stored others from the snapshot (index seeks), the moved
+            # ones at their current figures
+            moved = self._moved(list(partner_ids), self.value_key)
+            excluded = set(moved) | set(partner_ids)
+            lowest, highest = self._ranking().tier_bounds(self.tiers.ids, excluded)
+            rows = [(tid, low, None) for tid, low in lowest.items()]
+            rows.append((None, None, highest))
+            rows.extend(
+                (e["cur_tier"], e["cur_rev"], e["cur_rev"])
+                for pid, e in moved.items()
+                if e["moved"] and e["counted"] and pid not in partner_ids
+            )
+            for tid, low, high in rows:
+                if high is not None:
+                    top = max(top, float(high))
+                if tid and low is not None:
+                    low = float(low)
+                    weakest[tid] = min(weakest.get(tid, low), low)
+        elif partner_ids is not None:
             rows = self.env.execute_query(
                 SQL(
                     """
@@ -1723,17 +1850,32 @@ class TierEngine:
         eval_date = eval_date or fields.Date.context_today(self.program)
         full = partner_ids is None
         self.env.flush_all()
+        self._head = None
+        self._moved_cache = None
+        self._snapshot = None
+        self._continued = False
+        if full and batch_size:
+            head = self._ranking().head()
+            if self._continues(head, eval_date, reclassify, batch_after):
+                return self._plan_continue(
+                    head, eval_date, batch_size, force_apply, reclassify
+                )
         agg_rows = self.env.execute_query(
             self.aggregate_query(eval_date, partner_ids, inputs=full)
         )
         figures = self._figures(agg_rows, eval_date)
+        deferred = False
         if full:
             self._score_full(figures)
             state = self._load_state(full=True)
             candidates = set(state) | self._prospect_ids()
             self.stale = self.stale_partners(figures, state)
         else:
-            self._score_incremental(figures, eval_date)
+            # (a snapshot ranked by a feature's figure, e.g. the predicted
+            # value: scored once the feature switched to it, below)
+            deferred = self._ranked_by_another()
+            if not deferred:
+                self._score_incremental(figures, eval_date)
             state = self._load_state(partner_ids)
             candidates = set(partner_ids)
             self.stale = None
@@ -1760,7 +1902,7 @@ class TierEngine:
         }
         # Features add their figures, before the tiers are computed from them.
         self.extend_figures(figures, eval_date, full)
-        if self.value_key != "revenue_window":
+        if self.value_key != "revenue_window" or deferred:
             # a feature switched the ranking figure: rank again on it
             if full:
                 self._score_full(figures)
@@ -1773,6 +1915,34 @@ class TierEngine:
             if self.program.method == "pareto"
             else {}
         )
+        if full:
+            # the ranking snapshot run() writes (customer_tier_ranking.py)
+            self._snapshot = {
+                "figures": figures,
+                "others": (candidates - set(state) - set(figures))
+                if batch_size
+                else (),
+                "head": {
+                    "eval_date": eval_date,
+                    "value_key": self.value_key,
+                    "keep_at": weakest,
+                    "state": "batching" if self.batch_remaining else "done",
+                    "run_key": self._run_key(reclassify, batch_after)
+                    if batch_size
+                    else None,
+                    "cursor": max(self.batch_ids, default=0)
+                    if self.batch_ids is not None
+                    else None,
+                },
+            }
+        return self._decide(
+            figures, state, everyone, eval_date, full, force_apply, reclassify, weakest
+        )
+
+    def _decide(self, figures, state, everyone, eval_date, full, *assign):
+        """Assign the tiers of ``everyone`` from their scored figures (or
+        prospect rows) and stored state: ``(rows, changes)`` of :meth:`plan`."""
+        force_apply, reclassify, weakest = assign
         rows = {}
         changes = []
         run = self._assign_run(
@@ -1804,6 +1974,133 @@ class TierEngine:
                 row["move_reason"] = self._move_reason(row, change, grace_spent)
                 changes.append((pid, *change))
         return rows, changes
+
+    # ------------------------------------------------------------------
+    # Ranking snapshot (customer_tier_ranking.py): batches and refreshes
+    # ------------------------------------------------------------------
+    def _ranking(self):
+        return self.env["customer.tier.ranking"]._ranking(self)
+
+    @staticmethod
+    def _run_key(reclassify, batch_after):
+        """What tells a batched evaluation from another of the same date."""
+        mode = "after" if batch_after is not None else "pending"
+        return f"{mode}:{'reclassify' if reclassify else 'evaluate'}"
+
+    def _continues(self, head, eval_date, reclassify, batch_after):
+        """Whether a batched call continues the evaluation whose first call
+        wrote the snapshot ``head``: same date, same kind of run, not done,
+        the same ranking figure, and (a recompute request) the batch follows
+        the partner its last batch ended with."""
+        return bool(
+            head
+            and head["state"] == "batching"
+            and head["eval_date"] == eval_date
+            and head["run_key"] == self._run_key(reclassify, batch_after)
+            and (batch_after is None or batch_after == head["cursor"])
+        )
+
+    def _plan_continue(self, head, eval_date, batch_size, force_apply, reclassify):
+        """A later call of a batched evaluation: the next batch, its figures
+        aggregated for its customers only, scored from the snapshot the
+        first call wrote (the first call's ranks and shares; a customer
+        whose figures changed since is scored against it as a refresh
+        would), with the first call's revenue to outrank. Costs what the
+        batch has customers."""
+        ranking = self._ranking()
+        self._head = head
+        self._continued = True
+        batch, remaining = ranking.next_batch(
+            eval_date,
+            batch_size,
+            head["cursor"],
+            evaluated_too=head["run_key"].startswith("after"),
+        )
+        self.full = True
+        self.batch_ids = set(batch)
+        self.batch_remaining = remaining
+        agg_rows = (
+            self.env.execute_query(self.aggregate_query(eval_date, batch, inputs=True))
+            if batch
+            else []
+        )
+        figures = self._figures(agg_rows, eval_date)
+        # (the batch's stored profiles, every column the run compares, and
+        # the customers whose per-customer features are computed again)
+        state = self._load_state(batch, full=True)
+        self.state = state
+        self.stale = self.stale_partners(figures, state)
+        self.prospects = {
+            pid: dict(self._prospect_figures(), computed_tier_id=None)
+            for pid in set(batch) - set(figures)
+        }
+        self.extend_figures(figures, eval_date, True)
+        # (the ranking figure of the day, whatever the batch's predictions)
+        self.value_key = head["value_key"]
+        self._score_from_snapshot(figures, head)
+        for fig in figures.values():
+            fig["computed_tier_id"] = self.computed_tier(fig).id
+        weakest = {int(k): v for k, v in (head["keep_at"] or {}).items()}
+        return self._decide(
+            figures, state, batch, eval_date, True, force_apply, reclassify, weakest
+        )
+
+    def _score_from_snapshot(self, figures, head):
+        """Scores of a batch: a customer whose ranking figures are the
+        snapshot's takes the scores the first call gave it (rank, shares
+        and RFM scores as :meth:`_score_full` computed them); the others are
+        scored against the snapshot (:meth:`_score_snapshot`)."""
+        if not figures:
+            return
+        key = self.value_key
+        moved = self._moved(list(figures), key)
+        n = head["member_count"]
+        total = head["total_float"]
+        changed = {}
+        for pid, fig in figures.items():
+            entry = moved.get(pid)
+            if not (
+                entry
+                and entry["member"]
+                and not entry["moved"]
+                and entry["value"] == decimal(fig[key])
+                and entry["last"] == fig["last_order_date"]
+                and entry["cnt"] == fig["order_count_window"]
+                and entry["rev"] == decimal(fig["revenue_window"])
+            ):
+                changed[pid] = fig
+                continue
+            fig["pareto_rank"] = entry["rank"]
+            fig["revenue_share"] = fig[key] / total if total else 0.0
+            fig["cumulative_share"] = entry["cum_float"] / total if total else 0.0
+            fig["rfm_recency_score"] = cume_score(entry["r_le"], n)
+            fig["rfm_frequency_score"] = cume_score(entry["f_le"], n)
+            fig["rfm_monetary_score"] = cume_score(entry["m_le"], n)
+            fig["rfm_segment_id"] = self._segment(fig)
+        if changed:
+            self._score_snapshot(changed, head)
+
+    def _ranked_by_another(self):
+        """Whether the snapshot ranks by another figure than the engine's
+        (before a feature switched it: :meth:`rank_by`)."""
+        if self._head is None:
+            self._head = self._ranking().head() or False
+        return bool(self._head and self._head["value_key"] != self.value_key)
+
+    def _head_for_scores(self):
+        """The snapshot header when a refresh can score from it (it ranks by
+        the engine's ranking figure), else None."""
+        if self._head is None:
+            self._head = self._ranking().head() or False
+        head = self._head
+        return head if head and head["value_key"] == self.value_key else None
+
+    def _moved(self, partner_ids, key):
+        """The moved entries and those of ``partner_ids`` (one query per
+        plan and ranking figure)."""
+        if self._moved_cache is None or self._moved_cache[0] != key:
+            self._moved_cache = (key, self._ranking().moved(partner_ids, key))
+        return self._moved_cache[1]
 
     def run(
         self,
@@ -1850,6 +2147,7 @@ class TierEngine:
         self.write_profiles(written)
         if changes:
             self.write_changes(changes, rows, eval_date, run_ref=run_ref)
+        self._write_ranking(written, remaining)
         # Side effects of the new state (pricelists, activities ...), once
         # profiles and history are written.
         self.after_write(written, changes, eval_date, full)
@@ -1882,6 +2180,28 @@ class TierEngine:
             )
             self.program.invalidate_recordset(["last_run_date", "last_run_at"])
         return {"written": len(written), "remaining": remaining, "changes": changes}
+
+    def _write_ranking(self, written, remaining):
+        """The ranking snapshot after the profiles are written: a full
+        evaluation (or a batched one's first call) writes it; a refresh or
+        a later batch marks the entries its profiles moved; the last batch
+        marks the evaluation done."""
+        ranking = self._ranking()
+        snapshot = self._snapshot
+        if snapshot is not None:
+            ranking.store(snapshot["figures"], snapshot["head"], snapshot["others"])
+            self._snapshot = None
+            return
+        if self._head is None:
+            self._head = ranking.head() or False
+        if not self._head:
+            return
+        ranking.track(written, self._head["value_key"])
+        if self._continued:
+            ranking.update_head(
+                cursor=max(self.batch_ids, default=self._head["cursor"]),
+                state="batching" if remaining else "done",
+            )
 
     def refresh_partners(self, partner_ids, eval_date=None):
         """Incremental refresh of a few commercial partners."""

@@ -2,7 +2,9 @@
 
 import math
 import random
+from contextlib import nullcontext
 from datetime import date, datetime, timedelta
+from unittest.mock import patch
 
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
@@ -612,7 +614,7 @@ class TestRefreshOnOrders(CustomerTierCase):
     # pinned: it must not grow with the number of customers of the company.
     # with the prediction (its aggregate, churn flags) and the dimensions
     # (prospect inputs, categories, the dimension columns)
-    REFRESH_QUERIES = 28
+    REFRESH_QUERIES = 31
 
     def _measure_refresh(self, order):
         with freeze_time("2024-06-30 10:00:00"):
@@ -672,6 +674,62 @@ class TestRefreshOnOrders(CustomerTierCase):
             51,
         )
         self.assertEqual(self._measure_refresh(order), few)
+
+    # Queries of an order confirmation (sale.order.action_confirm) with the
+    # module, and without its hook (the customer's refresh): measured, then
+    # pinned; neither grows with the number of customers of the company.
+    CONFIRM_QUERIES = 93
+    CONFIRM_QUERIES_WITHOUT_HOOK = 60
+
+    def _measure_confirm(self, partner, amount):
+        """Queries of confirming a new order of ``partner``, with and
+        without the module's hook (each in a savepoint rolled back)."""
+        counts = []
+        with freeze_time("2024-06-30 10:00:00"):
+            order = self._order(partner, amount, date(2024, 6, 30), state="draft")
+            for hook, pinned in (
+                (True, self.CONFIRM_QUERIES),
+                (False, self.CONFIRM_QUERIES_WITHOUT_HOOK),
+            ):
+                for warm in (True, False):
+                    with self.env.cr.savepoint(flush=True) as attempt:
+                        self.env.invalidate_all()
+                        self.cr.flush()
+                        count = self.cr.sql_log_count
+                        with (
+                            patch.object(
+                                type(self.env["sale.order"]),
+                                "_refresh_customer_tiers",
+                                lambda self: None,
+                            )
+                            if not hook
+                            else nullcontext(),
+                            self.assertQueryCount(pinned)
+                            if not warm
+                            else nullcontext(),
+                        ):
+                            order.action_confirm()
+                            self.env.flush_all()
+                        self.cr.flush()
+                        if not warm:
+                            counts.append(self.cr.sql_log_count - count)
+                        self.assertEqual(order.state, "sale")
+                        attempt.rollback()
+                    self.env.invalidate_all()
+        return counts
+
+    def test_confirm_query_count(self):
+        omega = self._customer("Omega")
+        self._order(omega, 100, date(2024, 6, 29))
+        self._run(self.eval_date)
+        few = self._measure_confirm(omega, 2500)
+        partners = self.env["res.partner"].create(
+            [{"name": f"Bulk {i}", "is_company": True} for i in range(50)]
+        )
+        for index, partner in enumerate(partners):
+            self._order(partner, 10.0 * (index + 1), date(2024, 6, 1))
+        self._run(self.eval_date)
+        self.assertEqual(self._measure_confirm(omega, 2500), few)
 
 
 @tagged("post_install", "-at_install")

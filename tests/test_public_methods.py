@@ -61,6 +61,7 @@ REVIEWED = {
         "override to tier managers, then super() checks access and rules"
     ),
     ("customer.tier.profile", "init"): "ORM hook; Odoo refuses 'init' over RPC",
+    ("customer.tier.ranking.entry", "init"): ("ORM hook; Odoo refuses 'init' over RPC"),
     ("customer.tier.profile", "action_clear_override"): (
         "action: writes through write(), which refuses non-managers"
     ),

@@ -1,0 +1,603 @@
+"""The ranking snapshot of a company: what a refresh scores one customer against.
+
+A full evaluation ranks every buying customer (Pareto rank and cumulative
+share, RFM cume_dist: module docstring of ``customer_tier_engine``). A
+refresh of a few customers (an order confirmed) scores them against the
+stored figures of the others, which keep them until the next full
+evaluation. Reading the others from the profile table costs what the company
+has customers; the snapshot makes it a bounded lookup:
+
+* ``customer.tier.ranking``: one per company, written by the full
+  evaluation: its date, the figure customers were ranked by
+  (``value_key``), how many buying customers were ranked and their total
+  (exact, and as the evaluation summed it in floating point), the revenue
+  to outrank per tier (Pareto), and the state of a batched evaluation
+  (``batching`` until its last batch, with the last partner written);
+* ``customer.tier.ranking.entry``: one per ranked customer (``member``):
+  its ranking value, rank and cumulative value (exact and floating point),
+  its last order date, orders and revenue in the window, each with the
+  number of ranked customers whose figure is at most as good (``*_le``),
+  and its computed tier. Indexes on each order make "the ranked customer
+  just above this value" one index seek.
+
+Exact meaning. The figures a refresh reads for the others are, as before,
+their stored profiles: the snapshot stands for them. An entry is ``moved``
+once the engine wrote its profile with other ranking figures than the
+snapshot's (a refresh, a later batch of a batched evaluation; a customer
+with no entry gets one, not a member, moved); the others' profiles hold the
+snapshot's figures. A refresh reads the snapshot at the customer's values
+(index seeks) and corrects it with the moved entries, read with their
+current profile: the result is the figures the whole profile table gives,
+in a number of queries and rows bounded by the moved customers (those
+refreshed since the last full evaluation), not by the company's customers.
+
+The next full evaluation rewrites the snapshot (and clears the moves). A
+batched evaluation writes it in its first call, from every customer's
+figures, and its later calls read the scores of their batch from it
+(:meth:`TierEngine._plan_continue`); until the last batch is written the
+snapshot stands for the evaluation in progress: a refresh meanwhile scores
+against the figures of the day, not against the profiles not written yet.
+"""
+
+from bisect import bisect_right
+from decimal import Decimal
+
+from psycopg2.extras import Json
+
+from odoo import fields, models, tools
+from odoo.tools import SQL
+
+from .customer_tier_engine import array_literal, decimal, unnest_arrays
+
+
+class CustomerTierRanking(models.Model):
+    _name = "customer.tier.ranking"
+    _description = "Customer Tier Ranking Snapshot"
+
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, ondelete="cascade"
+    )
+    program_id = fields.Many2one(
+        "customer.tier.program", readonly=True, ondelete="cascade"
+    )
+    eval_date = fields.Date(string="Evaluation Date", readonly=True)
+    value_key = fields.Char(string="Ranked By", readonly=True)
+    member_count = fields.Integer(string="Ranked Customers", readonly=True)
+    total = fields.Float(string="Total Value", digits=(32, 6), readonly=True)
+    total_float = fields.Float(string="Total Value (as summed)", readonly=True)
+    keep_at = fields.Json(string="Revenue to Outrank", readonly=True)
+    state = fields.Selection(
+        [("batching", "Batched Evaluation in Progress"), ("done", "Done")],
+        readonly=True,
+    )
+    run_key = fields.Char(string="Run", readonly=True)
+    cursor = fields.Integer(readonly=True, help="Last partner written.")
+
+    _sql_constraints = [
+        ("company_uniq", "unique(company_id)", "One ranking snapshot per company.")
+    ]
+
+    def _ranking(self, engine):
+        """The SQL of the snapshot of ``engine``'s company."""
+        return Ranking(engine)
+
+
+class CustomerTierRankingEntry(models.Model):
+    _name = "customer.tier.ranking.entry"
+    _description = "Customer Tier Ranking Snapshot Entry"
+    _log_access = False
+
+    # (plain ids: the full evaluation inserts one row per customer, and
+    # foreign keys would check each)
+    company_id = fields.Integer(string="Company ID", required=True)
+    partner_id = fields.Integer(string="Partner ID", required=True)
+    member = fields.Boolean(string="Ranked")
+    moved = fields.Boolean(string="Moved Since")
+    value = fields.Float(string="Ranking Value", digits=(32, 6))
+    rank = fields.Integer()
+    cum = fields.Float(string="Cumulative Value", digits=(32, 6))
+    cum_float = fields.Float(string="Cumulative Value (as summed)")
+    last_order_date = fields.Date()
+    r_le = fields.Integer(string="Ranked at Most as Recent")
+    order_count = fields.Integer(string="Orders (window)")
+    f_le = fields.Integer(string="Ranked with at Most as Many Orders")
+    revenue = fields.Float(string="Revenue (window)", digits=(32, 6))
+    m_le = fields.Integer(string="Ranked with at Most as Much Revenue")
+    computed_tier_id = fields.Integer(string="Computed Tier ID")
+
+    _sql_constraints = [
+        (
+            "company_partner_uniq",
+            "unique(company_id, partner_id)",
+            "One ranking entry per customer and company.",
+        )
+    ]
+
+    def init(self):
+        cr, table = self.env.cr, self._table
+        # ranking order (value desc, partner id): "the customer just above"
+        # is one backward seek on a row comparison
+        cr.execute(
+            SQL(
+                "CREATE INDEX IF NOT EXISTS customer_tier_ranking_entry_rank_index "
+                "ON %s (company_id, (-value), partner_id) WHERE member",
+                SQL.identifier(table),
+            )
+        )
+        for name, column, include in (
+            ("last", "last_order_date", "r_le"),
+            ("orders", "order_count", "f_le"),
+            ("revenue", "revenue", "m_le"),
+        ):
+            cr.execute(
+                SQL(
+                    "CREATE INDEX IF NOT EXISTS %s ON %s (company_id, %s) "
+                    "INCLUDE (%s) WHERE member",
+                    SQL.identifier(f"customer_tier_ranking_entry_{name}_index"),
+                    SQL.identifier(table),
+                    SQL.identifier(column),
+                    SQL.identifier(include),
+                )
+            )
+        tools.create_index(
+            cr,
+            "customer_tier_ranking_entry_tier_index",
+            table,
+            ["company_id", "computed_tier_id", "revenue"],
+            where="member",
+        )
+        tools.create_index(
+            cr,
+            "customer_tier_ranking_entry_moved_index",
+            table,
+            ["company_id"],
+            where="moved",
+        )
+
+
+def exact(text):
+    """A numeric read as text (None stays None)."""
+    return None if text is None else Decimal(text)
+
+
+class Ranking:
+    """The SQL of the snapshot of one engine's company (pure helpers: the
+    engine decides when to read and write)."""
+
+    HEAD = (
+        "id",
+        "eval_date",
+        "value_key",
+        "member_count",
+        "total",
+        "total_float",
+        "keep_at",
+        "state",
+        "run_key",
+        "cursor",
+    )
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.env = engine.env
+        self.company_id = engine.company.id
+
+    def head(self):
+        """The company's snapshot header as a dict, or None."""
+        # (numeric as text: exact, where Odoo reads numeric as float)
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT %s FROM customer_tier_ranking WHERE company_id = %s",
+                SQL(", ").join(
+                    SQL("%s::text", SQL.identifier(c))
+                    if c == "total"
+                    else SQL.identifier(c)
+                    for c in self.HEAD
+                ),
+                self.company_id,
+            )
+        )
+        if not rows:
+            return None
+        head = dict(zip(self.HEAD, rows[0], strict=True))
+        head["total"] = exact(head["total"])
+        return head
+
+    # ------------------------------------------------------------------
+    # Write (full evaluation)
+    # ------------------------------------------------------------------
+    @staticmethod
+    def entries(figures, key):
+        """The entries of ``figures`` scored by ``_score_full`` (pareto_rank
+        set), and ``(count, exact total, float total)``."""
+        ordered = sorted(figures.items(), key=lambda kv: kv[1]["pareto_rank"])
+        lasts = sorted(f["last_order_date"] for f in figures.values())
+        counts = sorted(f["order_count_window"] for f in figures.values())
+        # (floats order as the decimals they are written as)
+        revenues = sorted(f["revenue_window"] for f in figures.values())
+        running = 0.0
+        exact = decimal(0)
+        rows = []
+        for pid, fig in ordered:
+            value = fig[key] or 0.0
+            running += value
+            exact += decimal(value)
+            revenue = fig["revenue_window"]
+            rows.append(
+                (
+                    pid,
+                    value,
+                    fig["pareto_rank"],
+                    exact,
+                    running,
+                    fig["last_order_date"],
+                    bisect_right(lasts, fig["last_order_date"]),
+                    fig["order_count_window"],
+                    bisect_right(counts, fig["order_count_window"]),
+                    revenue,
+                    bisect_right(revenues, revenue),
+                    fig.get("computed_tier_id"),
+                )
+            )
+        return rows, (len(rows), exact, running)
+
+    def store(self, figures, head_values, others=()):
+        """Replace the company's snapshot with the entries of ``figures`` and
+        of ``others`` (partners of the evaluation without figures, not
+        members) and the header ``head_values``, in one statement: the
+        header upserted, the entries of partners no longer there deleted,
+        the others upserted where they differ (a rerun that changes nothing
+        writes nothing); the moves are cleared."""
+        cr = self.env.cr
+        rows, (count, exact_total, running) = self.entries(
+            figures, head_values["value_key"]
+        )
+        rows.extend((pid, *(None,) * 11) for pid in sorted(others))
+        members = [True] * count + [False] * (len(rows) - count)
+        columns = list(zip(*rows, strict=True)) if rows else [()] * 12
+        names = (
+            "partner_id",
+            "value",
+            "rank",
+            "cum",
+            "cum_float",
+            "last_order_date",
+            "r_le",
+            "order_count",
+            "f_le",
+            "revenue",
+            "m_le",
+            "computed_tier_id",
+        )
+        types = (
+            "int4",
+            "numeric",
+            "int4",
+            "numeric",
+            "float8",
+            "date",
+            "int4",
+            "int4",
+            "int4",
+            "numeric",
+            "int4",
+            "int4",
+            "bool",
+        )
+        values = dict(
+            head_values,
+            member_count=count,
+            total=exact_total,
+            total_float=running,
+        )
+        head_names = ["company_id", "program_id", *values]
+        compared = (*names[1:], "member", "moved")
+        cr.execute(
+            SQL(
+                """
+                WITH head AS (
+                    INSERT INTO customer_tier_ranking (%(head_names)s, create_uid,
+                        create_date, write_uid, write_date)
+                    VALUES (%(head_values)s, %(uid)s, now() at time zone 'UTC',
+                            %(uid)s, now() at time zone 'UTC')
+                    ON CONFLICT (company_id) DO UPDATE SET %(head_updates)s,
+                        write_uid = EXCLUDED.write_uid,
+                        write_date = EXCLUDED.write_date
+                ), gone AS (
+                    DELETE FROM customer_tier_ranking_entry
+                     WHERE company_id = %(company)s
+                       AND partner_id <> ALL(%(pids)s::int4[])
+                )
+                INSERT INTO customer_tier_ranking_entry
+                    (company_id, moved, %(names)s, member)
+                SELECT %(company)s, FALSE, v.*
+                  FROM unnest(%(arrays)s) AS v
+                ON CONFLICT (company_id, partner_id) DO UPDATE
+                   SET %(updates)s
+                 WHERE (%(old)s) IS DISTINCT FROM (%(new)s)
+                """,
+                head_names=SQL(", ").join(SQL.identifier(n) for n in head_names),
+                head_values=SQL(", ").join(
+                    [
+                        SQL("%s", self.company_id),
+                        SQL("%s", self.engine.program.id),
+                    ]
+                    + [SQL("%s", self._param(n, v)) for n, v in values.items()]
+                ),
+                uid=self.env.uid,
+                head_updates=SQL(", ").join(
+                    SQL("%s = EXCLUDED.%s", SQL.identifier(n), SQL.identifier(n))
+                    for n in head_names[1:]
+                ),
+                company=self.company_id,
+                pids=array_literal(columns[0], "int4"),
+                names=SQL(", ").join(SQL.identifier(n) for n in names),
+                arrays=unnest_arrays([*columns, members], types),
+                updates=SQL(", ").join(
+                    SQL("%s = EXCLUDED.%s", SQL.identifier(n), SQL.identifier(n))
+                    for n in compared
+                ),
+                old=SQL(", ").join(
+                    SQL.identifier("customer_tier_ranking_entry", n) for n in compared
+                ),
+                new=SQL(", ").join(
+                    SQL("EXCLUDED.%s", SQL.identifier(n)) for n in compared
+                ),
+            ),
+            log_exceptions=False,
+        )
+        self.env["customer.tier.ranking"].invalidate_model()
+
+    @staticmethod
+    def _param(name, value):
+        if name == "keep_at":
+            return Json({str(k): v for k, v in (value or {}).items()})
+        return value
+
+    def update_head(self, **values):
+        self.env.cr.execute(
+            SQL(
+                "UPDATE customer_tier_ranking SET %s WHERE company_id = %s",
+                SQL(", ").join(
+                    SQL("%s = %s", SQL.identifier(n), v) for n, v in values.items()
+                ),
+                self.company_id,
+            ),
+            log_exceptions=False,
+        )
+
+    # ------------------------------------------------------------------
+    # Moves (refresh, later batches)
+    # ------------------------------------------------------------------
+    def track(self, rows, key):
+        """Mark moved the entries of ``rows`` (profile values just written)
+        whose ranking figures differ from the snapshot's; a buying customer
+        with no entry gets one (moved, not a member). One statement."""
+        if not rows:
+            return
+        pids, counted, values, lasts, counts, revenues, tiers = ([] for _i in range(7))
+        for row in rows:
+            buying = not row.get("is_prospect")
+            pids.append(row["partner_id"])
+            counted.append(buying)
+            values.append((row.get(key) or 0.0) if buying else None)
+            lasts.append(row.get("last_order_date") if buying else None)
+            counts.append(row.get("order_count_window") if buying else None)
+            revenues.append(row.get("revenue_window") if buying else None)
+            tiers.append(row.get("computed_tier_id") if buying else None)
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH v AS (
+                    SELECT * FROM unnest(%(arrays)s)
+                        AS v(pid, counted, val, last, cnt, rev, tier)
+                ), moved AS (
+                    UPDATE customer_tier_ranking_entry e SET moved = TRUE
+                      FROM v
+                     WHERE e.company_id = %(company)s AND e.partner_id = v.pid
+                       AND NOT e.moved
+                       AND (e.member, e.value, e.last_order_date, e.order_count,
+                            e.revenue, e.computed_tier_id)
+                           IS DISTINCT FROM
+                           (v.counted, v.val, v.last, v.cnt, v.rev, v.tier)
+                )
+                INSERT INTO customer_tier_ranking_entry
+                    (company_id, partner_id, member, moved)
+                SELECT %(company)s, v.pid, FALSE, TRUE
+                  FROM v
+                 WHERE v.counted
+                   AND NOT EXISTS (
+                       SELECT 1 FROM customer_tier_ranking_entry e
+                        WHERE e.company_id = %(company)s AND e.partner_id = v.pid)
+                """,
+                arrays=unnest_arrays(
+                    [pids, counted, values, lasts, counts, revenues, tiers],
+                    ("int4", "bool", "numeric", "date", "int4", "numeric", "int4"),
+                ),
+                company=self.company_id,
+            ),
+            log_exceptions=False,
+        )
+
+    # ------------------------------------------------------------------
+    # Read (refresh, later batches)
+    # ------------------------------------------------------------------
+    def moved(self, partner_ids, key):
+        """The moved entries and those of ``partner_ids``: partner id ->
+        dict of the snapshot's figures (``member``...) and the current
+        profile's (``cur_*``, ``counted``)."""
+        names = (
+            "partner_id",
+            "member",
+            "moved",
+            "value",
+            "last",
+            "cnt",
+            "rev",
+            "tier",
+            "rank",
+            "cum_float",
+            "r_le",
+            "f_le",
+            "m_le",
+            "counted",
+            "cur_value",
+            "cur_last",
+            "cur_cnt",
+            "cur_rev",
+            "cur_tier",
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT e.partner_id, e.member, e.moved, e.value::text,
+                       e.last_order_date, e.order_count, e.revenue::text,
+                       e.computed_tier_id, e.rank, e.cum_float, e.r_le, e.f_le,
+                       e.m_le, COALESCE(NOT p.is_prospect, FALSE),
+                       COALESCE(p.%(key)s, 0)::text, p.last_order_date,
+                       p.order_count_window, p.revenue_window::text,
+                       p.computed_tier_id
+                  FROM customer_tier_ranking_entry e
+                  LEFT JOIN customer_tier_profile p
+                    ON p.partner_id = e.partner_id AND p.company_id = e.company_id
+                 WHERE e.company_id = %(company)s
+                   AND (e.moved OR e.partner_id = ANY(%(pids)s))
+                """,
+                key=SQL.identifier(key),
+                company=self.company_id,
+                pids=list(partner_ids),
+            )
+        )
+        result = {}
+        for row in rows:
+            entry = dict(zip(names, row, strict=True))
+            for name in ("value", "rev", "cur_value", "cur_rev"):
+                entry[name] = exact(entry[name])
+            result[row[0]] = entry
+        return result
+
+    def seek(self, targets):
+        """For each ``(pid, value, last, orders, revenue)`` of ``targets``:
+        the rank and exact cumulative value of the member ranked just above
+        it, and the ``*_le`` count of the member at or below each of its
+        RFM figures (None where there is none). One statement, four index
+        seeks per target."""
+        if not targets:
+            return {}
+        rows = self.env.execute_query(self.seek_query(targets))
+        return {
+            pid: (rank, exact(cum), r_le, f_le, m_le)
+            for pid, rank, cum, r_le, f_le, m_le in rows
+        }
+
+    def seek_query(self, targets):
+        """The statement of :meth:`seek`."""
+        columns = list(zip(*targets, strict=True))
+        return SQL(
+            """
+                SELECT t.pid, a.rank, a.cum::text, r.r_le, f.f_le, m.m_le
+                  FROM unnest(%(arrays)s) AS t(pid, val, last, cnt, rev)
+                  LEFT JOIN LATERAL (
+                      SELECT e.rank, e.cum FROM customer_tier_ranking_entry e
+                       WHERE e.company_id = %(company)s AND e.member
+                         AND (-e.value, e.partner_id) < (-t.val, t.pid)
+                       ORDER BY -e.value DESC, e.partner_id DESC LIMIT 1
+                  ) a ON TRUE
+                  LEFT JOIN LATERAL (
+                      SELECT e.r_le FROM customer_tier_ranking_entry e
+                       WHERE e.company_id = %(company)s AND e.member
+                         AND e.last_order_date <= t.last
+                       ORDER BY e.last_order_date DESC LIMIT 1
+                  ) r ON TRUE
+                  LEFT JOIN LATERAL (
+                      SELECT e.f_le FROM customer_tier_ranking_entry e
+                       WHERE e.company_id = %(company)s AND e.member
+                         AND e.order_count <= t.cnt
+                       ORDER BY e.order_count DESC LIMIT 1
+                  ) f ON TRUE
+                  LEFT JOIN LATERAL (
+                      SELECT e.m_le FROM customer_tier_ranking_entry e
+                       WHERE e.company_id = %(company)s AND e.member
+                         AND e.revenue <= t.rev
+                       ORDER BY e.revenue DESC LIMIT 1
+                  ) m ON TRUE
+                """,
+            arrays=unnest_arrays(
+                columns, ("int4", "numeric", "date", "int4", "numeric")
+            ),
+            company=self.company_id,
+        )
+
+    def tier_bounds(self, tier_ids, excluded):
+        """Pareto's revenue to outrank, from the snapshot: the lowest window
+        revenue of the members computed in each of ``tier_ids`` and the
+        highest of all, leaving out the partners ``excluded`` (the moved and
+        refreshed ones, which the caller counts at their current figures).
+        Returns ``({tier id: lowest}, highest)``."""
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT t.id, (
+                    SELECT e.revenue FROM customer_tier_ranking_entry e
+                     WHERE e.company_id = %(company)s AND e.member
+                       AND e.computed_tier_id = t.id
+                       AND e.partner_id <> ALL(%(excluded)s)
+                     ORDER BY e.revenue LIMIT 1)
+                  FROM unnest(%(tiers)s::int4[]) AS t(id)
+                UNION ALL
+                SELECT NULL, (
+                    SELECT e.revenue FROM customer_tier_ranking_entry e
+                     WHERE e.company_id = %(company)s AND e.member
+                       AND e.partner_id <> ALL(%(excluded)s)
+                     ORDER BY e.revenue DESC LIMIT 1)
+                """,
+                company=self.company_id,
+                excluded=list(excluded),
+                tiers=list(tier_ids),
+            )
+        )
+        lowest = {tid: low for tid, low in rows if tid is not None and low is not None}
+        highest = next((high for tid, high in rows if tid is None), None)
+        return lowest, highest
+
+    # ------------------------------------------------------------------
+    # Batches
+    # ------------------------------------------------------------------
+    def next_batch(self, eval_date, batch_size, after, evaluated_too):
+        """The next ``batch_size`` partners of the evaluation in progress
+        after the partner ``after`` (profiles and entries, by partner id),
+        with those not yet evaluated for ``eval_date`` only unless
+        ``evaluated_too``; a moved entry before ``after`` counts too. Returns
+        ``(partner ids, remaining)``."""
+        pending = (
+            SQL()
+            if evaluated_too
+            else SQL("WHERE prof.full_evaluation_date IS DISTINCT FROM %s", eval_date)
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT u.pid, COUNT(*) OVER ()
+                  FROM (SELECT partner_id AS pid FROM customer_tier_profile
+                         WHERE company_id = %(company)s AND partner_id > %(after)s
+                        UNION
+                        SELECT partner_id FROM customer_tier_ranking_entry
+                         WHERE company_id = %(company)s
+                           AND (partner_id > %(after)s
+                                OR (moved AND NOT %(evaluated_too)s))) u
+                  LEFT JOIN customer_tier_profile prof
+                    ON prof.partner_id = u.pid AND prof.company_id = %(company)s
+                  %(pending)s
+                 ORDER BY u.pid
+                 LIMIT %(limit)s
+                """,
+                company=self.company_id,
+                after=after or 0,
+                evaluated_too=bool(evaluated_too),
+                pending=pending,
+                limit=batch_size,
+            )
+        )
+        if not rows:
+            return [], 0
+        return [row[0] for row in rows], rows[0][1] - len(rows)

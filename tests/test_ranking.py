@@ -1,0 +1,252 @@
+"""The ranking snapshot gives a refresh and a batch the figures of before.
+
+A refresh scores its customers from the company's ranking snapshot (index
+seeks corrected with the moved customers) instead of reading the whole
+profile table; a later call of a batched evaluation reads its batch's scores
+from the snapshot its first call wrote. Both must give exactly what the old
+definitions give: the scan of the stored profiles for a refresh, one
+unbatched evaluation for a batched one. Random customers with many ties
+(same revenue, same last order date, same order count, no revenue in the
+window), under the Pareto method (its revenue to outrank reads the others
+too).
+"""
+
+import random
+from datetime import date, timedelta
+from unittest.mock import patch
+
+from odoo.tests import tagged
+from odoo.tools import SQL
+
+from odoo.addons.customer_tier.models.customer_tier_engine import (
+    PROFILE_COLUMNS,
+    TierEngine,
+)
+
+from .test_assignment import AssignmentCase
+
+E = date(2024, 6, 30)
+SCORES = (
+    "pareto_rank",
+    "revenue_share",
+    "cumulative_share",
+    "rfm_recency_score",
+    "rfm_frequency_score",
+    "rfm_monetary_score",
+    "rfm_segment_id",
+)
+AMOUNTS = (0.0, 250.0, 250.0, 1000.0, 1000.0, 1000.0, 4000.0, 12500.5)
+DAYS = (5, 5, 40, 40, 200, 500)
+
+
+@tagged("post_install", "-at_install")
+class TestRankingSnapshot(AssignmentCase):
+    SEED = 20241207
+    CUSTOMERS = 36
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.program.write({"method": "pareto", "grace_length": 2})
+        cls.rng = random.Random(cls.SEED)
+        cls.customers = cls.env["res.partner"]
+        for index in range(cls.CUSTOMERS):
+            customer = cls._customer(f"Ranked {index}")
+            cls._buy_some(customer)
+            cls.customers |= customer
+        cls.prospect = cls._customer("Ranked Prospect", customer_rank=1)
+
+    @classmethod
+    def _buy_some(cls, customer, count=None):
+        rng = cls.rng
+        for _i in range(count or rng.randint(1, 3)):
+            amount = rng.choice(AMOUNTS)
+            if amount:
+                cls._buy(customer, amount, E - timedelta(days=rng.choice(DAYS)))
+
+    def _engine(self, scan=False):
+        engine = self.program._engine()
+        if scan:
+            engine._head = False  # (no snapshot: the profile table is read)
+        return engine
+
+    def _scores(self, partner_ids, scan):
+        """The figures, scores and revenue to outrank a refresh of
+        ``partner_ids`` computes, from the snapshot or from the profiles."""
+        engine = self._engine(scan)
+        rows = self.env.execute_query(engine.aggregate_query(E, partner_ids))
+        figures = engine._figures(rows, E)
+        path = "_score_snapshot" if scan else "_score_scan"
+        with patch.object(TierEngine, path, side_effect=AssertionError(path)):
+            engine._score_incremental(figures, E)
+        for fig in figures.values():
+            fig["computed_tier_id"] = engine.computed_tier(fig).id
+        keep = engine._keep_amounts(figures, partner_ids)
+        scores = {
+            pid: tuple(fig[name] for name in SCORES) for pid, fig in figures.items()
+        }
+        return scores, keep
+
+    def test_refresh_scores_from_the_snapshot_equal_the_scan(self):
+        self._run(E)
+        head = self._engine()._ranking().head()
+        self.assertEqual(head["state"], "done")
+        buying = self.env["customer.tier.profile"].search_count(
+            [("company_id", "=", self.company.id), ("is_prospect", "=", False)]
+        )
+        self.assertEqual(head["member_count"], buying)
+        rng = random.Random(self.SEED + 1)
+        newcomers = self.env["res.partner"]
+        rounds = 0
+        for step in range(14):
+            with self.subTest(step=step):
+                refreshed = rng.sample(self.customers.ids, rng.randint(1, 3))
+                for pid in refreshed:
+                    self._buy_some(self.env["res.partner"].browse(pid), 1)
+                if step % 4 == 1:
+                    # a new customer, in no snapshot
+                    newcomer = self._customer(f"Newcomer {step}")
+                    self._buy_some(newcomer, 2)
+                    newcomers |= newcomer
+                    refreshed.append(newcomer.id)
+                if step % 5 == 2:
+                    # a customer whose orders are all cancelled: a prospect
+                    gone = self.env["res.partner"].browse(refreshed[0])
+                    orders = self.env["sale.order"].search(
+                        [("partner_id", "=", gone.id), ("state", "=", "sale")]
+                    )
+                    with self._no_refresh():
+                        orders._action_cancel()
+                self.env.flush_all()
+                snapshot = self._scores(refreshed, scan=False)
+                scan = self._scores(refreshed, scan=True)
+                self.assertEqual(snapshot, scan)
+                # then refreshed for real: they move in the snapshot
+                self._engine().refresh_partners(refreshed, E)
+                rounds += 1
+        moved = self.env["customer.tier.ranking.entry"].search_count(
+            [("company_id", "=", self.company.id), ("moved", "=", True)]
+        )
+        self.assertTrue(moved)
+        self.assertEqual(rounds, 14)
+        # every other customer's refresh too, now that many moved
+        for pid in self.customers.ids + newcomers.ids:
+            self.assertEqual(
+                self._scores([pid], scan=False), self._scores([pid], scan=True)
+            )
+        # the next full evaluation clears the moves
+        self._run(E + timedelta(days=1))
+        moved = self.env["customer.tier.ranking.entry"].search_count(
+            [("company_id", "=", self.company.id), ("moved", "=", True)]
+        )
+        self.assertEqual(moved, 0)
+
+    def test_refresh_without_snapshot_reads_the_profiles(self):
+        """Before the first full evaluation wrote a snapshot (a database
+        upgraded to this version), a refresh reads the profile table."""
+        self._run(E)
+        self.env["customer.tier.ranking"].search(
+            [("company_id", "=", self.company.id)]
+        ).unlink()
+        engine = self._engine()
+        with patch.object(
+            TierEngine, "_score_scan", autospec=True, side_effect=TierEngine._score_scan
+        ) as scan:
+            engine.refresh_partners(self.customers[:1].ids, E)
+        self.assertEqual(scan.call_count, 1)
+
+    def _profiles(self):
+        self.env.flush_all()
+        fields_ = self.env["customer.tier.profile"]._fields
+        columns = [
+            name
+            for name, field in fields_.items()
+            if field.store
+            and field.column_type
+            and name not in ("id", "create_uid", "create_date", "write_uid")
+            and name != "write_date"
+            # (a batch writes the date of the full evaluation on each of its
+            # profiles, as its progress, where one unbatched run leaves an
+            # unchanged profile as it was: test_batches compares the same)
+            and name != "full_evaluation_date"
+        ]
+        self.assertTrue(set(PROFILE_COLUMNS) - {"full_evaluation_date"} <= set(columns))
+        # (ids aside: a batched evaluation creates the new profiles in
+        # another order)
+        return {
+            pid: {k: v for k, v in row.items() if k != "id"}
+            for pid, row in self._snapshot(columns=columns).items()
+        }
+
+    def test_batched_run_equals_one_run(self):
+        """A batched evaluation (batches of 5, the first call ranking every
+        customer, the later ones only their batch) writes exactly the
+        profiles of one unbatched evaluation, on a day after a first one."""
+        self._run(E)
+        day = E + timedelta(days=20)
+        for customer in self.customers[::3]:
+            self._buy_some(customer, 1)
+        self.env.flush_all()
+        with self.env.cr.savepoint(flush=True) as reference:
+            self._run(day)
+            expected = self._profiles()
+            reference.rollback()
+        self.env.invalidate_all()
+        calls = []
+        original = TierEngine._prospect_ids
+
+        def prospect_ids(engine):
+            calls.append(engine.batch_ids)
+            return original(engine)
+
+        results = []
+        with patch.object(TierEngine, "_prospect_ids", prospect_ids):
+            for _call in range(20):
+                result = self._run(day, batch_size=5)
+                results.append(result)
+                if not result["remaining"]:
+                    break
+        self.assertGreater(len(results), 4)
+        # only the first call reads the whole company
+        self.assertEqual(len(calls), 1)
+        self.assertEqual(sum(r["written"] for r in results), len(expected))
+        self.assertEqual(self._profiles(), expected)
+        head = self._engine()._ranking().head()
+        self.assertEqual((head["state"], head["eval_date"]), ("done", day))
+
+    def test_seeks_read_the_indexes(self):
+        """Each seek of a refresh is an index scan of the snapshot (with
+        sequential scans off: the test data is too small for the planner to
+        prefer an index), so it costs the same whatever the company's
+        customers; the row comparison of the ranking order is an index
+        condition, not a filter."""
+        self._run(E)
+        customer = self.customers[0]
+        profile = self._profile(customer)
+        query = (
+            self._engine()
+            ._ranking()
+            .seek_query(
+                [
+                    (
+                        customer.id,
+                        profile.revenue_window,
+                        profile.last_order_date,
+                        profile.order_count_window,
+                        profile.revenue_window,
+                    )
+                ]
+            )
+        )
+        self.env.cr.execute("SET LOCAL enable_seqscan = off")
+        try:
+            plan = "\n".join(
+                row[0] for row in self.env.execute_query(SQL("EXPLAIN %s", query))
+            )
+        finally:
+            self.env.cr.execute("SET LOCAL enable_seqscan = on")
+        for index in ("rank", "last", "orders", "revenue"):
+            self.assertIn(f"customer_tier_ranking_entry_{index}_index", plan)
+        self.assertNotIn("Sort", plan)
+        self.assertIn("Index Cond: ((company_id = ", plan)
+        self.assertNotIn("Filter: (ROW(", plan)
