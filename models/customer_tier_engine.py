@@ -2211,6 +2211,12 @@ class TierEngine:
         return self.run(eval_date=eval_date, partner_ids=partner_ids)
 
     def _count_pending(self, eval_date):
+        """Profiles a full evaluation of ``eval_date`` has still to write:
+        none once it completed (``last_run_date``: an unbatched run leaves
+        the unchanged profiles' ``full_evaluation_date`` as it was), else
+        those a batch has not marked with the date yet."""
+        if self.program.last_run_date == eval_date:
+            return 0
         rows = self.env.execute_query(
             SQL(
                 "SELECT COUNT(*) FROM customer_tier_profile WHERE company_id = %s "

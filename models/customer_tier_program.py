@@ -400,6 +400,10 @@ class CustomerTierProgram(models.Model):
         done_total = remaining_total = 0
         # an archived program is no longer evaluated
         for program in self.search([("active", "=", True)]):
+            if program.last_run_date == today:
+                # evaluated today already (an unbatched run leaves unchanged
+                # profiles as they were: nothing is left to write)
+                continue
             if remaining_total:
                 # Count only; a later call processes it.
                 remaining_total += program._engine()._count_pending(today)

@@ -9,8 +9,10 @@ updated (``pg_stat_xact_user_tables``).
 """
 
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from unittest.mock import patch
+
+from freezegun import freeze_time
 
 from odoo import Command
 from odoo.tests import tagged
@@ -223,3 +225,25 @@ class TestSteadyState(AssignmentCase):
         self._run(E + timedelta(days=2))
         with self.assertQueryCount(14):
             self._run(E + timedelta(days=3))
+
+    def test_cron_after_a_complete_run_writes_nothing(self):
+        """The scheduled recompute of a day the program was already fully
+        evaluated (an unbatched run, which leaves unchanged profiles with
+        their older ``full_evaluation_date``) finds nothing pending and
+        writes nothing."""
+        day = E + timedelta(days=1)
+        self._run(E)
+        self._run(day)
+        engine = self.program._engine()
+        self.assertEqual(engine._count_pending(day), 0)
+        before = self._tuples()
+        written = self._written()
+        # other companies' programs of the database are not this test's
+        others = self.env["customer.tier.program"].search(
+            [("id", "!=", self.program.id)]
+        )
+        others.write({"last_run_date": day})
+        with freeze_time(datetime(day.year, day.month, day.day, 12, 0)):
+            self.env["customer.tier.program"]._cron_recompute()
+        self.assertEqual(self._tuples(), before)
+        self.assertEqual(self._written(), written)
