@@ -32,12 +32,16 @@ taxes; EUR at 0.5 per USD in 2022-2023 and 0.8 from 2024 (company A's rates).
   invoiced: 0.
 """
 
+from contextlib import contextmanager
 from datetime import date, datetime, time
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError
 from odoo.tests import Form, tagged
+
+from odoo.addons.customer_tier.models.customer_tier_engine import TierEngine
 
 from .common import CustomerTierCase
 
@@ -277,27 +281,48 @@ class TestRevenueBasis(CustomerTierCase):
             9000,
         )
 
+    @contextmanager
+    def _refreshes(self):
+        """The partner ids of each engine refresh made in the block."""
+        calls = []
+        refresh = TierEngine.refresh_partners
+
+        def spy(engine, partner_ids, eval_date=None):
+            calls.append(sorted(partner_ids))
+            return refresh(engine, partner_ids, eval_date=eval_date)
+
+        with patch.object(TierEngine, "refresh_partners", spy):
+            yield calls
+
     def test_refresh_on_post_and_reset_to_draft(self):
+        """Posting refreshes the customers of the posted invoices, in one
+        refresh; resetting to draft refreshes them again."""
         self._basis("invoiced")
         pi = self._customer("Pi")
+        rho = self._customer("Rho")
         with freeze_time("2024-06-30 12:00:00"):
-            order = self._order(pi, 900, date(2024, 5, 1))
+            orders = self._order(pi, 900, date(2024, 5, 1)) | self._order(
+                rho, 400, date(2024, 5, 2)
+            )
             self._run(E)
             self.assertEqual(self._money(pi), (0, 0, 0, 0))
-            invoice = order._create_invoices()
-            invoice.invoice_date = date(2024, 6, 10)
-            invoice.action_post()
+            invoices = orders._create_invoices(grouped=True)
+            invoices.invoice_date = date(2024, 6, 10)
+            with self._refreshes() as calls:
+                invoices.action_post()
+            self.assertEqual(calls, [sorted((pi | rho).ids)])
             self.assertEqual(self._money(pi), (900, 840, 900, 840))
+            self.assertEqual(self._money(rho), (400, 340, 400, 340))
             self.assertEqual(self._profile(pi).evaluation_date, E)
-            invoice.button_draft()
+            with self._refreshes() as calls:
+                invoices.button_draft()
+            self.assertEqual(calls, [sorted((pi | rho).ids)])
             self.assertEqual(self._money(pi), (0, 0, 0, 0))
             # on the orders basis, posting refreshes nothing
             self._basis("orders")
-            self._run(E)
-            invoice.action_post()
-            self._basis("invoiced")
-        self.assertEqual(self._money(pi), (900, 840, 900, 840))  # orders' figures
-        self.assertEqual(self._profile(pi).evaluation_date, E)
+            with self._refreshes() as calls:
+                invoices.action_post()
+            self.assertEqual(calls, [])
 
     def test_refresh_queries(self):
         """A refresh on the invoiced basis costs two queries more than on the
