@@ -27,15 +27,16 @@ Exact meaning of the figures:
   where cume_dist is the share of customers whose value is at most as good
   (recency: days since last order, fewer is better; frequency: orders in the
   window; monetary: revenue in the window);
-* revenue basis *invoiced* (``customer.tier.program.revenue_basis``, exact
-  rules in :mod:`.customer_tier_value_basis`): revenue, margin (window and
-  lifetime) and the average order come instead from the posted customer
-  invoices less the posted credit notes of the company, dated by
-  ``invoice_date`` in the same window, at each document's rate (``-balance``
-  of the product lines), less the cost of the invoiced lines; the window
-  revenue is never below 0. Orders, dates, recency, frequency and cycle stay
-  those of the counted orders, and shares, ranks and RFM scores follow the
-  invoiced revenue.
+* revenue basis *invoiced* (``customer.tier.program.revenue_basis``; exact
+  rules in :mod:`.customer_tier_value_basis`, with the one SQL definition of
+  each: ``counted_moves``, ``move_in_window``, ``line_cost``): revenue,
+  margin (window and lifetime) and the average order come instead from the
+  posted customer invoices less the posted credit notes of the company,
+  dated by ``invoice_date`` in the same window, at each document's rate
+  (``-balance`` of the product lines), less the cost of the invoiced lines;
+  the window revenue is never below 0. Orders, dates, recency, frequency and
+  cycle stay those of the counted orders, and shares, ranks and RFM scores
+  follow the invoiced revenue.
 
 Steady state (the nightly full evaluation over mostly unchanged data):
 
