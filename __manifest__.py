@@ -41,6 +41,7 @@
         "views/customer_tier_followup_views.xml",
         "views/customer_tier_key_account_views.xml",
         "views/customer_tier_prediction_views.xml",
+        "views/customer_tier_value_basis_views.xml",
         "views/customer_tier_dimension_views.xml",
         "views/customer_tier_loyalty_views.xml",
         "views/customer_tier_menus.xml",

@@ -25,5 +25,6 @@ from . import loyalty_reward
 from . import loyalty_card
 from . import loyalty_history
 from . import account_move
+from . import customer_tier_value_basis
 from . import customer_tier_loyalty
 from . import customer_tier_explain

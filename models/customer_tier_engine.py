@@ -26,7 +26,17 @@ Exact meaning of the figures:
 * RFM scores: ``ceil(5 * cume_dist)`` among the company's buying customers,
   where cume_dist is the share of customers whose value is at most as good
   (recency: days since last order, fewer is better; frequency: orders in the
-  window; monetary: revenue in the window).
+  window; monetary: revenue in the window);
+* revenue basis *invoiced* (``customer.tier.program.revenue_basis``; exact
+  rules in :mod:`.customer_tier_value_basis`, with the one SQL definition of
+  each: ``counted_moves``, ``move_in_window``, ``line_cost``): revenue,
+  margin (window and lifetime) and the average order come instead from the
+  posted customer invoices less the posted credit notes of the company,
+  dated by ``invoice_date`` in the same window, at each document's rate
+  (``-balance`` of the product lines), less the cost of the invoiced lines;
+  the window revenue is never below 0. Orders, dates, recency, frequency and
+  cycle stay those of the counted orders, and shares, ranks and RFM scores
+  follow the invoiced revenue.
 
 Steady state (the nightly full evaluation over mostly unchanged data):
 
@@ -81,8 +91,10 @@ stored profile, or that a feature's ``keep_row(row, old)`` asks to write):
    before the tiers are computed: add the feature's figures to ``figures``
    (customer id -> dict) and to the prospect rows ``engine.prospects`` (a
    feature grades a prospect by setting its ``computed_tier_id``); may switch
-   the ranking figure with :meth:`TierEngine.rank_by`. Reads the orders; writes
-   nothing to the database (``plan()`` stays pure).
+   the ranking figure with :meth:`TierEngine.rank_by`, or have the customers
+   ranked and scored again on figures it replaced with
+   :meth:`TierEngine.rescore`. Reads the orders; writes nothing to the
+   database (``plan()`` stays pure).
 2. ``before_write(rows, eval_date, full)`` in :meth:`TierEngine.run`, once the
    tiers are decided: fill the columns that depend on the new tier in
    ``rows`` (a list of profile value dicts) so that one upsert writes
@@ -107,7 +119,8 @@ later one lives on its instance (e.g. the prediction's fit, the follow-up's
 pending checks), never on the engine or in private keys of the figures.
 Another feature reads it through ``engine.feature(name)``.
 
-The module's features, in their order: prediction 10 (its churn flag is set
+The module's features, in their order: revenue basis 5 (the money figures
+every later feature and the tiers read), prediction 10 (its churn flag is set
 before the follow-up opens churn episodes on it), pricing 20, follow-up 30,
 prospect 40, dimension 50 (the order the side effects always ran in).
 
@@ -202,6 +215,8 @@ INPUT_COLUMNS = (
     "margin_window",
     "orders_write_date",
 )
+# Money figures of INPUT_COLUMNS, which the invoiced revenue basis replaces.
+MONEY_COLUMNS = ("revenue_total", "margin_total", "revenue_window", "margin_window")
 # Columns of customer_tier_profile the upsert copies from the partner (alias
 # ``p``): column -> SQL expression (features add theirs: partner_columns).
 PARTNER_COLUMNS = {
@@ -565,6 +580,9 @@ class TierEngine:
         # revenue; a feature may switch it with rank_by()
         # (customer_tier_prediction.py).
         self.value_key = "revenue_window"
+        # Whether a feature replaced, in the current plan's extend_figures,
+        # figures the ranks and scores read (rescore()).
+        self.scores_stale = False
         # Whether the current plan is a full evaluation (the upsert writes the
         # features' full_columns then).
         self.full = None
@@ -608,6 +626,19 @@ class TierEngine:
         on the figure ``key`` instead of the window revenue (a feature's
         extend_figures; the engine then scores again)."""
         self.value_key = key
+
+    def rescore(self):
+        """Rank and score the customers again once the features' figures are
+        in: a feature's extend_figures replaced figures the shares, ranks and
+        RFM scores read (window revenue: customer_tier_value_basis.py)."""
+        self.scores_stale = True
+
+    def invoiced_basis(self):
+        """Whether the money figures are invoiced, net of credit notes (the
+        revenue basis feature, customer_tier_value_basis.py): the reasons say
+        so."""
+        feature = self.feature("revenue_basis")
+        return bool(feature and feature.invoiced)
 
     def extend_figures(self, figures, eval_date, full):
         """Run the features' extend_figures hooks, in order."""
@@ -1540,12 +1571,16 @@ class TierEngine:
                 "op": at_least(revenue_met),
                 "bound": fmt.amount(min_rev),
             }
-            if self.value_key == "revenue_window":
-                text = env._("revenue in window %(value)s %(op)s %(bound)s", **params)
-            else:
+            if self.value_key != "revenue_window":
                 text = env._(
                     "predicted 12-month value %(value)s %(op)s %(bound)s", **params
                 )
+            elif self.invoiced_basis():
+                text = env._(
+                    "invoiced revenue in window %(value)s %(op)s %(bound)s", **params
+                )
+            else:
+                text = env._("revenue in window %(value)s %(op)s %(bound)s", **params)
             conditions.append((revenue_met, text))
         if orders_met is not None:
             text = env._(
@@ -1564,12 +1599,17 @@ class TierEngine:
             )
             conditions.append((recency_met, text))
         if margin_met is not None:
-            text = env._(
-                "margin in window %(value)s %(op)s %(bound)s",
-                value=fmt.amount(margin),
-                op=at_least(margin_met),
-                bound=fmt.amount(min_margin),
-            )
+            params = {
+                "value": fmt.amount(margin),
+                "op": at_least(margin_met),
+                "bound": fmt.amount(min_margin),
+            }
+            if self.invoiced_basis():
+                text = env._(
+                    "invoiced margin in window %(value)s %(op)s %(bound)s", **params
+                )
+            else:
+                text = env._("margin in window %(value)s %(op)s %(bound)s", **params)
             conditions.append((margin_met, text))
         return conditions
 
@@ -1652,6 +1692,11 @@ class TierEngine:
             if predicted:
                 return env._(
                     "No predicted value: %(tier)s.", tier=self._tier_name(computed, env)
+                )
+            if self.invoiced_basis():
+                return env._(
+                    "No invoiced revenue in window: %(tier)s.",
+                    tier=self._tier_name(computed, env),
                 )
             return env._(
                 "No revenue in window: %(tier)s.", tier=self._tier_name(computed, env)
@@ -1758,12 +1803,16 @@ class TierEngine:
         )[0][0]
         if changed:
             return None
+        inputs = INPUT_COLUMNS
+        if self.invoiced_basis():
+            # the stored money is invoiced (customer_tier_value_basis.py), the
+            # figures' the orders': the orders' counts, dates and marker tell
+            # whether an order changed
+            inputs = tuple(c for c in INPUT_COLUMNS if c not in MONEY_COLUMNS)
         stale = set()
         for pid, fig in figures.items():
             old = state.get(pid)
-            if old is None or any(
-                not _same(old.get(c), fig.get(c)) for c in INPUT_COLUMNS
-            ):
+            if old is None or any(not _same(old.get(c), fig.get(c)) for c in inputs):
                 stale.add(pid)
         return stale
 
@@ -1901,9 +1950,11 @@ class TierEngine:
             for pid in candidates - set(figures)
         }
         # Features add their figures, before the tiers are computed from them.
+        self.scores_stale = False
         self.extend_figures(figures, eval_date, full)
-        if self.value_key != "revenue_window" or deferred:
-            # a feature switched the ranking figure: rank again on it
+        if self.scores_stale or self.value_key != "revenue_window" or deferred:
+            # a feature switched the ranking figure or replaced figures the
+            # scores read (or the refresh waited for it): rank and score again
             if full:
                 self._score_full(figures)
             else:

@@ -59,6 +59,7 @@ class CustomerTierProfile(models.Model):
     @api.depends(
         "program_id.method",
         "program_id.value_basis",
+        "program_id.revenue_basis",
         "program_id.grace_unit",
         "program_id.grace_length",
         "is_prospect",
@@ -361,12 +362,16 @@ class _Explainer:
         needs = []
         if revenue_met is False:
             amount = fmt.amount(self._round_up(min_rev - value))
-            if engine.value_key == "revenue_window":
-                needs.append(env._("%(amount)s more revenue in window", amount=amount))
-            else:
+            if engine.value_key != "revenue_window":
                 needs.append(
                     env._("%(amount)s more predicted 12-month value", amount=amount)
                 )
+            elif engine.invoiced_basis():
+                needs.append(
+                    env._("%(amount)s more invoiced revenue in window", amount=amount)
+                )
+            else:
+                needs.append(env._("%(amount)s more revenue in window", amount=amount))
         if orders_met is False:
             needs.append(
                 env._(
@@ -389,14 +394,13 @@ class _Explainer:
             else:
                 needs.append(env._("a new order"))
         if margin_met is False:
-            needs.append(
-                env._(
-                    "%(amount)s more margin in window",
-                    amount=fmt.amount(
-                        self._round_up(min_margin - fig["margin_window"])
-                    ),
+            amount = fmt.amount(self._round_up(min_margin - fig["margin_window"]))
+            if engine.invoiced_basis():
+                needs.append(
+                    env._("%(amount)s more invoiced margin in window", amount=amount)
                 )
-            )
+            else:
+                needs.append(env._("%(amount)s more margin in window", amount=amount))
         return needs
 
     def _round_up(self, amount):
@@ -440,12 +444,16 @@ class _Explainer:
             "op": ">" if value > 0 else "=",
             "bound": self.fmt.amount(0.0),
         }
-        if self.engine.value_key == "revenue_window":
-            text = env._("revenue in window %(value)s %(op)s %(bound)s", **params)
-        else:
+        if self.engine.value_key != "revenue_window":
             text = env._(
                 "predicted 12-month value %(value)s %(op)s %(bound)s", **params
             )
+        elif self.engine.invoiced_basis():
+            text = env._(
+                "invoiced revenue in window %(value)s %(op)s %(bound)s", **params
+            )
+        else:
+            text = env._("revenue in window %(value)s %(op)s %(bound)s", **params)
         return value > 0, text
 
     def _bound_text(self, bound):
@@ -491,15 +499,20 @@ class _Explainer:
             "amount": self.fmt.amount(increase),
             "share": self.fmt.number(share * 100.0, 1),
         }
-        if self.engine.value_key == "revenue_window":
+        if self.engine.value_key != "revenue_window":
             return env._(
-                "%(amount)s more revenue in window (cumulative share then "
+                "%(amount)s more predicted 12-month value (cumulative share then "
                 "%(share)s %%)",
                 **params,
             )
+        if self.engine.invoiced_basis():
+            return env._(
+                "%(amount)s more invoiced revenue in window (cumulative share "
+                "then %(share)s %%)",
+                **params,
+            )
         return env._(
-            "%(amount)s more predicted 12-month value (cumulative share then "
-            "%(share)s %%)",
+            "%(amount)s more revenue in window (cumulative share then %(share)s %%)",
             **params,
         )
 

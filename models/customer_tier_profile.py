@@ -96,7 +96,8 @@ class CustomerTierProfile(models.Model):
         string="Revenue (window)",
         readonly=True,
         help="Untaxed amount of the confirmed orders in the evaluation window, "
-        "in company currency.",
+        "in company currency; on the program's invoiced revenue basis, of the "
+        "posted customer invoices less the posted credit notes.",
     )
     margin_window = fields.Monetary(string="Margin (window)", readonly=True)
     order_count_window = fields.Integer(string="Orders (window)", readonly=True)

@@ -33,3 +33,4 @@ from . import test_engine_contract
 from . import test_reclassify
 from . import test_explain
 from . import test_manager_tour
+from . import test_value_basis

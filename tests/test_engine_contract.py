@@ -128,6 +128,7 @@ class TestEngineContract(CustomerTierCase):
             names,
             [
                 "early",
+                "revenue_basis",
                 "prediction",
                 "pricing",
                 "followup",

@@ -29,7 +29,8 @@ GUARDED = (
 REVIEWED = {
     ("account.move", "button_draft"): (
         "Accounting's button: super() checks write access, then points are "
-        "taken back for the moves it reset"
+        "taken back for the moves it reset and, on the invoiced revenue basis, "
+        "their customers' tier profiles are refreshed"
     ),
     ("customer.tier", "write"): ORM,
     ("customer.tier.competitor", "write"): (

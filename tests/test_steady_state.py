@@ -247,3 +247,17 @@ class TestSteadyState(AssignmentCase):
             self.env["customer.tier.program"]._cron_recompute()
         self.assertEqual(self._tuples(), before)
         self.assertEqual(self._written(), written)
+
+    def test_invoiced_basis_next_day_reads_no_line(self):
+        """On the invoiced revenue basis the stored money is invoiced while
+        the orders' scan gives the orders' money: the orders' counts, dates
+        and marker alone tell whether a customer's orders changed, so an
+        unchanged next day still reads no order line and writes nothing."""
+        self.program.revenue_basis = "invoiced"
+        self._run(E)
+        before = self._tuples()
+        with self._category_scopes() as scopes:
+            result = self._run(E + timedelta(days=1))
+        self.assertEqual(scopes, [])
+        self.assertEqual(result["written"], 0)
+        self.assertEqual(self._tuples(), before)

@@ -51,10 +51,10 @@ class CustomerTierRecompute(models.TransientModel):
     )
     reclassify = fields.Boolean(
         string="Re-classify now (no grace)",
-        help="After a change of method or bounds: every customer takes its "
-        "computed tier at once, downgrades included, without the downgrade "
-        "grace of the daily evaluation. Tier moves are logged with the cause "
-        "Re-classification.",
+        help="After a change of method, revenue basis or bounds: every customer "
+        "takes its computed tier at once, downgrades included, without the "
+        "downgrade grace of the daily evaluation. Tier moves are logged with "
+        "the cause Re-classification.",
     )
     line_ids = fields.One2many(
         "customer.tier.recompute.line",
