@@ -32,3 +32,4 @@ from . import test_prediction_fit
 from . import test_engine_contract
 from . import test_reclassify
 from . import test_explain
+from . import test_partner_list_latency
