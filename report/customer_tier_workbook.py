@@ -9,12 +9,44 @@ salesperson limited to own documents exports own customers only).
 
 import math
 from datetime import timedelta
+from types import SimpleNamespace
 
 import xlsxwriter
 
 from odoo import api, fields, models
 
 CHUNK = 2000
+# Profile fields the Customers sheet writes (see _Writer._iter_rows).
+CUSTOMER_FIELDS = [
+    "id",
+    "partner_id",
+    "tier_id",
+    "computed_tier_id",
+    "is_prospect",
+    "user_id",
+    "country_id",
+    "industry_id",
+    "revenue_window",
+    "margin_window",
+    "order_count_window",
+    "average_order_value",
+    "revenue_total",
+    "margin_total",
+    "order_count",
+    "first_order_date",
+    "last_order_date",
+    "recency_days",
+    "reorder_cycle_days",
+    "expected_order_date",
+    "reorder_overdue",
+    "frequency_class",
+    "rfm_segment_id",
+    "rfm_recency_score",
+    "rfm_frequency_score",
+    "rfm_monetary_score",
+    "tier_since",
+    "at_risk",
+]
 # Above this many ranked customers the Pareto chart plots 5 % bands of
 # customers instead of one column per customer.
 CHART_MAX_CUSTOMERS = 100
@@ -380,13 +412,51 @@ class _Writer:
             (self.env._("At Risk"), 8, lambda p: yes if p.at_risk else no, None),
         ]
 
-    def _iter_records(self, model, domain, order):
-        """Records of ``domain`` in chunks, the cache emptied between them."""
+    def _iter_rows(self, model, domain, order, fnames, related=None):
+        """The records of ``domain`` as rows: one namespace per record with
+        the values of ``fnames`` (a many2one as its record), read in chunks
+        of ``CHUNK`` records.
+
+        A chunk is one query of the fields' columns (through the ORM's own
+        SQL of each field, which checks the user's access to it; the records
+        come from ``search``, with the user's record rules), the values
+        converted as the ORM caches them, and one read per many2one of the
+        records it points to, with their fields given in ``related``
+        (``{"partner_id": ["complete_name"]}``). Reading the records field
+        by field through the ORM cost more than writing the cells: 20,000
+        customers took 6 s of Python to read, 1 s this way.
+        """
         Model = self.env[model]
+        fields_ = [Model._fields[fname] for fname in fnames]
         ids = Model.search(domain, order=order).ids
         for start in range(0, len(ids), CHUNK):
-            chunk = Model.browse(ids[start : start + CHUNK])
-            yield from chunk
+            query = Model._search(
+                [("id", "in", ids[start : start + CHUNK])], order=order
+            )
+            columns = [Model._field_to_sql(Model._table, f, query) for f in fnames]
+            rows = self.env.execute_query(query.select(*columns))
+            convert = []
+            for index, field in enumerate(fields_):
+                if field.type == "many2one":
+                    comodel = self.env[field.comodel_name]
+                    targets = comodel.browse({row[index] for row in rows if row[index]})
+                    targets.fetch((related or {}).get(field.name, ["display_name"]))
+                    by_id = {target.id: target for target in targets}
+                    by_id[None] = comodel.browse()
+                    convert.append(by_id.__getitem__)
+                else:
+                    convert.append(
+                        lambda value, field=field: field.convert_to_cache(
+                            value, Model, validate=False
+                        )
+                    )
+            for row in rows:
+                yield SimpleNamespace(
+                    **{
+                        fname: conv(value)
+                        for fname, conv, value in zip(fnames, convert, row, strict=True)
+                    }
+                )
             self.env.invalidate_all()
 
     def _pareto_ranks(self):
@@ -426,10 +496,12 @@ class _Writer:
             "date": self.f_date,
         }
         row = 0
-        for profile in self._iter_records(
+        for profile in self._iter_rows(
             "customer.tier.profile",
             self.profile_domain,
             "is_prospect, tier_sequence, revenue_window desc, id",
+            CUSTOMER_FIELDS,
+            {"partner_id": ["complete_name", "ref"]},
         ):
             row += 1
             tier_fmt = self._tier_format(profile.tier_id.color)
@@ -444,7 +516,7 @@ class _Writer:
         """(name, tier code, tier colour, revenue) of the exported customers
         with revenue in the window, best first (engine tie-break)."""
         ranked = []
-        for profile in self._iter_records(
+        for profile in self._iter_rows(
             "customer.tier.profile",
             [
                 *self.profile_domain,
@@ -452,6 +524,8 @@ class _Writer:
                 ("revenue_window", ">", 0),
             ],
             "revenue_window desc, partner_id",
+            ["partner_id", "tier_id", "revenue_window"],
+            {"partner_id": ["complete_name"]},
         ):
             ranked.append(
                 (
@@ -757,8 +831,21 @@ class _Writer:
                 self.env._("Salesperson"),
             ],
         )
-        for move in self._iter_records(
-            "customer.tier.history", self._history_domain(), "date, id"
+        for move in self._iter_rows(
+            "customer.tier.history",
+            self._history_domain(),
+            "date, id",
+            [
+                "partner_id",
+                "date",
+                "from_tier_id",
+                "to_tier_id",
+                "direction",
+                "cause",
+                "revenue_window",
+                "user_id",
+            ],
+            {"partner_id": ["complete_name"]},
         ):
             row += 1
             sheet.write_string(row, 0, move.partner_id.complete_name or "")
@@ -859,8 +946,25 @@ class _Writer:
             order = "next_followup_date, expected_order_date, id"
         overdue = self.env._("Overdue")
         row = 0
-        for profile in self._iter_records(
-            "customer.tier.profile", self.followup_domain(), order
+        fnames = [
+            "partner_id",
+            "tier_id",
+            "user_id",
+            "is_prospect",
+            "last_order_date",
+            "reorder_cycle_days",
+            "expected_order_date",
+            "reorder_overdue",
+            "revenue_window",
+        ]
+        if with_followups:
+            fnames.append("next_followup_date")
+        for profile in self._iter_rows(
+            "customer.tier.profile",
+            self.followup_domain(),
+            order,
+            fnames,
+            {"partner_id": ["complete_name", "phone", "email"]},
         ):
             row += 1
             status, followup, reorder = self.followup_status(profile)
