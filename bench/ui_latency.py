@@ -44,7 +44,10 @@ Reports over the profiles (each target: server time under 1 s): the tier
 analysis pivot and graph, the profile list (and grouped by tier), the
 classification list, the 80/20 report (list grouped by band as it opens, the
 top band unfolded, its graph by decile and pivot by band) and the data
-sources of the *Customer Tiers* dashboard (its pivots and lists).
+sources of the *Customer Tiers* dashboard (its pivots and lists; the slowest
+of them is reported). A pivot's figure is the sum of its ``read_group`` calls
+and a grouped list's the sum of its group call and of the unfolded group's
+page: stricter than one call each.
 
 The XLSX workbook (``customer.tier.workbook._write_workbook``, what the
 wizard and ``tools/export_workbook.py`` call) of the manager (every customer)
@@ -372,7 +375,8 @@ def pareto_graph(env):
 
 def dashboard(env):
     """The data sources of the Customer Tiers dashboard (its spreadsheet's
-    pivots and lists, unfiltered)."""
+    pivots and lists, unfiltered): one call each, the client loads them
+    separately (a list of calls: each is timed, the slowest is reported)."""
     import json
 
     from odoo.tools.misc import file_path
@@ -406,13 +410,14 @@ def dashboard(env):
             )
         )
 
-    def call():
-        for args in pivots:
-            pivot_calls(*args)
-        for Model, domain, columns, order in lists:
-            Model.search_read(domain, columns, order=order, limit=100)
-
-    return call
+    calls = [lambda args=args: pivot_calls(*args) for args in pivots]
+    calls += [
+        lambda m=Model, d=domain, c=columns, o=order: m.search_read(
+            d, c, order=o, limit=100
+        )
+        for Model, domain, columns, order in lists
+    ]
+    return calls
 
 
 REPORTS = {
@@ -425,7 +430,7 @@ REPORTS = {
     "classification pivot (tier x region)": classification_pivot,
     "80/20 list (by band, top unfolded)": pareto_list,
     "80/20 graph and pivot": pareto_graph,
-    "dashboard data sources": dashboard,
+    "dashboard, slowest data source": dashboard,
 }
 
 
@@ -577,15 +582,24 @@ class Bench:
             self.registry.clear_all_caches()
             for _key, login, prepare in cases:  # warm: views, rules, ormcaches
                 with self.request(cr, login) as env:
-                    prepare(env)()
+                    call = prepare(env)
+                    for each in call if isinstance(call, list) else [call]:
+                        each()
             # plain and module variants alternate, so load drifts hit both
             for key, login, prepare in cases:
                 with self.request(cr, login) as env:
                     call = prepare(env)  # what the client has before the call
-                    env.invalidate_all()
-                    with Measure(env) as m:
-                        call()
-                self.results[key].append(m)
+                    calls = call if isinstance(call, list) else [call]
+                    measures = []
+                    for each in calls:
+                        env.invalidate_all()
+                        with Measure(env) as m:
+                            each()
+                        measures.append(m)
+                # several calls (the dashboard): the slowest one
+                slowest = max(measures, key=lambda m: m.seconds)
+                slowest.calls = len(measures)
+                self.results[key].append(slowest)
         finally:
             cr.rollback()
             cr.close()
