@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import xlsxwriter
 
 from odoo import api, fields, models
+from odoo.tools import float_round
 
 CHUNK = 2000
 # Spreadsheet serial numbers of dates: days since 1899-12-30 from 1 March 1900
@@ -69,6 +70,26 @@ TIER_COLORS = {
     10: ("#30C381", "#000000"),
     11: ("#9365B8", "#FFFFFF"),
 }
+
+
+def _cache_converter(field, model):
+    """The function that converts a value of ``field`` read from its column
+    as the ORM caches it (``convert_to_cache``), for the common types
+    without a call of the field per value."""
+    if field.type == "integer":
+        return lambda value: value or 0
+    if field.type == "monetary":
+        return lambda value: value or 0.0
+    if field.type == "float":
+        digits = field.get_digits(model.env)
+        if digits:
+            return lambda value: float_round(value or 0.0, precision_digits=digits[1])
+        return lambda value: value or 0.0
+    if field.type == "boolean":
+        return bool
+    if field.type == "date":
+        return lambda value: value or None
+    return lambda value: field.convert_to_cache(value, model, validate=False)
 
 
 class CustomerTierWorkbook(models.AbstractModel):
@@ -463,11 +484,7 @@ class _Writer:
                     by_id[None] = comodel.browse()
                     convert.append(by_id.__getitem__)
                 else:
-                    convert.append(
-                        lambda value, field=field: field.convert_to_cache(
-                            value, Model, validate=False
-                        )
-                    )
+                    convert.append(_cache_converter(field, Model))
             for row in rows:
                 yield SimpleNamespace(
                     **{
