@@ -1,8 +1,5 @@
-import json
-
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
-from odoo.tools import SQL
 from odoo.tools.query import Query
 
 from .customer_tier_field_guard import (
@@ -131,52 +128,6 @@ class ResPartner(models.Model):
         compute="_compute_tier_is_prospect",
         search="_search_tier_is_prospect",
     )
-
-    def _condition_to_sql(self, alias, fname, operator, value, query):
-        if fname == "commercial_tier_id" and operator in ("in", "="):
-            condition = self._commercial_tier_condition(alias, operator, value)
-            if condition is not None:
-                return condition
-        return super()._condition_to_sql(alias, fname, operator, value, query)
-
-    def _commercial_tier_condition(self, alias, operator, value):
-        """``commercial_tier_id in <tiers>`` as containment tests on the JSON
-        column (``{"<company>": <tier>}``) instead of Odoo's default, which
-        extracts and casts the current company's tier of every row and
-        compares it with a subquery: PostgreSQL estimates a containment test
-        from the column's statistics, the default at a fixed 0.5 %, so the
-        tier filters of the partner lists (``customer_tier_id.code = 'A'``)
-        got a plan that reads the tier of every customer before sorting
-        (measured by ``bench/ui_latency.py`` on 56,000 partners: the first
-        page of tier A in 2 ms instead of 40 ms). The tiers are few (a
-        program's tiers and grades): the subquery the ORM passes is read
-        first. ``None`` when the default condition applies (an empty tier
-        among the values, or a fallback value for the company)."""
-        field = self._fields["commercial_tier_id"]
-        if field.get_company_dependent_fallback(self):
-            return None
-        if isinstance(value, Query):
-            tier_ids = [row[0] for row in self.env.execute_query(value.select())]
-        elif isinstance(value, (list, tuple)):
-            tier_ids = list(value)
-        else:
-            tier_ids = [value]
-        if not all(
-            type(tier_id) is int and tier_id  # an id (a bool is not)
-            for tier_id in tier_ids
-        ):
-            return None  # False/None among the values: the default handles it
-        if not tier_ids:
-            return SQL("FALSE")
-        column = SQL.identifier(alias, "commercial_tier_id", to_flush=field)
-        company = str(self.env.company.id)
-        return SQL(
-            "(%s)",
-            SQL(" OR ").join(
-                SQL("%s @> %s::jsonb", column, json.dumps({company: tier_id}))
-                for tier_id in sorted(set(tier_ids))
-            ),
-        )
 
     @api.model_create_multi
     def create(self, vals_list):
