@@ -34,3 +34,4 @@ from . import test_reclassify
 from . import test_explain
 from . import test_manager_tour
 from . import test_value_basis
+from . import test_partner_list_latency

@@ -385,3 +385,33 @@ class TestTierWorkbook(TierReportsCommon):
         wizard.date_from = date(2024, 7, 1)
         with self.assertRaises(UserError):
             wizard.action_export()
+
+    def test_queries_do_not_grow_with_the_customers(self):
+        """The sheets read their rows a chunk at a time (one query of the
+        profiles' columns, one per record type they point to): as many
+        queries for ten customers as for twenty, and the new customers are
+        in the Customers sheet."""
+        Workbook = self.env["customer.tier.workbook"].with_user(self.manager)
+
+        def write():
+            output = io.BytesIO()
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            Workbook._write_workbook(output, self.company, date(2024, 4, 1), EVAL)
+            return self.env.cr.sql_log_count - before, load_workbook(output)
+
+        write()  # warm the caches (rules, translations)
+        small, _book = write()
+        for index in range(10):
+            customer = self._customer(f"Later {index}", user_id=self.salesman.id)
+            self._order(customer, 100 + index, date(2024, 6, 1))
+            self._order(customer, 100, date(2024, 3, 1))
+        self._run(EVAL)
+        large, book = write()
+        self.assertEqual(large, small)
+        _header, rows = self.rows(book["Customers"])
+        names = {row[0] for row in rows}
+        self.assertTrue({f"Later {index}" for index in range(10)} <= names)
+        self.env.invalidate_all()
+        with self.assertQueryCount(47):
+            Workbook._write_workbook(io.BytesIO(), self.company, date(2024, 4, 1), EVAL)
