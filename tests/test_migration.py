@@ -419,3 +419,47 @@ class TestMigrationProgramFits(CustomerTierCase):
         self.assertEqual(_migrate_program_fits(self.env), 0)
         self.assertEqual(self.program.predict_fit_ids, fit)
         self.assertEqual((fit.status, fit.customers), ("insufficient", 1))
+
+    def test_profile_dates_leave_the_table(self):
+        """18.0.1.3.0 (pre-migrate): the stored evaluation date becomes the
+        refresh date, so that the computed evaluation date of every profile
+        is the one it had; the stored recency is dropped and computed the
+        same."""
+        import importlib.util
+        import os
+
+        path = os.path.join(
+            os.path.dirname(os.path.dirname(__file__)),
+            "migrations",
+            "18.0.1.3.0",
+            "pre-migrate.py",
+        )
+        spec = importlib.util.spec_from_file_location("ct_pre_migrate_1_3_0", path)
+        script = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(script)
+        customer = self._customer("Migrated dates")
+        self._order(customer, 1000, date(2024, 5, 1))
+        self._run(date(2024, 6, 30))
+        profile = self._profile(customer)
+        self.env.flush_all()
+        cr = self.env.cr
+        # the 18.0.1.2.0 table: the evaluation date and the recency stored
+        cr.execute(
+            "ALTER TABLE customer_tier_profile RENAME COLUMN refresh_date "
+            "TO evaluation_date"
+        )
+        cr.execute("ALTER TABLE customer_tier_profile ADD COLUMN recency_days int")
+        cr.execute(
+            "UPDATE customer_tier_profile SET evaluation_date = %s, "
+            "recency_days = 60 WHERE id = %s",
+            (date(2024, 6, 30), profile.id),
+        )
+        script.migrate(cr, "18.0.1.2.0")
+        self.assertFalse(column_exists(cr, "customer_tier_profile", "recency_days"))
+        self.assertFalse(column_exists(cr, "customer_tier_profile", "evaluation_date"))
+        self.env.invalidate_all()
+        self.assertEqual(profile.refresh_date, date(2024, 6, 30))
+        self.assertEqual(profile.evaluation_date, date(2024, 6, 30))
+        self.assertEqual(profile.recency_days, 60)
+        # a new install has nothing to migrate
+        script.migrate(cr, None)
