@@ -2,8 +2,9 @@
 
 from datetime import date
 
+from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from .common import CustomerTierCase
 
@@ -190,3 +191,36 @@ class TestAccess(CustomerTierCase):
         # the all-documents salesperson sees the figures
         theirs_all = self.theirs.with_env(self._env_as(self.user_all))
         self.assertEqual(theirs_all.tier_revenue_window, 8000.0)
+
+    def test_ranking_snapshot_stays_in_its_company(self):
+        """The ranking snapshot (every customer's revenue and rank): its
+        header is read by system administrators, each in the companies of
+        his own; its entries by the engine's SQL only."""
+        Ranking, Entry = "customer.tier.ranking", "customer.tier.ranking.entry"
+        heads = self.env[Ranking].search(
+            [("company_id", "in", (self.company | self.company_b).ids)]
+        )
+        self.assertEqual(heads.company_id, self.company | self.company_b)
+        head_b = heads.filtered(lambda head: head.company_id == self.company_b)
+        entries_b = self.env[Entry].search([("company_id", "=", self.company_b.id)])
+        self.assertTrue(entries_b)
+        admin_a = new_test_user(
+            self.env,
+            login="ct_system_a",
+            groups="base.group_user,base.group_system",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        env = self._env_as(admin_a)
+        self.assertEqual(env[Ranking].search([]).company_id, self.company)
+        with self.assertRaises(AccessError):
+            head_b.with_env(env).read(["total"])
+        for user in (admin_a, self.user_own, self.user_manager, self.user_b):
+            user_env = self._env_as(user)
+            with self.assertRaises(AccessError):
+                user_env[Entry].search_read([], ["revenue"])
+            with self.assertRaises(AccessError):
+                entries_b.with_env(user_env).read(["revenue"])
+        for user in (self.user_own, self.user_manager, self.user_b):
+            with self.assertRaises(AccessError):
+                self._env_as(user)[Ranking].search_read([], ["total"])
