@@ -9,9 +9,10 @@ amount on a given date and run the engine on a given evaluation date.
 """
 
 from datetime import date, datetime, time
+from unittest.mock import patch
 
-from odoo import Command
-from odoo.tests.common import TransactionCase
+from odoo import Command, http
+from odoo.tests.common import HttpCase, TransactionCase
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
@@ -312,3 +313,34 @@ class CustomerTierCase(TransactionCase):
             user=user,
             context=dict(cls.env.context, allowed_company_ids=[company.id]),
         )
+
+
+class CustomerTierTourCase(HttpCase, CustomerTierCase):
+    """Base of the browser tours' cases (tests/test_tour.py,
+    tests/test_manager_tour.py): the language ``LANG`` (set by the
+    subclasses) installed, and what a tour needs of the test server."""
+
+    LANG = "en_US"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Read every module manifest now, in this thread: otherwise the HTTP
+        # server's threads parse them concurrently on the tour's first
+        # requests, which trips a CPython 3.11 race in ast.parse ("AST
+        # constructor recursion depth mismatch") and fails a static request.
+        if "customer_tier" not in http.root.statics:
+            raise AssertionError("customer_tier's static folder is not served")
+        # Odoo's own test runner raises this flag, pytest-odoo (18.0) does not:
+        # without it the chatter's e-mails would be sent for real.
+        cls.startClassPatcher(patch("odoo.modules.module.current_test", True))
+        if cls.LANG != "en_US":
+            cls.env["res.lang"]._activate_lang(cls.LANG)
+            cls.env["ir.module.module"].search(
+                [("state", "=", "installed")]
+            )._update_translations([cls.LANG])
+
+    @classmethod
+    def _tour_users(cls, users):
+        """``users`` work in ``LANG`` and in UTC, notified in Odoo."""
+        users.write({"lang": cls.LANG, "notification_type": "inbox", "tz": "UTC"})

@@ -46,12 +46,12 @@ import pathlib
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo import Command, fields, http
-from odoo.tests import HttpCase, tagged
+from odoo import Command, fields
+from odoo.tests import tagged
 from odoo.tests.common import ChromeBrowser
 from odoo.tools.misc import format_date
 
-from .common import CustomerTierCase
+from .common import CustomerTierTourCase
 
 TOUR = "customer_tier_manager_review_tour"
 # sessionStorage key of the figures the tour checks (read by the tour)
@@ -82,28 +82,14 @@ def amount(value):
     return f"{value:,.2f}"
 
 
-class ManagerTourCase(HttpCase, CustomerTierCase):
+class ManagerTourCase(CustomerTierTourCase):
     """Fixture and checks of the manager's review; subclasses set the
     language."""
-
-    LANG = "en_US"
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # (see test_tour.py: read the manifests in this thread, keep e-mails
-        # from being sent)
-        if "customer_tier" not in http.root.statics:
-            raise AssertionError("customer_tier's static folder is not served")
-        cls.startClassPatcher(patch("odoo.modules.module.current_test", True))
-        if cls.LANG != "en_US":
-            cls.env["res.lang"]._activate_lang(cls.LANG)
-            cls.env["ir.module.module"].search(
-                [("state", "=", "installed")]
-            )._update_translations([cls.LANG])
-        cls.user_manager.write(
-            {"lang": cls.LANG, "notification_type": "inbox", "tz": "UTC"}
-        )
+        cls._tour_users(cls.user_manager)
         cls._deactivate_other_programs()
         cls.today = today = fields.Date.today()
         # the scheduled recompute runs daily and applies the tiers: the

@@ -21,15 +21,14 @@ B 2,000 / 2 orders, C 500, D fallback; evaluated today):
 import base64
 import io
 from datetime import datetime, time, timedelta
-from unittest.mock import patch
 
 from freezegun import freeze_time
 from openpyxl import load_workbook
 
-from odoo import fields, http
-from odoo.tests import HttpCase, tagged
+from odoo import fields
+from odoo.tests import tagged
 
-from .common import CustomerTierCase
+from .common import CustomerTierTourCase
 
 ALPHA = "Tour Customer Alpha"
 BETA = "Tour Customer Beta"
@@ -39,31 +38,13 @@ FEEDBACK = "Called the buyer: reorder planned next month"
 FOLLOWUP_TYPE = "customer_tier.mail_activity_type_tier_followup"
 
 
-class CustomerTierTourCase(HttpCase, CustomerTierCase):
+class TourCase(CustomerTierTourCase):
     """Fixture and checks of the tours; subclasses set the language."""
-
-    LANG = "en_US"
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # Read every module manifest now, in this thread: otherwise the HTTP
-        # server's threads parse them concurrently on the tour's first
-        # requests, which trips a CPython 3.11 race in ast.parse ("AST
-        # constructor recursion depth mismatch") and fails a static request.
-        if "customer_tier" not in http.root.statics:
-            raise AssertionError("customer_tier's static folder is not served")
-        # Odoo's own test runner raises this flag, pytest-odoo (18.0) does not:
-        # without it the chatter's e-mails would be sent for real.
-        cls.startClassPatcher(patch("odoo.modules.module.current_test", True))
-        if cls.LANG != "en_US":
-            cls.env["res.lang"]._activate_lang(cls.LANG)
-            cls.env["ir.module.module"].search(
-                [("state", "=", "installed")]
-            )._update_translations([cls.LANG])
-        (cls.user_manager | cls.user_own).write(
-            {"lang": cls.LANG, "notification_type": "inbox", "tz": "UTC"}
-        )
+        cls._tour_users(cls.user_manager | cls.user_own)
         # the daily follow-up run covers every company: keep the others out
         cls.env["customer.tier.program"].search(
             [("company_id", "!=", cls.company.id)]
@@ -183,7 +164,7 @@ class CustomerTierTourCase(HttpCase, CustomerTierCase):
 
 
 @tagged("post_install", "-at_install")
-class TestTourEnglish(CustomerTierTourCase):
+class TestTourEnglish(TourCase):
     LANG = "en_US"
 
     def test_tour_en_US(self):
@@ -191,7 +172,7 @@ class TestTourEnglish(CustomerTierTourCase):
 
 
 @tagged("post_install", "-at_install")
-class TestTourChinese(CustomerTierTourCase):
+class TestTourChinese(TourCase):
     LANG = "zh_CN"
 
     def test_tour_zh_CN(self):

@@ -17,61 +17,13 @@
 import { browser } from "@web/core/browser/browser";
 import { registry } from "@web/core/registry";
 import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { menuSteps, openRecordSteps } from "@customer_tier/../tests/tours/tour_steps";
 
 const DATA_KEY = "customer_tier_manager_review_tour";
 const SHOT_SIGNAL = "customer_tier screenshot:";
 
 function tourData() {
     return JSON.parse(browser.sessionStorage.getItem(DATA_KEY) || "{}");
-}
-
-function menu(xmlid) {
-    return `[data-menu-xmlid="${xmlid}"]`;
-}
-
-/** Open a menu item of the current app: its dropdown, then the item. */
-function menuSteps(sectionXmlid, itemXmlid, content) {
-    return [
-        {
-            content: `${content}: open the menu`,
-            trigger: `.o_main_navbar button${menu(sectionXmlid)}`,
-            run: "click",
-        },
-        {
-            content,
-            trigger: `.o-dropdown-item${menu(itemXmlid)}`,
-            run: "click",
-        },
-    ];
-}
-
-/** Search the current view for ``name`` and open the record. */
-function openRecordSteps(name, opened) {
-    return [
-        {
-            content: `search ${name}`,
-            trigger: ".o_control_panel .o_searchview_input",
-            run: `edit ${name}`,
-        },
-        {
-            content: "apply the search",
-            trigger: ".o_control_panel .o_searchview_input",
-            run: "press Enter",
-        },
-        {
-            content: "wait for the search to apply",
-            trigger: `.o_searchview_facet:contains("${name}")`,
-        },
-        {
-            content: `open ${name}`,
-            trigger: `.o_kanban_record:contains("${name}"), .o_data_row:contains("${name}") .o_data_cell`,
-            run: "click",
-        },
-        {
-            content: `${name} is open`,
-            trigger: opened,
-        },
-    ];
 }
 
 /**

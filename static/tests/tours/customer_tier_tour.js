@@ -12,6 +12,7 @@
 import { browser } from "@web/core/browser/browser";
 import { registry } from "@web/core/registry";
 import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { menuSteps, openRecordSteps } from "@customer_tier/../tests/tours/tour_steps";
 
 const tours = registry.category("web_tour.tours");
 
@@ -24,53 +25,9 @@ const FEEDBACK = "Called the buyer: reorder planned next month";
 // Body attribute the workbook download check sets (see interceptDownload).
 const DOWNLOAD_FLAG = "customerTierDownload";
 
-function menu(xmlid) {
-    return `[data-menu-xmlid="${xmlid}"]`;
-}
-
-/** Open a menu item of the current app: its dropdown, then the item. */
-function menuSteps(sectionXmlid, itemXmlid, content) {
-    return [
-        {
-            content: `${content}: open the menu`,
-            trigger: `.o_main_navbar button${menu(sectionXmlid)}`,
-            run: "click",
-        },
-        {
-            content,
-            trigger: `.o-dropdown-item${menu(itemXmlid)}`,
-            run: "click",
-        },
-    ];
-}
-
 /** Search the current view for a customer by name and open its record. */
 function openCustomerSteps(name) {
-    return [
-        {
-            content: `search ${name}`,
-            trigger: ".o_control_panel .o_searchview_input",
-            run: `edit ${name}`,
-        },
-        {
-            content: "apply the search",
-            trigger: ".o_control_panel .o_searchview_input",
-            run: "press Enter",
-        },
-        {
-            content: "wait for the search to apply",
-            trigger: `.o_searchview_facet:contains("${name}")`,
-        },
-        {
-            content: `open ${name}`,
-            trigger: `.o_kanban_record:contains("${name}"), .o_data_row:contains("${name}") .o_data_cell`,
-            run: "click",
-        },
-        {
-            content: `${name} is open`,
-            trigger: `.o_form_view div[name="name"] input:value("${name}")`,
-        },
-    ];
+    return openRecordSteps(name, `.o_form_view div[name="name"] input:value("${name}")`);
 }
 
 /**
