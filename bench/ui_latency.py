@@ -71,10 +71,10 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from contextlib import contextmanager
 
 from _common import new_parser, setup_odoo, vacuum
+from benchmark import Bench as EngineBench
 from benchmark import Measure, current_rss_mb, peak_rss_mb
 
 TARGETS = {
@@ -446,23 +446,14 @@ def workbook(env, path):
 
 
 # ----------------------------------------------------------------------
-class Bench:
-    def __init__(self, registry, args):
-        self.registry = registry
-        self.args = args
-        self.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
-        self.results = defaultdict(list)
-        self.notes = {}
-
-    def admin_env(self, cr):
-        import odoo
-
-        return odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+class Bench(EngineBench):
+    """The web calls' measurements, on the engine benchmark's state (its
+    options, results and superuser ``env``)."""
 
     def user_env(self, cr, login):
         import odoo
 
-        env = self.admin_env(cr)
+        env = self.env(cr)
         user = env["res.users"].search([("login", "=", login)], limit=1)
         if not user:
             sys.exit(f"No user {login!r} in {self.args.db}.")
@@ -477,7 +468,7 @@ class Bench:
 
     def prepare(self):
         with self.registry.cursor() as cr:
-            env = self.admin_env(cr)
+            env = self.env(cr)
             company = env.ref("base.main_company")
             profiles = env["customer.tier.profile"].search_count(
                 [("company_id", "=", company.id)]
