@@ -454,6 +454,9 @@ class _Formats:
         self.grouping = ast.literal_eval(lang.grouping)
         self.thousands_sep = lang.thousands_sep or ""
         self.decimal_point = lang.decimal_point
+        self.separators = str.maketrans(
+            {",": self.thousands_sep, ".": self.decimal_point}
+        )
         self.currency = currency
         symbol = currency.symbol or ""
         if currency.position == "before":
@@ -463,6 +466,10 @@ class _Formats:
 
     def number(self, value, digits=0):
         """``formatLang(env, value, digits=digits)``."""
+        if self.grouping == [3, 0]:
+            # groups of three, as most languages group (en_US, zh_CN ...):
+            # Python's own grouping, its separators swapped for the language's
+            return format(value, f",.{digits}f").translate(self.separators)
         parts = ("%.*f" % (digits, value)).split(".")
         parts[0] = intersperse(parts[0], self.grouping, self.thousands_sep)[0]
         return self.decimal_point.join(parts)

@@ -307,9 +307,13 @@ class TestReasonFormats(AssignmentCase):
     def test_same_text_as_odoo(self):
         self.env["res.lang"]._activate_lang("zh_CN")
         self.env["res.lang"]._activate_lang("fr_FR")
+        # (groups of 3 take Python's grouping; 3 then 2 and no grouping the
+        # language's own)
+        self.env["res.lang"]._activate_lang("en_IN")
+        self.env["res.lang"]._activate_lang("pl_PL")
         eur = self.env.ref("base.EUR")
-        values = (0.0, 7.5, -1234.567, 1234567.891, 999.995, 1e12)
-        for lang in ("en_US", "zh_CN", "fr_FR"):
+        values = (0.0, 7.5, -1234.567, 1234567.891, 999.995, 1e12, -123.0)
+        for lang in ("en_US", "zh_CN", "fr_FR", "en_IN", "pl_PL"):
             env = self.env(context=dict(self.env.context, lang=lang))
             for currency in (self.usd, eur):
                 formats = _Formats(env, currency)
