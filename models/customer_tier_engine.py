@@ -2234,6 +2234,9 @@ class TierEngine:
                 log_exceptions=False,
             )
             self.program.invalidate_recordset(["last_run_date", "last_run_at"])
+            # (and what the profiles compute from it when read: their
+            # evaluation date, recency and predicted figures)
+            self.env["customer.tier.profile"].invalidate_model()
         return {"written": len(written), "remaining": remaining, "changes": changes}
 
     def _write_ranking(self, written, remaining):

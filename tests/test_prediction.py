@@ -671,9 +671,12 @@ class TestPredictionEngine(CustomerTierCase):
         self.assertEqual(self.program.predict_status, "ok")
         self._assert_read_as_planned(planned, customers)
         next_day = self.eval_date + timedelta(days=1)
+        profile = self._profile(self.steady[0])
+        self.assertEqual(profile.evaluation_date, self.eval_date)
         planned = self._planned(lambda: self._run(next_day))
-        self.env.invalidate_all()
         self.assertEqual(self.program.predict_fit_date, next_day)
+        # (read in the same transaction: the run's date reaches the profiles)
+        self.assertEqual(profile.evaluation_date, next_day)
         self.assertEqual(self._profile(self.steady[0]).evaluation_date, next_day)
         self._assert_read_as_planned(planned, customers)
         # a refresh a few days later: the customer at its refresh date with
