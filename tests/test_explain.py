@@ -519,8 +519,7 @@ class TestExplainPredictedAndProspects(ExplainCase):
         profile = self._profile(self.near)
         self.env.cr.execute(
             SQL(
-                "UPDATE customer_tier_profile SET expected_value_12m = 1500 "
-                "WHERE id = %s",
+                "UPDATE customer_tier_profile SET ranking_value = 1500 WHERE id = %s",
                 profile.id,
             )
         )

@@ -24,6 +24,7 @@ from odoo.addons.customer_tier.models.customer_tier_followup import (
 from odoo.addons.customer_tier.models.customer_tier_migration import (
     PROGRAM_FIT_COLUMNS,
     _migrate_partner_notes,
+    _migrate_prediction_inputs,
     _migrate_program_fits,
 )
 from odoo.addons.mail.models.mail_activity import MailActivity
@@ -461,5 +462,62 @@ class TestMigrationProgramFits(CustomerTierCase):
         self.assertEqual(profile.refresh_date, date(2024, 6, 30))
         self.assertEqual(profile.evaluation_date, date(2024, 6, 30))
         self.assertEqual(profile.recency_days, 60)
+        # a new install has nothing to migrate
+        script.migrate(cr, None)
+
+    def test_predicted_figures_leave_the_table(self):
+        """18.0.1.4.0: the stored predicted figures go (pre-migrate), the
+        expected value of a program ranking by it kept as the value its
+        customers were ranked by; the new inputs of the predictions are
+        filled (post-migrate) with what the engine writes."""
+        import importlib.util
+        import os
+
+        path = os.path.join(
+            os.path.dirname(os.path.dirname(__file__)),
+            "migrations",
+            "18.0.1.4.0",
+            "pre-migrate.py",
+        )
+        spec = importlib.util.spec_from_file_location("ct_pre_migrate_1_4_0", path)
+        script = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(script)
+        customer = self._customer("Migrated predictions")
+        self._order(customer, 1000, date(2024, 1, 5))
+        self._order(customer, 700, date(2024, 3, 5))
+        self._order(customer, 500, date(2024, 3, 5))
+        self._order(customer, 1300, date(2024, 5, 5))
+        self._run(date(2024, 6, 30))
+        profile = self._profile(customer)
+        names = ("repeat_order_days", "repeat_order_value", "purchase_day_value")
+        written = {name: profile[name] for name in names}
+        self.assertEqual(written["repeat_order_days"], 2)
+        self.assertEqual(written["repeat_order_value"], 1250.0)
+        self.assertAlmostEqual(written["purchase_day_value"], 3500 / 3)
+        self.env.flush_all()
+        cr = self.env.cr
+        # the 18.0.1.3.0 table: the figures stored, no inputs, no ranked value
+        cr.execute(
+            "ALTER TABLE customer_tier_profile DROP COLUMN ranking_value, "
+            "ADD COLUMN prob_alive numeric, ADD COLUMN expected_orders_12m "
+            "numeric, ADD COLUMN expected_value_12m numeric"
+        )
+        cr.execute(
+            "UPDATE customer_tier_profile SET expected_value_12m = 1234, "
+            "repeat_order_days = 0, repeat_order_value = NULL, "
+            "purchase_day_value = NULL WHERE company_id = %s",
+            (self.company.id,),
+        )
+        cr.execute(
+            "UPDATE customer_tier_program SET value_basis = 'predicted' WHERE id = %s",
+            (self.program.id,),
+        )
+        script.migrate(cr, "18.0.1.3.0")
+        for column in ("prob_alive", "expected_orders_12m", "expected_value_12m"):
+            self.assertFalse(column_exists(cr, "customer_tier_profile", column))
+        self.assertGreaterEqual(_migrate_prediction_inputs(self.env), 1)
+        self.env.invalidate_all()
+        self.assertEqual(profile.ranking_value, 1234)
+        self.assertEqual({name: profile[name] for name in names}, written)
         # a new install has nothing to migrate
         script.migrate(cr, None)

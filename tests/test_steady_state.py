@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from unittest.mock import patch
 
+import numpy as np
 from freezegun import freeze_time
 
 from odoo import Command
@@ -22,6 +23,7 @@ from odoo.addons.customer_tier.models.customer_tier_dimension import (
     CustomerTierProgram as DimensionProgram,
 )
 
+from .prediction_data import simulate_bgnbd
 from .test_assignment import AssignmentCase
 
 E = date(2024, 6, 30)
@@ -101,7 +103,85 @@ class TestSteadyState(AssignmentCase):
             )
         }
 
+    def _repeat_customers(self, count=30, seed=11):
+        """``count`` customers whose purchase days are drawn from the BG/NBD
+        model (``prediction_data``; some stop buying), first bought 120 to
+        300 days before E (no order leaves the window soon), with order
+        values varying around a mean of their own: enough for both models
+        to fit. Orders created in one go, confirmed (no refresh)."""
+        rng = np.random.default_rng(seed)
+        T = rng.integers(120, 300, count)
+        drawn = simulate_bgnbd({"r": 0.8, "alpha": 60.0, "a": 0.9, "b": 3.0}, T, rng)
+        values = []
+        for index in range(count):
+            first = E - timedelta(days=int(T[index]))
+            span = int(drawn["t_x"][index])
+            repeats = min(int(drawn["x"][index]), span)
+            days = sorted(
+                {
+                    first + timedelta(days=round(span * k / repeats))
+                    for k in range(1, repeats + 1)
+                }
+                | {first}
+            )
+            customer = self._customer(f"Repeat {index}")
+            values += [
+                {
+                    "partner_id": customer.id,
+                    "company_id": self.company.id,
+                    "pricelist_id": self.pricelists[(self.usd, self.company)].id,
+                    "date_order": datetime.combine(day, datetime.min.time()).replace(
+                        hour=12
+                    ),
+                    "state": "sale",
+                    "order_line": [
+                        Command.create(
+                            {
+                                "product_id": self.product.id,
+                                "product_uom_qty": 1.0,
+                                "price_unit": 100.0
+                                * (1 + index % 5)
+                                * (1.0, 1.3, 0.7)[k % 3],
+                                "tax_id": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+                for k, day in enumerate(days)
+            ]
+        with self._no_refresh():
+            self.env["sale.order"].create(values)
+
     # ------------------------------------------------------------------
+    def test_next_day_with_predictions_writes_nothing(self):
+        """With fitted predictions, a next-day run over unchanged orders
+        still writes no profile row: every customer's T grew by a day and
+        the models were fitted again, so the predicted figures moved, but
+        they are computed when read (from inputs that move only with the
+        orders), not stored."""
+        self._repeat_customers()
+        self._run(E)
+        self.assertEqual(self.program.predict_status, "ok")
+        self.assertEqual(self.program.predict_gg_status, "ok")
+        Profile = self.env["customer.tier.profile"]
+        profiles = Profile.search(
+            [("company_id", "=", self.company.id), ("is_prospect", "=", False)]
+        )
+        names = ("prob_alive", "expected_orders_12m", "expected_value_12m")
+        figures = {p.id: tuple(p[n] for n in names) for p in profiles}
+        before = self._tuples()
+        written = self._written()
+        result = self._run(E + timedelta(days=1))
+        self.assertEqual(result["written"], 0)
+        self.assertEqual(result["changes"], [])
+        self.assertEqual(self._tuples(), before)
+        self.assertEqual(self._written(), written)
+        self.env.invalidate_all()
+        self.assertEqual(self.program.predict_fit_date, E + timedelta(days=1))
+        # the figures that moved (as rounded): stored, their rows were written
+        moved = [p for p in profiles if tuple(p[n] for n in names) != figures[p.id]]
+        self.assertGreaterEqual(len(moved), 5)
+
     def test_next_day_writes_nothing(self):
         """Over unchanged data, a next-day run writes no profile and no
         history row, reads no order line; the evaluation date and the
