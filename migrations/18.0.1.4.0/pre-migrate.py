@@ -1,0 +1,88 @@
+"""18.0.1.4.0: the rank and shares of a profile are no longer stored.
+
+``revenue_share``, ``cumulative_share`` and ``pareto_rank`` move for most
+customers whenever one customer's revenue moves (the company total moves):
+a full evaluation rewrote nearly every profile for them. They are now read
+from the company's ranking snapshot (``customer_tier_ranking.py``), which
+holds the full evaluation's figures, and on each entry the figures a
+refresh or a later batch gave its profile (``shown_*``, new).
+
+Before the columns are dropped, every profile whose stored figures differ
+from what its snapshot gives keeps them on its entry (a profile refreshed
+since the last full evaluation, or one with no entry yet, which gets one,
+not ranked): a database with a snapshot shows the same figures at once.
+A company with no snapshot yet (no full evaluation since 18.0.1.3.0) shows
+the figures of its refreshed profiles only, and 0 for the others, until
+its next full evaluation (the nightly scheduled action) writes one.
+"""
+
+from odoo.tools import SQL
+from odoo.tools.sql import column_exists, table_exists
+
+from odoo.addons.customer_tier.models.customer_tier_ranking import (
+    SHOWN,
+    SHOWN_COLUMNS,
+    snapshot_sql,
+)
+
+PROFILE = "customer_tier_profile"
+ENTRY = "customer_tier_ranking_entry"
+
+
+def migrate(cr, version):
+    if not version or not all(column_exists(cr, PROFILE, c) for c in SHOWN):
+        return
+    if table_exists(cr, ENTRY):
+        for fname, pg_type in zip(SHOWN, ("int4", "float8", "float8"), strict=True):
+            cr.execute(
+                SQL(
+                    "ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s",
+                    SQL.identifier(ENTRY),
+                    SQL.identifier(SHOWN_COLUMNS[fname]),
+                    SQL(pg_type),
+                )
+            )
+        stored = SQL(", ").join(
+            SQL("COALESCE(%s, 0)", SQL.identifier("p", f)) for f in SHOWN
+        )
+        snapshot = SQL(", ").join(snapshot_sql(f) for f in SHOWN)
+        cr.execute(
+            SQL(
+                """
+                UPDATE customer_tier_ranking_entry e
+                   SET (shown_rank, shown_share, shown_cumulative) = (%(stored)s)
+                  FROM customer_tier_profile p
+                  LEFT JOIN customer_tier_ranking h ON h.company_id = p.company_id
+                 WHERE e.company_id = p.company_id AND e.partner_id = p.partner_id
+                   AND (%(stored)s) IS DISTINCT FROM (%(snapshot)s)
+                """,
+                stored=stored,
+                snapshot=snapshot,
+            )
+        )
+        cr.execute(
+            SQL(
+                """
+                INSERT INTO customer_tier_ranking_entry
+                    (company_id, partner_id, member, moved, shown_rank,
+                     shown_share, shown_cumulative)
+                SELECT p.company_id, p.partner_id, FALSE, TRUE, %(stored)s
+                  FROM customer_tier_profile p
+                 WHERE NOT p.is_prospect
+                   AND (%(stored)s) IS DISTINCT FROM (0, 0, 0)
+                   AND NOT EXISTS (
+                       SELECT 1 FROM customer_tier_ranking_entry e
+                        WHERE e.company_id = p.company_id
+                          AND e.partner_id = p.partner_id)
+                """,
+                stored=stored,
+            )
+        )
+    for fname in SHOWN:
+        cr.execute(
+            SQL(
+                "ALTER TABLE %s DROP COLUMN %s",
+                SQL.identifier(PROFILE),
+                SQL.identifier(fname),
+            )
+        )
