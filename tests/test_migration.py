@@ -486,6 +486,17 @@ class TestMigrationProgramFits(CustomerTierCase):
         self._order(big, 3000, date(2024, 5, 1))
         self._order(small, 1000, date(2024, 5, 2))
         self._run(date(2024, 6, 30))
+        # company B has no snapshot yet (evaluated before 18.0.1.3.0)
+        cust_b = self._customer("Migrated in B")
+        self._order(cust_b, 500, date(2024, 5, 3), company=self.company_b)
+        self._run(date(2024, 6, 30), company=self.company_b)
+        profile_b = self._profile(cust_b, company=self.company_b)
+        self.env["customer.tier.ranking"].search(
+            [("company_id", "=", self.company_b.id)]
+        ).unlink()
+        self.env["customer.tier.ranking.entry"].search(
+            [("company_id", "=", self.company_b.id)]
+        ).unlink()
         shown = ("pareto_rank", "revenue_share", "cumulative_share")
         profiles = {p: self._profile(p) for p in (big, small)}
         self.assertEqual(
@@ -504,11 +515,15 @@ class TestMigrationProgramFits(CustomerTierCase):
             "ALTER TABLE customer_tier_profile ADD COLUMN revenue_share numeric, "
             "ADD COLUMN cumulative_share numeric, ADD COLUMN pareto_rank int"
         )
-        for partner, figures in ((big, (1, 0.75, 0.75)), (small, (2, 0.4, 1.0))):
+        for profile, figures in (
+            (profiles[big], (1, 0.75, 0.75)),
+            (profiles[small], (2, 0.4, 1.0)),
+            (profile_b, (1, 1.0, 1.0)),
+        ):
             cr.execute(
                 "UPDATE customer_tier_profile SET pareto_rank = %s, "
                 "revenue_share = %s, cumulative_share = %s WHERE id = %s",
-                (*figures, profiles[partner].id),
+                (*figures, profile.id),
             )
         script.migrate(cr, "18.0.1.3.0")
         for fname in shown:
@@ -518,6 +533,8 @@ class TestMigrationProgramFits(CustomerTierCase):
             [tuple(profiles[p][f] for f in shown) for p in (big, small)],
             [(1, 0.75, 0.75), (2, 0.4, 1.0)],
         )
+        # without a snapshot: the stored figures, on an entry of its own
+        self.assertEqual(tuple(profile_b[f] for f in shown), (1, 1.0, 1.0))
         # the next full evaluation gives the snapshot's figures again
         self._run(date(2024, 7, 1))
         self.assertEqual(profiles[small].revenue_share, 0.25)

@@ -9,11 +9,13 @@ refresh or a later batch gave its profile (``shown_*``, new).
 
 Before the columns are dropped, every profile whose stored figures differ
 from what its snapshot gives keeps them on its entry (a profile refreshed
-since the last full evaluation, or one with no entry yet, which gets one,
-not ranked): a database with a snapshot shows the same figures at once.
-A company with no snapshot yet (no full evaluation since 18.0.1.3.0) shows
-the figures of its refreshed profiles only, and 0 for the others, until
-its next full evaluation (the nightly scheduled action) writes one.
+since the last full evaluation), and a buying customer's profile with no
+entry gets one, not ranked, holding its stored figures: a database with a
+snapshot shows the same figures at once. A company with no snapshot yet (no
+full evaluation since 18.0.1.3.0) has no entry: each of its profiles gets
+one that holds its stored figures, and shows them until the next full
+evaluation (the nightly scheduled action) writes the snapshot; its
+refreshes meanwhile score against the profile table, as before.
 """
 
 from odoo.tools import SQL
