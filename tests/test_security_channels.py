@@ -163,6 +163,17 @@ class TestSecurityChannels(CustomerTierCase):
         )
         [group] = Profile.read_group([], ["revenue_share"], [])
         self.assertAlmostEqual(group["revenue_share"], 1.0, places=9)
+        # searchable, sortable and groupable as when they were stored
+        described = Profile.fields_get(
+            list(COMPANY_WIDE), ["searchable", "sortable", "groupable"]
+        )
+        for fname in COMPANY_WIDE:
+            self.assertEqual(
+                described[fname],
+                {"searchable": True, "sortable": True, "groupable": True},
+            )
+        groups = Profile.read_group([], ["revenue_share"], ["pareto_rank"])
+        self.assertEqual([g["pareto_rank"] for g in groups], [1, 2, 3, 4])
         ProfileB = self._env_as(self.user_b, self.company_b)["customer.tier.profile"]
         found = ProfileB.search([("revenue_share", ">", 0)])
         self.assertEqual(found, self.prof_b)
