@@ -279,7 +279,7 @@ class CustomerTierProfile(models.Model):
             self._table,
             ["company_id", "tier_sequence", "revenue_window DESC", "id"],
         )
-        # A full evaluation updates the profiles whose figures moved (shares,
+        # A full evaluation updates the profiles whose figures moved (RFM scores,
         # predictions), most often in columns no index holds: room on each
         # page lets PostgreSQL keep the new version there and leave the
         # indexes alone (a heap-only update).
