@@ -57,10 +57,15 @@ Steady state (the nightly full evaluation over mostly unchanged data):
   computed when read, and so are the prediction's figures (probability
   active, expected orders and value, which age with the customer's
   history: computed from inputs that move only with its orders,
-  customer_tier_prediction.py). What still moves for many customers as days
-  pass are the company-wide figures (shares and ranks, when any customer's
-  window revenue moves, and the predicted value a program ranks by): the
-  profiles whose values move are written, the others not;
+  customer_tier_prediction.py). The company-wide figures (rank, revenue
+  share and cumulative share), which move for most customers whenever one
+  customer's window revenue moves (the company total moves), are kept in
+  memory for the tiers and reasons and stored in the ranking snapshot only
+  (``customer_tier_ranking.py``: its entries written where they changed),
+  which the profiles read them from. What still moves for many customers
+  as days pass is the predicted value a program ranking by it ranks by
+  (``ranking_value``): the profiles whose values move are written, the
+  others not;
 * hooks see only the rows written (a feature may ask for a row to be
   written: ``keep_row``).
 
@@ -174,9 +179,6 @@ PROFILE_COLUMNS = (
     "reorder_cycle_days",
     "expected_order_date",
     "reorder_overdue",
-    "revenue_share",
-    "cumulative_share",
-    "pareto_rank",
     "frequency_class",
     "rfm_recency_score",
     "rfm_frequency_score",
@@ -2249,7 +2251,8 @@ class TierEngine:
     def _write_ranking(self, written, remaining):
         """The ranking snapshot after the profiles are written: a full
         evaluation (or a batched one's first call) writes it; a refresh or
-        a later batch marks the entries its profiles moved; the last batch
+        a later batch marks the entries its profiles moved and stores the
+        rank and shares it gave them (:meth:`Ranking.track`); the last batch
         marks the evaluation done."""
         ranking = self._ranking()
         snapshot = self._snapshot
@@ -2259,9 +2262,11 @@ class TierEngine:
             return
         if self._head is None:
             self._head = ranking.head() or False
-        if not self._head:
-            return
-        ranking.track(written, self._head["value_key"])
+        # (before any full evaluation, the entries hold the refreshed
+        # profiles' figures alone: none is a member)
+        ranking.track(
+            written, self._head["value_key"] if self._head else self.value_key
+        )
         if self._continued:
             ranking.update_head(
                 cursor=max(self.batch_ids, default=self._head["cursor"]),
