@@ -54,11 +54,18 @@ Steady state (the nightly full evaluation over mostly unchanged data):
   tier moved, and the date of the run on the program. No stored column moves
   with the calendar alone: the evaluation date (``last_run_date`` on the
   program, ``refresh_date`` of a refreshed profile) and the recency are
-  computed when read. What still moves for many customers as days pass are
-  the company-wide figures (shares and ranks, when any customer's window
-  revenue moves) and the prediction's (probability active, expected
-  orders and value, which age with the customer's history): the profiles
-  whose values move are written, the others not;
+  computed when read, and so are the prediction's figures (probability
+  active, expected orders and value, which age with the customer's
+  history: computed from inputs that move only with its orders,
+  customer_tier_prediction.py). The company-wide figures (rank, revenue
+  share and cumulative share), which move for most customers whenever one
+  customer's window revenue moves (the company total moves), are kept in
+  memory for the tiers and reasons and stored in the ranking snapshot only
+  (``customer_tier_ranking.py``: its entries written where they changed),
+  which the profiles read them from. What still moves for many customers
+  as days pass is the predicted value a program ranking by it ranks by
+  (``ranking_value``): the profiles whose values move are written, the
+  others not;
 * hooks see only the rows written (a feature may ask for a row to be
   written: ``keep_row``).
 
@@ -172,9 +179,6 @@ PROFILE_COLUMNS = (
     "reorder_cycle_days",
     "expected_order_date",
     "reorder_overdue",
-    "revenue_share",
-    "cumulative_share",
-    "pareto_rank",
     "frequency_class",
     "rfm_recency_score",
     "rfm_frequency_score",
@@ -617,8 +621,8 @@ class TierEngine:
         # column -> value; a full evaluation reads every written column).
         self.state = {}
         # Per customer: repeat purchase days, their revenue and the lifetime
-        # revenue (unrounded), from the one scan of the orders of a full
-        # evaluation (aggregate_query with inputs).
+        # revenue (unrounded), from the one scan of the orders of a plan
+        # (aggregate_query with inputs).
         self.order_days = {}
         # Customers whose per-customer features a full evaluation computes
         # again (stale_partners); None: every customer.
@@ -706,8 +710,9 @@ class TierEngine:
         count, revenue and margin (lifetime), first and last order date,
         order count, revenue and margin in the window.
 
-        With ``inputs`` (a full evaluation), the same scan of the orders
-        also returns the inputs of the per-customer features: the repeat
+        With ``inputs`` (every plan: a full evaluation or a refresh), the
+        same scan of the orders also returns the inputs of the per-customer
+        features: the repeat
         purchase days (distinct order dates minus one), the revenue of the
         days after the first one (the prediction's) and the latest
         ``write_date`` of the counted orders (the marker that tells whether
@@ -906,7 +911,7 @@ class TierEngine:
                 "frequency_class": frequency,
             }
             if inputs:
-                # (aggregate_query with inputs: a full evaluation)
+                # (aggregate_query with inputs)
                 repeat_days, repeat_revenue, orders_written = inputs
                 self.order_days[partner_id] = (repeat_days, repeat_revenue, revenue)
                 figures[partner_id]["orders_write_date"] = orders_written
@@ -1933,8 +1938,9 @@ class TierEngine:
                 return self._plan_continue(
                     head, eval_date, batch_size, force_apply, reclassify
                 )
+        # (with the features' inputs, a refresh as well: the prediction's)
         agg_rows = self.env.execute_query(
-            self.aggregate_query(eval_date, partner_ids, inputs=full)
+            self.aggregate_query(eval_date, partner_ids, inputs=True)
         )
         figures = self._figures(agg_rows, eval_date)
         deferred = False
@@ -2254,12 +2260,16 @@ class TierEngine:
                 log_exceptions=False,
             )
             self.program.invalidate_recordset(["last_run_date", "last_run_at"])
+            # (and what the profiles compute from it when read: their
+            # evaluation date, recency and predicted figures)
+            self.env["customer.tier.profile"].invalidate_model()
         return {"written": len(written), "remaining": remaining, "changes": changes}
 
     def _write_ranking(self, written, remaining):
         """The ranking snapshot after the profiles are written: a full
         evaluation (or a batched one's first call) writes it; a refresh or
-        a later batch marks the entries its profiles moved; the last batch
+        a later batch marks the entries its profiles moved and stores the
+        rank and shares it gave them (:meth:`Ranking.track`); the last batch
         marks the evaluation done."""
         ranking = self._ranking()
         snapshot = self._snapshot
@@ -2269,9 +2279,11 @@ class TierEngine:
             return
         if self._head is None:
             self._head = ranking.head() or False
-        if not self._head:
-            return
-        ranking.track(written, self._head["value_key"])
+        # (before any full evaluation, the entries hold the refreshed
+        # profiles' figures alone: none is a member)
+        ranking.track(
+            written, self._head["value_key"] if self._head else self.value_key
+        )
         if self._continued:
             ranking.update_head(
                 cursor=max(self.batch_ids, default=self._head["cursor"]),

@@ -82,7 +82,7 @@ class CustomerTierProfile(models.Model):
         "rfm_monetary_score",
         "rfm_segment_id",
         "prospect_score",
-        "expected_value_12m",
+        "ranking_value",
     )
     def _compute_tier_explanation(self):
         company_wide = self.env.su or self.env.user.has_groups(COMPANY_WIDE_GROUPS)
@@ -116,14 +116,14 @@ class _Explainer:
         self.env = env = engine._reason_env()
         self.company_wide = company_wide
         self.method = program.sudo().method
-        # ranked by the predicted 12-month value (the engine's value_key):
-        # the program asks for it and holds a fit
+        # ranked by the predicted 12-month value the evaluation stored
+        # (the engine's value_key): the program asks for it and holds a fit
         sudo_program = program.sudo()
         if (
             sudo_program.value_basis == "predicted"
             and sudo_program.predict_status == "ok"
         ):
-            engine.rank_by("expected_value_12m")
+            engine.rank_by("ranking_value")
         self.fmt = engine._formats(env)
         self.unit = 10**-engine.currency.decimal_places
         self.rules = {rule[0].id: rule for rule in engine.tier_rules}
@@ -159,7 +159,7 @@ class _Explainer:
         """The engine's figure dict of a stored profile."""
         return {
             "revenue_window": profile.revenue_window,
-            "expected_value_12m": profile.expected_value_12m,
+            "ranking_value": profile.ranking_value,
             "order_count_window": profile.order_count_window,
             "recency_days": profile.recency_days,
             "margin_window": profile.margin_window,

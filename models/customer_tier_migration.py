@@ -37,6 +37,14 @@ the prediction models in its own columns (``predict_status``,
 ``_migrate_program_fits`` (called by ``migrations/18.0.1.2.0/post-migrate.py``)
 turns the fit of each program that has one (a fit date) into the fit record
 of that date and drops the former columns.
+
+Migration to 18.0.1.4.0: the predicted figures of a profile (``prob_alive``,
+``expected_orders_12m``, ``expected_value_12m``) are no longer stored but
+computed when read from stored inputs that move only with the customer's
+orders; ``migrations/18.0.1.4.0/pre-migrate.py`` keeps the value a customer
+was ranked by (``ranking_value``, programs ranking by predicted value) and
+drops the three columns, ``_migrate_prediction_inputs`` (called by its
+``post-migrate.py``) fills the new inputs of every customer profile.
 """
 
 import logging
@@ -49,6 +57,7 @@ from odoo.tools import SQL, html_sanitize
 from odoo.tools.sql import column_exists
 from odoo.tools.translate import code_translations
 
+from .customer_tier_engine import ORDER_RATE, array_literal
 from .customer_tier_followup import KEY_DATE_TYPE, REORDER_TYPE
 
 _logger = logging.getLogger(__name__)
@@ -448,3 +457,79 @@ def _migrate_program_fits(env):
         len(created),
     )
     return len(created)
+
+
+def _migrate_prediction_inputs(env):
+    """18.0.1.4.0: fill the prediction's inputs of every customer profile
+    (``repeat_order_days``, ``repeat_order_value``, ``purchase_day_value``)
+    from its counted orders up to its evaluation date, as the engine's plan
+    computes them (same amounts, same float arithmetic), so that the
+    predicted figures, now computed when read, read what the engine computes
+    for that date. One statement reads, one writes; returns the number of
+    profiles filled."""
+    rows = env.execute_query(
+        SQL(
+            """
+            WITH prof AS (
+                SELECT prof.id, prof.partner_id, prof.company_id,
+                       GREATEST(prog.last_run_date, prof.full_evaluation_date,
+                                prof.refresh_date) AS eval_date
+                  FROM customer_tier_profile prof
+                  JOIN customer_tier_program prog ON prog.id = prof.program_id
+                 WHERE NOT prof.is_prospect
+            ), days AS (
+                SELECT prof.id, so.date_order::date AS day,
+                       SUM(so.amount_untaxed / %(rate)s) AS amount
+                  FROM prof
+                  JOIN res_partner p ON p.commercial_partner_id = prof.partner_id
+                  JOIN sale_order so ON so.partner_id = p.id
+                 WHERE so.state = 'sale'
+                   AND so.company_id = prof.company_id
+                   AND so.date_order < prof.eval_date + 1
+                 GROUP BY prof.id, so.date_order::date
+            ), marked AS (
+                SELECT id, day, amount, MIN(day) OVER (PARTITION BY id) AS first_day
+                  FROM days
+            )
+            SELECT id, COUNT(*) - 1,
+                   COALESCE(SUM(amount) FILTER (WHERE day > first_day), 0),
+                   COALESCE(SUM(amount), 0)
+              FROM marked
+             GROUP BY id
+             ORDER BY id
+            """,
+            rate=ORDER_RATE,
+        )
+    )
+    if not rows:
+        return 0
+    ids = [row[0] for row in rows]
+    x = [int(row[1]) for row in rows]
+    # (the engine's arithmetic: float amounts, numpy's float division)
+    repeat_value = [
+        float(row[2]) / repeats if repeats > 0 else 0.0
+        for row, repeats in zip(rows, x, strict=True)
+    ]
+    day_value = [
+        float(row[3]) / (repeats + 1.0) for row, repeats in zip(rows, x, strict=True)
+    ]
+    env.cr.execute(
+        SQL(
+            """
+            UPDATE customer_tier_profile prof
+               SET repeat_order_days = v.x,
+                   repeat_order_value = v.repeat_value,
+                   purchase_day_value = v.day_value
+              FROM unnest(%s::int4[], %s::int4[], %s::numeric[], %s::numeric[])
+                   AS v(id, x, repeat_value, day_value)
+             WHERE prof.id = v.id
+            """,
+            array_literal(ids, "int4"),
+            array_literal(x, "int4"),
+            array_literal(repeat_value, "numeric"),
+            array_literal(day_value, "numeric"),
+        )
+    )
+    env["customer.tier.profile"].invalidate_model()
+    _logger.info("customer_tier: prediction inputs of %s profiles filled", len(ids))
+    return len(ids)

@@ -139,6 +139,16 @@ def _minimize(objective, start):
     return res.x, float(res.fun)
 
 
+def _start(params, size):
+    """The optimiser's starting point: the logarithms of ``params`` (positive
+    and finite, clipped to the search box), else 0 (every parameter 1)."""
+    if params is not None:
+        values = np.asarray(params, dtype=float)
+        if values.shape == (size,) and np.all(np.isfinite(values) & (values > 0)):
+            return np.clip(np.log(values), -LOG_BOUND, LOG_BOUND)
+    return np.zeros(size)
+
+
 def _bound_parameters(objective, theta, total):
     """Indexes of the log-parameters one of whose bounds (``+-LOG_BOUND``,
     the others kept) lowers the total log-likelihood by less than
@@ -207,11 +217,13 @@ def _bgnbd_objective(theta, x, t_x, T, w, total):
     return _objective_value(ll, w, total)
 
 
-def fit_bgnbd(x, t_x, T, min_repeaters=10):
+def fit_bgnbd(x, t_x, T, min_repeaters=10, start=None):
     """Maximum-likelihood BG/NBD fit.
 
     ``x``, ``t_x``, ``T``: one value per customer (see the module docstring).
     At least ``min_repeaters`` customers with ``x >= 1`` are needed.
+    ``start``: parameters to start the optimiser from (a previous fit's, in
+    the same time unit); by default r = alpha = a = b = 1 on the rescaled data.
     """
     x, t_x, T = _arrays(x, t_x, T)
     n = len(x)
@@ -230,7 +242,9 @@ def fit_bgnbd(x, t_x, T, min_repeaters=10):
         )
     scale = float(np.median(T[T > 0])) if np.any(T > 0) else 1.0
     (xu, txu, Tu), w = _compress([x, t_x / scale, T / scale])
-    start = np.log([1.0, 1.0, 1.0, 1.0])
+    start = _start(
+        start and [start["r"], start["alpha"] / scale, start["a"], start["b"]], 4
+    )
     result = _minimize(lambda th: _bgnbd_objective(th, xu, txu, Tu, w, n), start)
     if result is None:
         return Fit(
@@ -354,9 +368,11 @@ def _gg_objective(theta, x, m, w, total):
     return _objective_value(ll, w, total)
 
 
-def fit_gamma_gamma(x, m, min_repeaters=10):
+def fit_gamma_gamma(x, m, min_repeaters=10, start=None):
     """Maximum-likelihood Gamma-Gamma fit on the customers with ``x >= 1``
     repeat purchases of mean value ``m > 0`` (the others are ignored).
+    ``start``: parameters to start the optimiser from (a previous fit's, in
+    the same money unit); by default p = q - 1 = v = 1 on the rescaled data.
 
     Unreliable (no parameters) at a bound or with an implausible population
     mean value (see the module docstring)."""
@@ -371,7 +387,7 @@ def fit_gamma_gamma(x, m, min_repeaters=10):
         return Fit(STATUS_FAILED, "all mean values are equal", customers=n, repeaters=n)
     scale = float(np.median(m))
     (xu, mu), w = _compress([x, m / scale])
-    start = np.array([0.0, 0.0, 0.0])
+    start = _start(start and [start["p"], start["q"] - 1.0, start["v"] / scale], 3)
 
     def objective(theta):
         return _gg_objective(theta, xu, mu, w, n)

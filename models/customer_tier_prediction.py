@@ -1,6 +1,7 @@
 """Predictive value on the profiles: BG/NBD and Gamma-Gamma in the engine.
 
-Model inputs, per customer of the company (one SQL statement; the math is in
+Model inputs, per customer of the company (from the engine's one scan of the
+orders, ``TierEngine.aggregate_query`` with ``inputs``; the math is in
 :mod:`.customer_tier_predict`):
 
 * purchase days: the distinct dates (UTC date of ``date_order``) of the
@@ -17,7 +18,10 @@ Model inputs, per customer of the company (one SQL statement; the math is in
 A full evaluation fits the BG/NBD model on every customer and the Gamma-Gamma
 model on those with a repeat purchase of positive value; each fit needs at
 least the program's minimum of repeat customers and a converging optimiser,
-else it does not fit and the program says why. A fit the data do not
+else it does not fit and the program says why. Each optimiser starts from
+the parameters of the program's latest fit of its model when there is one
+(warm start: the nightly refit of mostly the same customers takes a few
+steps), else from the default start. A fit the data do not
 determine (status ``unreliable``: at a bound, or a Gamma-Gamma population
 mean value implausible next to the sample; the rule is in
 :mod:`.customer_tier_predict`) gives no figures either: an unreliable BG/NBD
@@ -29,20 +33,44 @@ and date are stored as a fit of the program and the evaluation date
 fits) when the evaluation is written; an incremental refresh (an order
 confirmed or cancelled) reuses the program's latest fit.
 
-Figures on the profile (empty without a BG/NBD fit; empty for prospects):
+Stored on the profile, the inputs, which move only with the customer's
+orders (written by every plan, full or refresh, from the engine's one scan
+of the orders, when they change): ``repeat_order_days`` (x),
+``repeat_order_value`` (the mean repeat value, unrounded) and
+``purchase_day_value`` (the untaxed amount of all the counted orders,
+company currency, over the purchase days, unrounded); ``t_x`` is
+``last_order_date - first_order_date`` (the first and last purchase days).
 
-* ``prob_alive``: probability the customer is still active (P(alive));
-* ``expected_orders_12m``: expected purchase days in the next 365 days;
+Figures on the profile (empty without a usable BG/NBD fit; empty for
+prospects). The three predicted figures are not stored: read, they are
+computed (numpy, over the profiles read at once) at the profile's
+``evaluation_date`` (the program's last full evaluation, or the profile's
+later refresh: ``T`` = evaluation date - first order date) from its stored
+inputs and the program's latest fit (``predict_fit_id``), with the one
+definition the engine uses (:func:`predicted_figures`), so a read equals
+what the engine computed for that date, exactly to each field's rounding.
+A T that grows by a day, and the fit of each day, write nothing:
+
+* ``prob_alive``: probability the customer is still active (P(alive)),
+  rounded to 4 digits;
+* ``expected_orders_12m``: expected purchase days in the next 365 days,
+  rounded to 2 digits;
 * ``expected_value_12m``: expected orders x expected value of an order: the
   Gamma-Gamma conditional mean, or, without a Gamma-Gamma fit, the customer's
-  own mean value per purchase day;
-* ``churn_risk``: P(alive) below the program's bound while the customer's
-  effective tier is watched for churn (``customer.tier.watch_churn``); set
-  once profiles are written, so it follows the tier of this evaluation.
+  own mean value per purchase day (``purchase_day_value``), rounded to the
+  company currency;
+* ``churn_risk`` (stored): P(alive) below the program's bound while the
+  customer's effective tier is watched for churn (``customer.tier.watch_churn``);
+  set once profiles are written, so it follows the tier of this evaluation,
+  and set again (from the computed P(alive)) when the bound, the watched
+  tiers or a customer's tier by override change.
 
 With ``value_basis = 'predicted'`` and a fit, the engine ranks (Pareto shares)
 and applies the tiers' minimum revenue on ``expected_value_12m`` instead of
-the window revenue (``TierEngine.rank_by``).
+the window revenue; the value each customer was ranked by is stored as
+``ranking_value`` (``TierEngine.rank_by``: the refreshes rank against the
+stored others). It moves with the calendar: on that basis, the nightly run
+still rewrites the profiles whose predicted value moved.
 """
 
 import logging
@@ -56,21 +84,23 @@ from odoo.tools import SQL, format_date
 from . import customer_tier_predict as predict
 from .customer_tier_bounds import MAX_COUNT, check_bounds
 from .customer_tier_engine import (
-    ORDER_RATE,
     EngineFeature,
-    counted_orders,
-    partner_filter,
 )
 
 _logger = logging.getLogger(__name__)
 
 HORIZON_DAYS = 365
-# Profile columns the prediction writes through the engine's upsert.
+# Predicted figures of a customer: computed (engine plan, profile read), never
+# stored.
+PREDICTED_FIGURES = ("prob_alive", "expected_orders_12m", "expected_value_12m")
+# Profile columns the prediction writes through the engine's upsert: the
+# model inputs of each customer, which move only with its orders, and the
+# value it was ranked by (predicted value basis only; else empty).
 PREDICTION_COLUMNS = (
-    "prob_alive",
-    "expected_orders_12m",
-    "expected_value_12m",
     "repeat_order_days",
+    "repeat_order_value",
+    "purchase_day_value",
+    "ranking_value",
 )
 # Fields of a fit (customer.tier.prediction.fit) holding each parameter.
 BGNBD_FIELDS = {"r": "bgnbd_r", "alpha": "bgnbd_alpha", "a": "bgnbd_a", "b": "bgnbd_b"}
@@ -84,11 +114,62 @@ FIT_STATUSES = [
 # Range of the prediction numbers a manager types (inclusive). The lower bound
 # left at None is refused by the older check (_check_prediction_numbers).
 PROGRAM_BOUNDS = {"predict_min_repeaters": (None, MAX_COUNT)}
+# Profile fields the predicted figures are computed from when read.
+PREDICTION_INPUTS = (
+    "program_id",
+    "is_prospect",
+    "first_order_date",
+    "last_order_date",
+    "evaluation_date",
+    "repeat_order_days",
+    "repeat_order_value",
+    "purchase_day_value",
+)
+
+
+def mean_values(x, repeat_amount):
+    """Mean value of a repeat purchase day: the amount of the repeat days
+    over their number ``x`` (0 without repeat purchase)."""
+    return np.divide(repeat_amount, x, out=np.zeros_like(x), where=x > 0)
+
+
+def predicted_figures(bgnbd, gg, x, t_x, T, mean_repeat, day_value, currency):
+    """The predicted figures of customers (module docstring) from their model
+    inputs (arrays) and a fit's parameters (``bgnbd``; ``gg`` None without a
+    Gamma-Gamma fit): per customer, ``(prob_alive, expected_orders_12m,
+    expected_value_12m)`` rounded as the profile's fields are (4 and 2
+    digits, the currency's), or Nones where a figure is not finite. The one
+    definition of the figures: the engine's plan and the profile's fields
+    (computed when read) call it."""
+    alive = predict.probability_alive(bgnbd, x, t_x, T)
+    orders = predict.expected_purchases(bgnbd, HORIZON_DAYS, x, t_x, T)
+    if gg is not None:
+        order_value = predict.expected_average_value(gg, x, mean_repeat)
+    else:
+        order_value = day_value
+    value = orders * order_value
+    dp = currency.decimal_places
+    result = []
+    for p_alive, n_orders, amount in zip(
+        alive.tolist(), orders.tolist(), value.tolist(), strict=True
+    ):
+        if not (np.isfinite(p_alive) and np.isfinite(n_orders) and np.isfinite(amount)):
+            result.append((None, None, None))
+            continue
+        result.append(
+            (
+                round(min(max(p_alive, 0.0), 1.0), 4),
+                round(max(n_orders, 0.0), 2),
+                round(max(amount, 0.0), dp),
+            )
+        )
+    return result
 
 
 class PredictionFeature(EngineFeature):
-    """Predicted figures (BG/NBD, Gamma-Gamma) and the churn flag (module
-    docstring).
+    """Predicted figures (BG/NBD, Gamma-Gamma), their stored inputs and the
+    churn flag (module docstring): the predicted figures are computed in the
+    plan (ranking, churn flag, follow-up texts), not written.
 
     Sequence 10, first: its before_write sets the churn flag that the
     follow-up's (30) reads to open churn episodes, and its extend_figures
@@ -106,7 +187,7 @@ class PredictionFeature(EngineFeature):
     def extend_figures(self, figures, eval_date, full):
         program, engine = self.program, self.engine
         for fig in figures.values():
-            fig.update(dict.fromkeys(PREDICTION_COLUMNS))
+            fig.update(dict.fromkeys(PREDICTED_FIGURES + PREDICTION_COLUMNS))
         if not figures:
             if full:
                 self.fit = program._prediction_fit(
@@ -122,17 +203,21 @@ class PredictionFeature(EngineFeature):
         scope = None if refit else engine.feature_scope(figures, full)
         if scope is not None and program.value_basis == "predicted":
             scope = None if full else list(figures)
-        if full:
-            # the inputs come from the engine's one scan of the orders
-            rows = self._inputs(figures, eval_date, scope)
-        else:
-            rows = program.env.execute_query(
-                program._prediction_query(engine, eval_date, scope)
-            )
-        data = np.array(rows, dtype=float).reshape(-1, 6)
-        pids = data[:, 0].astype(int)
-        x, t_x, T, repeat_amount, total_amount = data[:, 1:].T
-        mean_repeat = np.divide(repeat_amount, x, out=np.zeros_like(x), where=x > 0)
+        # the inputs come from the engine's one scan of the orders
+        pids, x, t_x, T, mean_repeat, day_value = self._inputs(
+            figures, eval_date, scope
+        )
+        for pid, repeats, repeat_value, per_day in zip(
+            pids.tolist(),
+            x.tolist(),
+            mean_repeat.tolist(),
+            day_value.tolist(),
+            strict=True,
+        ):
+            fig = figures[pid]
+            fig["repeat_order_days"] = int(repeats)
+            fig["repeat_order_value"] = repeat_value
+            fig["purchase_day_value"] = per_day
         if refit:
             fit = program._prediction_fit(x, t_x, T, mean_repeat)
             self.fit = fit
@@ -140,45 +225,20 @@ class PredictionFeature(EngineFeature):
         else:
             bgnbd, gg = program.sudo()._prediction_stored_fit()
         if bgnbd is None:
-            for pid, repeats in zip(pids.tolist(), x.tolist(), strict=True):
-                if pid in figures:
-                    figures[pid]["repeat_order_days"] = int(repeats)
             return
-        alive = predict.probability_alive(bgnbd, x, t_x, T)
-        orders = predict.expected_purchases(bgnbd, HORIZON_DAYS, x, t_x, T)
-        if gg is not None:
-            order_value = predict.expected_average_value(gg, x, mean_repeat)
-        else:
-            order_value = total_amount / (x + 1.0)
-        value = orders * order_value
-        dp = engine.currency.decimal_places
-        complete = True
-        for pid, repeats, p_alive, n_orders, amount in zip(
-            pids.tolist(),
-            x.tolist(),
-            alive.tolist(),
-            orders.tolist(),
-            value.tolist(),
-            strict=True,
-        ):
-            fig = figures.get(pid)
-            if fig is None:
-                continue
-            fig["repeat_order_days"] = int(repeats)
-            if not (
-                np.isfinite(p_alive) and np.isfinite(n_orders) and np.isfinite(amount)
-            ):
-                complete = False
-                continue
-            fig["prob_alive"] = round(min(max(p_alive, 0.0), 1.0), 4)
-            fig["expected_orders_12m"] = round(max(n_orders, 0.0), 2)
-            fig["expected_value_12m"] = round(max(amount, 0.0), dp)
-        complete = complete and all(
+        predicted = predicted_figures(
+            bgnbd, gg, x, t_x, T, mean_repeat, day_value, engine.currency
+        )
+        for pid, values in zip(pids.tolist(), predicted, strict=True):
+            figures[pid].update(zip(PREDICTED_FIGURES, values, strict=True))
+        complete = all(
             fig["expected_value_12m"] is not None for fig in figures.values()
         )
         if program.value_basis == "predicted":
             if complete:
-                engine.rank_by("expected_value_12m")
+                for fig in figures.values():
+                    fig["ranking_value"] = fig["expected_value_12m"]
+                engine.rank_by("ranking_value")
             else:
                 _logger.warning(
                     "Tier program %s: some predicted values are missing; tiers "
@@ -187,10 +247,10 @@ class PredictionFeature(EngineFeature):
                 )
 
     def _inputs(self, figures, eval_date, scope):
-        """The rows of ``_prediction_query`` (partner, x, t_x, T, repeat
-        amount, total amount) of the customers of ``scope`` (None: all),
-        from the figures and the engine's scan of the orders
-        (``engine.order_days``) of a full evaluation."""
+        """The model inputs of the customers of ``scope`` (None: all), as
+        arrays: partner ids, x, t_x, T, the mean repeat value and the mean
+        value of a purchase day, from the figures and the engine's scan of
+        the orders (``engine.order_days``)."""
         order_days = self.engine.order_days
         pids = sorted(figures if scope is None else set(scope) & figures.keys())
         rows = []
@@ -208,7 +268,16 @@ class PredictionFeature(EngineFeature):
                     total_amount,
                 )
             )
-        return rows
+        data = np.array(rows, dtype=float).reshape(-1, 6)
+        x, t_x, T, repeat_amount, total_amount = data[:, 1:].T
+        return (
+            data[:, 0].astype(int),
+            x,
+            t_x,
+            T,
+            mean_values(x, repeat_amount),
+            total_amount / (x + 1.0),
+        )
 
     def before_write(self, rows, eval_date, full):
         # the flag first: the follow-up's hook (sequence 30) opens churn episodes
@@ -432,50 +501,25 @@ class CustomerTierProgram(models.Model):
     # ------------------------------------------------------------------
     # Engine
     # ------------------------------------------------------------------
-    def _prediction_query(self, engine, eval_date, partner_ids=None):
-        """x, t_x, T, repeat amount and total amount per commercial partner."""
-        rate = ORDER_RATE
-        return SQL(
-            """
-            WITH days AS (
-                SELECT p.commercial_partner_id AS pid,
-                       so.date_order::date AS day,
-                       SUM(so.amount_untaxed / %(rate)s) AS amount
-                  FROM sale_order so
-                  JOIN res_partner p ON p.id = so.partner_id
-                 WHERE %(counted)s
-                       %(partner_filter)s
-                 GROUP BY p.commercial_partner_id, so.date_order::date
-            ), marked AS (
-                SELECT pid, day, amount,
-                       MIN(day) OVER (PARTITION BY pid) AS first_day
-                  FROM days
-            )
-            SELECT pid,
-                   COUNT(*) - 1,
-                   MAX(day) - MIN(day),
-                   %(eval_date)s::date - MIN(day),
-                   COALESCE(SUM(amount) FILTER (WHERE day > first_day), 0),
-                   COALESCE(SUM(amount), 0)
-              FROM marked
-             GROUP BY pid
-            """,
-            rate=rate,
-            counted=counted_orders(engine.company.id, eval_date),
-            eval_date=eval_date,
-            partner_filter=partner_filter(partner_ids),
-        )
-
     def _prediction_stored_fit(self):
         """(BG/NBD params or None, Gamma-Gamma params or None) of the
-        program's latest fit."""
+        program's latest fit: the parameters the predicted figures are
+        computed with."""
+        self.ensure_one()
+        bgnbd, gg = self._prediction_fitted_params()
+        return bgnbd, (gg if bgnbd is not None else None)
+
+    def _prediction_fitted_params(self):
+        """(BG/NBD params or None, Gamma-Gamma params or None) of the
+        program's latest fit, each model on its own: where the next fit
+        starts from."""
         self.ensure_one()
         fit = self.predict_fit_id
         bgnbd = gg = None
         if fit.status == "ok":
             bgnbd = {k: fit[f] for k, f in BGNBD_FIELDS.items()}
-            if fit.gg_status == "ok":
-                gg = {k: fit[f] for k, f in GG_FIELDS.items()}
+        if fit.gg_status == "ok":
+            gg = {k: fit[f] for k, f in GG_FIELDS.items()}
         return bgnbd, gg
 
     def _engine_features(self):
@@ -483,10 +527,18 @@ class CustomerTierProgram(models.Model):
 
     def _prediction_fit(self, x, t_x, T, mean_repeat):
         """Fit both models; return the values to store (those of a fit
-        record) and the parameters."""
+        record) and the parameters.
+
+        Each model's optimiser starts from the parameters of the program's
+        latest fit of that model, when it fitted (warm start: the nightly
+        refit over mostly the same customers converges in a few steps),
+        else from the default start (:mod:`.customer_tier_predict`)."""
         minimum = self.predict_min_repeaters
-        bg_fit = predict.fit_bgnbd(x, t_x, T, min_repeaters=minimum)
-        gg_fit = predict.fit_gamma_gamma(x, mean_repeat, min_repeaters=minimum)
+        bg_start, gg_start = self.sudo()._prediction_fitted_params()
+        bg_fit = predict.fit_bgnbd(x, t_x, T, min_repeaters=minimum, start=bg_start)
+        gg_fit = predict.fit_gamma_gamma(
+            x, mean_repeat, min_repeaters=minimum, start=gg_start
+        )
         values = {
             "status": bg_fit.status,
             "gg_status": gg_fit.status,
@@ -580,33 +632,55 @@ class CustomerTierProgram(models.Model):
         return program.churn_alive_bound, watched
 
     def _prediction_update_churn(self, partner_ids=None):
-        """Set ``churn_risk`` on the program's profiles (one statement)."""
+        """Set ``churn_risk`` on the program's profiles (of ``partner_ids``,
+        else all): P(alive) of each, computed from its stored inputs
+        (``prob_alive``, one read of the profiles), against the rule of
+        :meth:`_prediction_churn_rule`; one UPDATE of the profiles whose flag
+        changes."""
+        Profile = self.env["customer.tier.profile"].sudo()
+        self.env.flush_all()
         for program in self:
             bound, watched = program._prediction_churn_rule()
-            rule = SQL(
-                "(NOT prof.is_prospect AND prof.prob_alive IS NOT NULL "
-                "AND prof.prob_alive < %s AND prof.tier_id = ANY(%s))",
-                bound,
-                watched,
+            watched = set(watched)
+            domain = [
+                ("company_id", "=", program.company_id.id),
+                ("program_id", "=", program.id),
+            ]
+            if partner_ids is not None:
+                domain.append(("partner_id", "in", list(partner_ids)))
+            profiles = Profile.search_fetch(
+                domain, [*PREDICTION_INPUTS, "tier_id", "churn_risk"], order="id"
             )
-            self.env.flush_all()
+            predicted = profiles._prediction_values()
+            changed = [
+                (profile.id, flag)
+                for profile in profiles
+                if profile.churn_risk
+                != (
+                    flag := bool(
+                        profile.id in predicted
+                        and predicted[profile.id][0] is not None
+                        and predicted[profile.id][0] < bound
+                        and profile.tier_id.id in watched
+                    )
+                )
+            ]
+            if not changed:
+                continue
+            ids, flags = zip(*changed, strict=True)
             self.env.cr.execute(
                 SQL(
                     """
                     UPDATE customer_tier_profile prof
-                       SET churn_risk = %(rule)s
-                     WHERE prof.company_id = %(company)s
-                       AND prof.program_id = %(program)s
-                           %(partner_filter)s
-                       AND prof.churn_risk IS DISTINCT FROM %(rule)s
+                       SET churn_risk = v.flag
+                      FROM unnest(%s::int4[], %s::bool[]) AS v(id, flag)
+                     WHERE prof.id = v.id
                     """,
-                    rule=rule,
-                    company=program.company_id.id,
-                    program=program.id,
-                    partner_filter=partner_filter(partner_ids, "prof.partner_id"),
+                    list(ids),
+                    list(flags),
                 )
             )
-        self.env["customer.tier.profile"].invalidate_model(["churn_risk"])
+        Profile.invalidate_model(["churn_risk"])
 
     def write(self, vals):
         res = super().write(vals)
@@ -644,34 +718,61 @@ class CustomerTierProfile(models.Model):
 
     prob_alive = fields.Float(
         string="Probability Active",
-        readonly=True,
+        compute="_compute_predictions",
+        compute_sudo=True,
         digits=(16, 4),
-        aggregator="avg",
         help="Probability that the customer still buys from us (BG/NBD model), "
         "from its number of purchase days, the date of the last one and the "
-        "length of its history. Empty without a model fit.",
+        "length of its history up to its evaluation date. Computed when read "
+        "from the program's latest fit; empty without a model fit.",
     )
     expected_orders_12m = fields.Float(
         string="Expected Orders (12 months)",
-        readonly=True,
+        compute="_compute_predictions",
+        compute_sudo=True,
         digits=(16, 2),
-        aggregator="sum",
-        help="Expected number of purchase days in the next 365 days (BG/NBD "
-        "model). Empty without a model fit.",
+        help="Expected number of purchase days in the 365 days after the "
+        "evaluation date (BG/NBD model). Computed when read from the program's "
+        "latest fit; empty without a model fit.",
     )
     expected_value_12m = fields.Monetary(
         string="Expected Value (12 months)",
-        readonly=True,
-        aggregator="sum",
+        compute="_compute_predictions",
+        compute_sudo=True,
         help="Expected orders in the next 12 months times the expected value of "
         "an order (Gamma-Gamma model, or the customer's own mean order value "
-        "without that fit), untaxed, in company currency.",
+        "without that fit), untaxed, in company currency. Computed when read "
+        "from the program's latest fit; empty without a model fit.",
     )
     repeat_order_days = fields.Integer(
         string="Repeat Purchase Days",
         readonly=True,
         help="Distinct days with a confirmed order, minus the first one: the "
         "repeat purchases the prediction models read.",
+    )
+    repeat_order_value = fields.Float(
+        string="Mean Repeat Purchase Value",
+        readonly=True,
+        digits=0,
+        help="Untaxed amount of the confirmed orders of the repeat purchase "
+        "days (all but the first), in company currency, divided by their "
+        "number; 0 without a repeat purchase. An input of the prediction "
+        "models.",
+    )
+    purchase_day_value = fields.Float(
+        string="Mean Purchase Day Value",
+        readonly=True,
+        digits=0,
+        help="Untaxed amount of all the confirmed orders, in company currency, "
+        "divided by the number of purchase days: the value of an order the "
+        "expected value uses without an order value model.",
+    )
+    ranking_value = fields.Monetary(
+        string="Ranked Value",
+        readonly=True,
+        help="Programs ranking customers by predicted value: the expected "
+        "12-month value the customer was ranked by at its evaluation. Empty "
+        "otherwise.",
     )
     churn_risk = fields.Boolean(
         readonly=True,
@@ -686,6 +787,55 @@ class CustomerTierProfile(models.Model):
         "history: the predictions lean on the average customer.",
     )
     predict_status_text = fields.Char(related="program_id.predict_status_text")
+
+    @api.depends(*PREDICTION_INPUTS, "program_id.predict_fit_id")
+    def _compute_predictions(self):
+        predicted = self._prediction_values()
+        for profile in self:
+            values = predicted.get(profile.id) or (None, None, None)
+            for name, value in zip(PREDICTED_FIGURES, values, strict=True):
+                profile[name] = value if value is not None else False
+
+    def _prediction_values(self):
+        """Profile id -> ``(prob_alive, expected_orders_12m,
+        expected_value_12m)`` (each None where not finite) of the profiles
+        of ``self`` that have predictions: the customers (not prospects) of
+        a program with a usable fit (:func:`predicted_figures`, at each
+        profile's evaluation date, from its stored inputs and the program's
+        latest fit; numpy over each program's profiles at once)."""
+        result = {}
+        for program, profiles in self.grouped("program_id").items():
+            if not program:
+                continue
+            bgnbd, gg = program.sudo()._prediction_stored_fit()
+            if bgnbd is None:
+                continue
+            rows = [
+                (
+                    profile.id,
+                    profile.repeat_order_days,
+                    (profile.last_order_date - profile.first_order_date).days,
+                    (profile.evaluation_date - profile.first_order_date).days,
+                    profile.repeat_order_value,
+                    profile.purchase_day_value,
+                )
+                for profile in profiles
+                if not profile.is_prospect
+                and profile.first_order_date
+                and profile.last_order_date
+                and profile.evaluation_date
+            ]
+            if not rows:
+                continue
+            data = np.array(rows, dtype=float).reshape(-1, 6)
+            ids = data[:, 0].astype(int).tolist()
+            x, t_x, T, mean_repeat, day_value = data[:, 1:].T
+            currency = program.sudo().company_id.currency_id
+            predicted = predicted_figures(
+                bgnbd, gg, x, t_x, T, mean_repeat, day_value, currency
+            )
+            result.update(zip(ids, predicted, strict=True))
+        return result
 
     @api.depends(
         "repeat_order_days", "first_order_date", "evaluation_date", "is_prospect"

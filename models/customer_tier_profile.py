@@ -6,6 +6,7 @@ from odoo.tools import SQL, Query
 
 from .customer_tier_bounds import OVERRIDE_AHEAD, check_bounds
 from .customer_tier_engine import TierEngine
+from .customer_tier_ranking import SHOWN, shown_sql
 
 # Who may read figures computed over all the company's customers (shares and
 # ranks): the users whose record rules show them every customer.
@@ -145,15 +146,22 @@ class CustomerTierProfile(models.Model):
     # Company-wide figures: they reveal the revenue of other customers, so
     # only users who see every customer read them (a salesperson limited to
     # own documents gets the 80/20 of own customers from the Pareto report).
+    # Not stored: they move for most customers whenever one customer's
+    # revenue moves (the company total moves), so they are read from the
+    # company's ranking snapshot (customer_tier_ranking.py), which the full
+    # evaluation writes where they changed; sorted, grouped and filtered by
+    # their SQL definition (_field_to_sql).
     revenue_share = fields.Float(
-        readonly=True,
+        compute="_compute_shown_figures",
+        search="_search_revenue_share",
         digits=(16, 4),
         aggregator="sum",
         groups=COMPANY_WIDE_GROUPS,
         help="Share of the company's window revenue brought by this customer.",
     )
     cumulative_share = fields.Float(
-        readonly=True,
+        compute="_compute_shown_figures",
+        search="_search_cumulative_share",
         digits=(16, 4),
         aggregator=None,
         groups=COMPANY_WIDE_GROUPS,
@@ -161,7 +169,10 @@ class CustomerTierProfile(models.Model):
         "customer ranked above it (Pareto).",
     )
     pareto_rank = fields.Integer(
-        readonly=True, aggregator=None, groups=COMPANY_WIDE_GROUPS
+        compute="_compute_shown_figures",
+        search="_search_pareto_rank",
+        aggregator=None,
+        groups=COMPANY_WIDE_GROUPS,
     )
     frequency_class = fields.Selection(FREQUENCY_CLASSES, readonly=True, index=True)
     rfm_recency_score = fields.Integer(
@@ -269,7 +280,7 @@ class CustomerTierProfile(models.Model):
             self._table,
             ["company_id", "tier_sequence", "revenue_window DESC", "id"],
         )
-        # A full evaluation updates the profiles whose figures moved (shares,
+        # A full evaluation updates the profiles whose figures moved (RFM scores,
         # predictions), most often in columns no index holds: room on each
         # page lets PostgreSQL keep the new version there and leave the
         # indexes alone (a heap-only update).
@@ -325,16 +336,30 @@ class CustomerTierProfile(models.Model):
                 self._evaluation_date_sql(alias),
                 SQL.identifier(alias, "last_order_date"),
             )
+        if fname in SHOWN:
+            # (company-wide figures: as for a stored field, only who may read
+            # them sorts, groups or filters by them)
+            self.check_field_access_rights("read", [fname])
+            return shown_sql(
+                fname,
+                SQL.identifier(alias, "company_id"),
+                SQL.identifier(alias, "partner_id"),
+            )
         return super()._field_to_sql(alias, fname, query, flush)
 
     @api.model
     def read_group(
         self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True
     ):
-        # the recency is computed, not stored: aggregated by its SQL
-        # definition (_field_to_sql) as when it was stored
-        recency = f"recency_days:{self._fields['recency_days'].aggregator}"
-        fields = [recency if spec == "recency_days" else spec for spec in fields]
+        # the recency and the revenue share are computed, not stored:
+        # aggregated by their SQL definition (_field_to_sql) as when they
+        # were stored
+        fields = [
+            f"{spec}:{self._fields[spec].aggregator}"
+            if spec in ("recency_days", "revenue_share")
+            else spec
+            for spec in fields
+        ]
         return super().read_group(
             domain,
             fields,
@@ -345,7 +370,7 @@ class CustomerTierProfile(models.Model):
             lazy=lazy,
         )
 
-    def _search_computed_date(self, fname, operator, value):
+    def _search_by_sql(self, fname, operator, value):
         if operator not in ("=", "!=", "<", "<=", ">", ">=", "in", "not in"):
             raise UserError(
                 self.env._("Operation not supported on %(field)s.", field=fname)
@@ -355,11 +380,42 @@ class CustomerTierProfile(models.Model):
         query.add_where(condition)
         return [("id", "in", query)]
 
+    def _search_revenue_share(self, operator, value):
+        return self._search_by_sql("revenue_share", operator, value)
+
+    def _search_cumulative_share(self, operator, value):
+        return self._search_by_sql("cumulative_share", operator, value)
+
+    def _search_pareto_rank(self, operator, value):
+        return self._search_by_sql("pareto_rank", operator, value)
+
+    def _compute_shown_figures(self):
+        """The rank and shares of the profiles, from the ranking snapshot
+        (:func:`~.customer_tier_ranking.shown_sql`): one query for all."""
+        ids = self._origin.ids
+        figures = {}
+        if ids:
+            rows = self.env.execute_query(
+                SQL(
+                    "SELECT p.id, %s FROM customer_tier_profile p WHERE p.id = ANY(%s)",
+                    SQL(", ").join(self._field_to_sql("p", f) for f in SHOWN),
+                    ids,
+                )
+            )
+            figures = {row[0]: row[1:] for row in rows}
+        values = [figures.get(profile._origin.id) or (0, 0.0, 0.0) for profile in self]
+        for index, fname in enumerate(SHOWN):
+            # (into the cache as read from a column: not rounded to the
+            # digits the views show)
+            self.env.cache.update(
+                self, self._fields[fname], [row[index] for row in values]
+            )
+
     def _search_evaluation_date(self, operator, value):
-        return self._search_computed_date("evaluation_date", operator, value)
+        return self._search_by_sql("evaluation_date", operator, value)
 
     def _search_recency_days(self, operator, value):
-        return self._search_computed_date("recency_days", operator, value)
+        return self._search_by_sql("recency_days", operator, value)
 
     @api.depends(
         "program_id.last_run_date",

@@ -31,7 +31,14 @@ current profile: the result is the figures the whole profile table gives,
 in a number of queries and rows bounded by the moved customers (those
 refreshed since the last full evaluation), not by the company's customers.
 
-The next full evaluation rewrites the snapshot (and clears the moves). A
+A refresh or a later batch also stores, on the entries of the profiles it
+wrote, the rank and shares it scored them with where the snapshot's figures
+differ (``shown_*``; the snapshot's own figures stay as they are, for the
+others' refreshes): the profile shows what its refresh computed, the others
+what the full evaluation did, as when the profiles stored them.
+
+The next full evaluation rewrites the snapshot (and clears the moves and the
+``shown_*`` figures). A
 batched evaluation writes it in its first call, from every customer's
 figures, and its later calls read the scores of their batch from it
 (:meth:`TierEngine._plan_continue`); until the last batch is written the
@@ -104,6 +111,11 @@ class CustomerTierRankingEntry(models.Model):
     revenue = fields.Float(string="Revenue (window)", digits=(32, 6))
     m_le = fields.Integer(string="Ranked with at Most as Much Revenue")
     computed_tier_id = fields.Integer(string="Computed Tier ID")
+    # (empty: the snapshot's figures; set by a refresh or a later batch that
+    # scored the profile otherwise: shown_sql)
+    shown_rank = fields.Integer(string="Rank Shown")
+    shown_share = fields.Float(string="Revenue Share Shown")
+    shown_cumulative = fields.Float(string="Cumulative Share Shown")
 
     _sql_constraints = [
         (
@@ -153,6 +165,64 @@ class CustomerTierRankingEntry(models.Model):
             ["company_id"],
             where="moved",
         )
+
+
+# The Pareto figures a profile shows (customer.tier.profile), from the entry
+# ``e`` of its customer and the header ``h`` of its company.
+SHOWN = ("pareto_rank", "revenue_share", "cumulative_share")
+
+
+def snapshot_sql(fname, entry="e", head="h"):
+    """SQL: the snapshot's own figure ``fname`` (of :data:`SHOWN`) of the
+    entry ``entry``: a member's rank, its ranking value and its cumulative
+    value (as summed) over the total (as summed), as
+    ``TierEngine._score_full`` computed them; 0 for a customer not ranked or
+    a total of 0."""
+    member = SQL.identifier(entry, "member")
+    if fname == "pareto_rank":
+        return SQL(
+            "CASE WHEN %s THEN %s ELSE 0 END", member, SQL.identifier(entry, "rank")
+        )
+    total = SQL.identifier(head, "total_float")
+    value = (
+        SQL("%s::float8", SQL.identifier(entry, "value"))
+        if fname == "revenue_share"
+        else SQL.identifier(entry, "cum_float")
+    )
+    return SQL(
+        "CASE WHEN %s AND %s <> 0 THEN %s / %s ELSE 0 END", member, total, value, total
+    )
+
+
+SHOWN_COLUMNS = {
+    "pareto_rank": "shown_rank",
+    "revenue_share": "shown_share",
+    "cumulative_share": "shown_cumulative",
+}
+
+
+def shown_sql(fname, company, partner):
+    """SQL: the figure ``fname`` (of :data:`SHOWN`) of the profile of the
+    customer ``partner`` in the company ``company`` (SQL expressions): its
+    entry's ``shown_*`` figure where set, else the snapshot's own
+    (:func:`snapshot_sql`); 0 without an entry. One index seek on the
+    entries, one on the headers."""
+    return SQL(
+        """COALESCE((SELECT COALESCE(e.%s, %s)
+                       FROM customer_tier_ranking_entry e
+                       LEFT JOIN customer_tier_ranking h ON h.company_id = e.company_id
+                      WHERE e.company_id = %s AND e.partner_id = %s), 0)""",
+        SQL.identifier(SHOWN_COLUMNS[fname]),
+        snapshot_sql(fname),
+        company,
+        partner,
+    )
+
+
+def invalidate_shown(env):
+    """Forget the cached figures of :data:`SHOWN` (the snapshot changed)."""
+    env["customer.tier.profile"].invalidate_model(list(SHOWN))
+    env["res.partner"].invalidate_model(["tier_revenue_share", "tier_cumulative_share"])
 
 
 def exact(text):
@@ -313,8 +383,10 @@ class Ranking:
                 SELECT %(company)s, FALSE, v.*
                   FROM unnest(%(arrays)s) AS v
                 ON CONFLICT (company_id, partner_id) DO UPDATE
-                   SET %(updates)s
+                   SET %(updates)s, shown_rank = NULL, shown_share = NULL,
+                       shown_cumulative = NULL
                  WHERE (%(old)s) IS DISTINCT FROM (%(new)s)
+                    OR customer_tier_ranking_entry.shown_rank IS NOT NULL
                 """,
                 head_names=SQL(", ").join(SQL.identifier(n) for n in head_names),
                 head_values=SQL(", ").join(
@@ -347,6 +419,7 @@ class Ranking:
             log_exceptions=False,
         )
         self.env["customer.tier.ranking"].invalidate_model()
+        invalidate_shown(self.env)
 
     @staticmethod
     def _param(name, value):
@@ -372,10 +445,15 @@ class Ranking:
     def track(self, rows, key):
         """Mark moved the entries of ``rows`` (profile values just written)
         whose ranking figures differ from the snapshot's; a buying customer
-        with no entry gets one (moved, not a member). One statement."""
+        with no entry gets one (moved, not a member). Store on each entry of
+        ``rows`` the rank and shares the row holds where they differ from the
+        snapshot's own (``shown_*``, cleared where they are the same), so
+        that the profile shows them. One statement, one index seek per
+        row."""
         if not rows:
             return
         pids, counted, values, lasts, counts, revenues, tiers = ([] for _i in range(7))
+        shown = {fname: [] for fname in SHOWN}
         for row in rows:
             buying = not row.get("is_prospect")
             pids.append(row["partner_id"])
@@ -385,25 +463,46 @@ class Ranking:
             counts.append(row.get("order_count_window") if buying else None)
             revenues.append(row.get("revenue_window") if buying else None)
             tiers.append(row.get("computed_tier_id") if buying else None)
+            for fname in SHOWN:
+                shown[fname].append((row.get(fname) or 0) if buying else 0)
+        # the row's figures, where the snapshot's own differ
+        own = SQL("(%s, %s, %s)", *(SQL.identifier("v", fname) for fname in SHOWN))
+        snapshot = SQL("(%s)", SQL(", ").join(snapshot_sql(f) for f in SHOWN))
         self.env.cr.execute(
             SQL(
                 """
                 WITH v AS (
                     SELECT * FROM unnest(%(arrays)s)
-                        AS v(pid, counted, val, last, cnt, rev, tier)
-                ), moved AS (
-                    UPDATE customer_tier_ranking_entry e SET moved = TRUE
+                        AS v(pid, counted, val, last, cnt, rev, tier,
+                             pareto_rank, revenue_share, cumulative_share)
+                ), j AS (
+                    SELECT e.id, e.moved OR %(differs)s AS moved,
+                           CASE WHEN %(own)s IS DISTINCT FROM %(snapshot)s
+                                THEN v.pareto_rank END AS rank,
+                           CASE WHEN %(own)s IS DISTINCT FROM %(snapshot)s
+                                THEN v.revenue_share END AS share,
+                           CASE WHEN %(own)s IS DISTINCT FROM %(snapshot)s
+                                THEN v.cumulative_share END AS cumulative
                       FROM v
-                     WHERE e.company_id = %(company)s AND e.partner_id = v.pid
-                       AND NOT e.moved
-                       AND (e.member, e.value, e.last_order_date, e.order_count,
-                            e.revenue, e.computed_tier_id)
-                           IS DISTINCT FROM
-                           (v.counted, v.val, v.last, v.cnt, v.rev, v.tier)
+                      JOIN customer_tier_ranking_entry e
+                        ON e.company_id = %(company)s AND e.partner_id = v.pid
+                      LEFT JOIN customer_tier_ranking h
+                        ON h.company_id = %(company)s
+                ), moved AS (
+                    UPDATE customer_tier_ranking_entry e
+                       SET moved = j.moved, shown_rank = j.rank,
+                           shown_share = j.share, shown_cumulative = j.cumulative
+                      FROM j
+                     WHERE e.id = j.id
+                       AND (e.moved, e.shown_rank, e.shown_share,
+                            e.shown_cumulative)
+                           IS DISTINCT FROM (j.moved, j.rank, j.share, j.cumulative)
                 )
                 INSERT INTO customer_tier_ranking_entry
-                    (company_id, partner_id, member, moved)
-                SELECT %(company)s, v.pid, FALSE, TRUE
+                    (company_id, partner_id, member, moved, shown_rank,
+                     shown_share, shown_cumulative)
+                SELECT %(company)s, v.pid, FALSE, TRUE, v.pareto_rank,
+                       v.revenue_share, v.cumulative_share
                   FROM v
                  WHERE v.counted
                    AND NOT EXISTS (
@@ -411,13 +510,41 @@ class Ranking:
                         WHERE e.company_id = %(company)s AND e.partner_id = v.pid)
                 """,
                 arrays=unnest_arrays(
-                    [pids, counted, values, lasts, counts, revenues, tiers],
-                    ("int4", "bool", "numeric", "date", "int4", "numeric", "int4"),
+                    [
+                        pids,
+                        counted,
+                        values,
+                        lasts,
+                        counts,
+                        revenues,
+                        tiers,
+                        *shown.values(),
+                    ],
+                    (
+                        "int4",
+                        "bool",
+                        "numeric",
+                        "date",
+                        "int4",
+                        "numeric",
+                        "int4",
+                        "int4",
+                        "float8",
+                        "float8",
+                    ),
                 ),
+                differs=SQL(
+                    "(e.member, e.value, e.last_order_date, e.order_count, "
+                    "e.revenue, e.computed_tier_id) IS DISTINCT FROM "
+                    "(v.counted, v.val, v.last, v.cnt, v.rev, v.tier)"
+                ),
+                own=own,
+                snapshot=snapshot,
                 company=self.company_id,
             ),
             log_exceptions=False,
         )
+        invalidate_shown(self.env)
 
     # ------------------------------------------------------------------
     # Read (refresh, later batches)

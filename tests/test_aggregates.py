@@ -42,7 +42,8 @@ NOT_ADDITIVE = {
         "prospect_score": "avg",
         "share_of_wallet": "avg",
         "main_category_share": "avg",
-        "prob_alive": "avg",
+        # (computed when read from the program's fit: no SQL to average)
+        "prob_alive": None,
         "followup_interval": None,
     },
     "customer.tier.history": {"recency_days": "avg"},

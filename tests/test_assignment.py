@@ -843,12 +843,28 @@ class TestIncrementalEqualsFull(AssignmentCase):
             )
         cls.newcomer = cls._customer("Newcomer")
 
+    def _shown(self, partners):
+        """The rank and shares the profiles of ``partners`` read from the
+        ranking snapshot."""
+        Profile = self.env["customer.tier.profile"]
+        Profile.invalidate_model(["pareto_rank", "revenue_share", "cumulative_share"])
+        return {
+            p.partner_id.id: (p.pareto_rank, p.revenue_share, p.cumulative_share)
+            for p in Profile.search([("partner_id", "in", partners.ids)])
+        }
+
     def _compare_refresh_with_full(self, partners):
         self.program._engine().refresh_partners(partners.ids, eval_date=E)
         refreshed = self._snapshot(partners=partners, columns=self.FIGURES)
+        refreshed_shown = self._shown(partners)
         self._run(E)
         full = self._snapshot(partners=partners, columns=self.FIGURES)
+        full_shown = self._shown(partners)
         self.assertEqual(set(refreshed), set(full))
+        for pid, (rank, share, cumulative) in full_shown.items():
+            self.assertEqual(refreshed_shown[pid][0], rank)
+            self.assertAlmostEqual(refreshed_shown[pid][1], share, places=9)
+            self.assertAlmostEqual(refreshed_shown[pid][2], cumulative, places=9)
         for pid, row in full.items():
             for column in self.FIGURES:
                 value, expected = refreshed[pid][column], row[column]

@@ -401,8 +401,9 @@ class TestExplainPareto(ExplainCase):
         )
 
     def test_reading_one_explanation_reads_the_ranking_once(self):
-        """Under Pareto a company-wide reader's explanation adds one query,
-        the company's ranking figures, to those of the threshold case."""
+        """Under Pareto a company-wide reader's explanation adds two queries
+        to those of the threshold case: the company's ranking figures, and
+        the profiles' cumulative shares (read from the ranking snapshot)."""
         profile = self._profile(self.y).with_env(self._env_as(self.user_all))
 
         def read():
@@ -413,7 +414,7 @@ class TestExplainPareto(ExplainCase):
             return profile.tier_explanation
 
         read()
-        with self.assertQueryCount(8):
+        with self.assertQueryCount(9):
             read()
 
     def test_each_company_its_own_distribution(self):
@@ -519,8 +520,7 @@ class TestExplainPredictedAndProspects(ExplainCase):
         profile = self._profile(self.near)
         self.env.cr.execute(
             SQL(
-                "UPDATE customer_tier_profile SET expected_value_12m = 1500 "
-                "WHERE id = %s",
+                "UPDATE customer_tier_profile SET ranking_value = 1500 WHERE id = %s",
                 profile.id,
             )
         )

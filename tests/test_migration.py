@@ -24,6 +24,7 @@ from odoo.addons.customer_tier.models.customer_tier_followup import (
 from odoo.addons.customer_tier.models.customer_tier_migration import (
     PROGRAM_FIT_COLUMNS,
     _migrate_partner_notes,
+    _migrate_prediction_inputs,
     _migrate_program_fits,
 )
 from odoo.addons.mail.models.mail_activity import MailActivity
@@ -461,5 +462,139 @@ class TestMigrationProgramFits(CustomerTierCase):
         self.assertEqual(profile.refresh_date, date(2024, 6, 30))
         self.assertEqual(profile.evaluation_date, date(2024, 6, 30))
         self.assertEqual(profile.recency_days, 60)
+        # a new install has nothing to migrate
+        script.migrate(cr, None)
+
+    def test_predicted_figures_leave_the_table(self):
+        """18.0.1.4.0: the stored predicted figures go (pre-migrate), the
+        expected value of a program ranking by it kept as the value its
+        customers were ranked by; the new inputs of the predictions are
+        filled (post-migrate) with what the engine writes."""
+        import importlib.util
+        import os
+
+        path = os.path.join(
+            os.path.dirname(os.path.dirname(__file__)),
+            "migrations",
+            "18.0.1.4.0",
+            "pre-migrate.py",
+        )
+        spec = importlib.util.spec_from_file_location("ct_pre_migrate_1_4_0", path)
+        script = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(script)
+        customer = self._customer("Migrated predictions")
+        self._order(customer, 1000, date(2024, 1, 5))
+        self._order(customer, 700, date(2024, 3, 5))
+        self._order(customer, 500, date(2024, 3, 5))
+        self._order(customer, 1300, date(2024, 5, 5))
+        self._run(date(2024, 6, 30))
+        profile = self._profile(customer)
+        names = ("repeat_order_days", "repeat_order_value", "purchase_day_value")
+        written = {name: profile[name] for name in names}
+        self.assertEqual(written["repeat_order_days"], 2)
+        self.assertEqual(written["repeat_order_value"], 1250.0)
+        self.assertAlmostEqual(written["purchase_day_value"], 3500 / 3)
+        self.env.flush_all()
+        cr = self.env.cr
+        # the 18.0.1.3.0 table: the figures stored, no inputs, no ranked value
+        cr.execute(
+            "ALTER TABLE customer_tier_profile DROP COLUMN ranking_value, "
+            "ADD COLUMN prob_alive numeric, ADD COLUMN expected_orders_12m "
+            "numeric, ADD COLUMN expected_value_12m numeric"
+        )
+        cr.execute(
+            "UPDATE customer_tier_profile SET expected_value_12m = 1234, "
+            "repeat_order_days = 0, repeat_order_value = NULL, "
+            "purchase_day_value = NULL WHERE company_id = %s",
+            (self.company.id,),
+        )
+        cr.execute(
+            "UPDATE customer_tier_program SET value_basis = 'predicted' WHERE id = %s",
+            (self.program.id,),
+        )
+        script.migrate(cr, "18.0.1.3.0")
+        for column in ("prob_alive", "expected_orders_12m", "expected_value_12m"):
+            self.assertFalse(column_exists(cr, "customer_tier_profile", column))
+        self.assertGreaterEqual(_migrate_prediction_inputs(self.env), 1)
+        self.env.invalidate_all()
+        self.assertEqual(profile.ranking_value, 1234)
+        self.assertEqual({name: profile[name] for name in names}, written)
+        # a new install has nothing to migrate
+        script.migrate(cr, None)
+
+    def test_shares_leave_the_profile_table(self):
+        """18.0.1.4.0 (pre-migrate): the stored rank and shares are dropped;
+        the profiles read them from the ranking snapshot, and a profile whose
+        stored figures differ from the snapshot's (refreshed since the full
+        evaluation) keeps them on its entry: every profile shows what it
+        showed."""
+        import importlib.util
+        import os
+
+        path = os.path.join(
+            os.path.dirname(os.path.dirname(__file__)),
+            "migrations",
+            "18.0.1.4.0",
+            "pre-migrate.py",
+        )
+        spec = importlib.util.spec_from_file_location("ct_pre_migrate_1_4_0", path)
+        script = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(script)
+        big, small = self._customer("Migrated big"), self._customer("Migrated small")
+        self._order(big, 3000, date(2024, 5, 1))
+        self._order(small, 1000, date(2024, 5, 2))
+        self._run(date(2024, 6, 30))
+        # company B has no snapshot yet (evaluated before 18.0.1.3.0)
+        cust_b = self._customer("Migrated in B")
+        self._order(cust_b, 500, date(2024, 5, 3), company=self.company_b)
+        self._run(date(2024, 6, 30), company=self.company_b)
+        profile_b = self._profile(cust_b, company=self.company_b)
+        self.env["customer.tier.ranking"].search(
+            [("company_id", "=", self.company_b.id)]
+        ).unlink()
+        self.env["customer.tier.ranking.entry"].search(
+            [("company_id", "=", self.company_b.id)]
+        ).unlink()
+        shown = ("pareto_rank", "revenue_share", "cumulative_share")
+        profiles = {p: self._profile(p) for p in (big, small)}
+        self.assertEqual(
+            [tuple(profiles[p][f] for f in shown) for p in (big, small)],
+            [(1, 0.75, 0.75), (2, 0.25, 1.0)],
+        )
+        self.env.flush_all()
+        cr = self.env.cr
+        # the 18.0.1.3.0 tables: the figures on the profile, none on the
+        # entries; the small customer refreshed since with other figures
+        cr.execute(
+            "ALTER TABLE customer_tier_ranking_entry DROP COLUMN shown_rank, "
+            "DROP COLUMN shown_share, DROP COLUMN shown_cumulative"
+        )
+        cr.execute(
+            "ALTER TABLE customer_tier_profile ADD COLUMN revenue_share numeric, "
+            "ADD COLUMN cumulative_share numeric, ADD COLUMN pareto_rank int"
+        )
+        for profile, figures in (
+            (profiles[big], (1, 0.75, 0.75)),
+            (profiles[small], (2, 0.4, 1.0)),
+            (profile_b, (1, 1.0, 1.0)),
+        ):
+            cr.execute(
+                "UPDATE customer_tier_profile SET pareto_rank = %s, "
+                "revenue_share = %s, cumulative_share = %s WHERE id = %s",
+                (*figures, profile.id),
+            )
+        script.migrate(cr, "18.0.1.3.0")
+        for fname in shown:
+            self.assertFalse(column_exists(cr, "customer_tier_profile", fname))
+        self.env.invalidate_all()
+        self.assertEqual(
+            [tuple(profiles[p][f] for f in shown) for p in (big, small)],
+            [(1, 0.75, 0.75), (2, 0.4, 1.0)],
+        )
+        # without a snapshot: the stored figures, on an entry of its own
+        self.assertEqual(tuple(profile_b[f] for f in shown), (1, 1.0, 1.0))
+        # the next full evaluation gives the snapshot's figures again
+        self._run(date(2024, 7, 1))
+        self.assertEqual(profiles[small].revenue_share, 0.25)
         # a new install has nothing to migrate
         script.migrate(cr, None)

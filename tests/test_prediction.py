@@ -41,6 +41,10 @@ from odoo.tests import Form, tagged
 from odoo.tests.common import TransactionCase
 
 from odoo.addons.customer_tier.models import customer_tier_predict as predict
+from odoo.addons.customer_tier.models.customer_tier_prediction import (
+    PREDICTED_FIGURES,
+    PredictionFeature,
+)
 
 from .common import CustomerTierCase
 from .prediction_data import simulate_bgnbd, simulate_gamma_gamma
@@ -553,8 +557,11 @@ class TestPredictionEngine(CustomerTierCase):
         program.value_basis = "predicted"
         engine = program._engine()
         rows, _changes = engine.plan(self.eval_date)
-        self.assertEqual(engine.value_key, "expected_value_12m")
+        # ranked by the expected value, kept as the value each was ranked by
+        self.assertEqual(engine.value_key, "ranking_value")
         customers = [r for r in rows.values() if not r["is_prospect"]]
+        for row in customers:
+            self.assertEqual(row["ranking_value"], row["expected_value_12m"])
         ranked = sorted(customers, key=lambda r: r["pareto_rank"])
         values = [r["expected_value_12m"] for r in ranked]
         self.assertEqual(values, sorted(values, reverse=True))
@@ -621,6 +628,192 @@ class TestPredictionEngine(CustomerTierCase):
             self.env["customer.tier.program"].with_user(self.user_own).browse(
                 self.program.id
             ).write({"churn_alive_bound": 0.5})
+
+    @staticmethod
+    def _planned(func):
+        """Call ``func`` and return the figures the engine's prediction
+        computed meanwhile (partner id -> figures)."""
+        seen = {}
+        original = PredictionFeature.extend_figures
+
+        def spy(feature, figures, eval_date, full):
+            original(feature, figures, eval_date, full)
+            seen.update({pid: dict(fig) for pid, fig in figures.items()})
+
+        with patch.object(PredictionFeature, "extend_figures", spy):
+            func()
+        return seen
+
+    def _assert_read_as_planned(self, planned, partners):
+        """The predicted figures read on the profiles of ``partners`` are
+        the engine's (exactly: both are rounded as the fields are)."""
+        self.env.invalidate_all()
+        for partner in partners:
+            profile = self._profile(partner)
+            for name in PREDICTED_FIGURES:
+                with self.subTest(customer=partner.name, figure=name):
+                    self.assertIsNotNone(planned[partner.id][name])
+                    self.assertEqual(profile[name], planned[partner.id][name])
+
+    def test_read_equals_engine(self):
+        """The predicted figures are not stored: read, they are computed at
+        the profile's evaluation date from its stored inputs and the
+        program's latest fit, and equal what the engine computed for that
+        date: after a full evaluation, on the next day's (which writes
+        unchanged profiles no more, though every figure moved) and after a
+        refresh of one customer."""
+        Profile = self.env["customer.tier.profile"]
+        for name in PREDICTED_FIGURES:
+            self.assertFalse(Profile._fields[name].store, name)
+        customers = self.steady + self.lapsed + self.churned + self.rare
+        customers += self.one_time
+        planned = self._planned(self._run)
+        self.assertEqual(self.program.predict_status, "ok")
+        self._assert_read_as_planned(planned, customers)
+        next_day = self.eval_date + timedelta(days=1)
+        profile = self._profile(self.steady[0])
+        self.assertEqual(profile.evaluation_date, self.eval_date)
+        planned = self._planned(lambda: self._run(next_day))
+        self.assertEqual(self.program.predict_fit_date, next_day)
+        # (read in the same transaction: the run's date reaches the profiles)
+        self.assertEqual(profile.evaluation_date, next_day)
+        self.assertEqual(self._profile(self.steady[0]).evaluation_date, next_day)
+        self._assert_read_as_planned(planned, customers)
+        # a refresh a few days later: the customer at its refresh date with
+        # the latest fit, the others as they were
+        later = self.eval_date + timedelta(days=5)
+        buyer = self.lapsed[0]
+        self._bulk_orders(buyer, [later], 5000)
+        refreshed = self._planned(
+            lambda: self.program._engine().refresh_partners([buyer.id], later)
+        )
+        self.assertEqual(self._profile(buyer).evaluation_date, later)
+        self._assert_read_as_planned(refreshed, [buyer])
+        self._assert_read_as_planned(planned, [p for p in customers if p != buyer])
+        # no usable fit: empty
+        self.env.cr.execute(
+            "UPDATE customer_tier_prediction_fit SET status = 'unreliable' "
+            "WHERE program_id = %s",
+            (self.program.id,),
+        )
+        self.env.invalidate_all()
+        profile = self._profile(self.steady[0])
+        self.assertEqual(
+            [profile[name] for name in PREDICTED_FIGURES], [False, False, False]
+        )
+
+    def test_read_query_count(self):
+        """Reading the predictions of a page of profiles costs the same
+        queries whatever its size."""
+        self._run()
+        Profile = self.env["customer.tier.profile"]
+        domain = [("program_id", "=", self.program.id), ("is_prospect", "=", False)]
+        names = ["partner_id", *PREDICTED_FIGURES]
+        self.assertGreater(Profile.search_count(domain), 20)
+        for limit in (2, 20):
+            self.env.invalidate_all()
+            self.env.registry.clear_cache()
+            Profile.search(domain, limit=1).read(names)
+            self.env.invalidate_all()
+            # the profiles, the program, its latest fit, the partners' names...
+            with self.assertQueryCount(7):
+                rows = Profile.search_read(domain, names, limit=limit)
+            self.assertEqual(len(rows), limit)
+            self.assertTrue(all(row["prob_alive"] for row in rows))
+
+    def test_predictions_across_companies(self):
+        """Each profile's predictions come from its own program's fit: a
+        salesperson reads those of its customers; the customer's profile in
+        a company without a fit reads none, and a user of that company
+        reads no fit of the other."""
+        self._run()
+        both = self.steady[1]
+        self._bulk_orders(
+            both, [date(2024, 1, 5), date(2024, 3, 5)], 900, company=self.company_b
+        )
+        self._run(company=self.company_b)
+        self.assertEqual(self.program_b.predict_status, "insufficient")
+        profile_a = self._profile(both)
+        profile_b = self._profile(both, company=self.company_b)
+        self.assertGreater(profile_a.prob_alive, 0.9)
+        self.assertEqual(profile_b.repeat_order_days, 1)
+        self.assertFalse(profile_b.prob_alive)
+        self.assertFalse(profile_b.expected_value_12m)
+        # the salesperson of the customer reads the same figures
+        own = self._env_as(self.user_own)["customer.tier.profile"].browse(
+            self._profile(self.steady[0]).id
+        )
+        expected = self._profile(self.steady[0])
+        for name in PREDICTED_FIGURES:
+            self.assertEqual(own[name], expected[name])
+            self.assertTrue(own[name])
+        # company B's user: its profile without figures, no fit of company A
+        env_b = self._env_as(self.user_b)
+        self.assertFalse(env_b["customer.tier.profile"].browse(profile_b.id).prob_alive)
+        Fit = env_b["customer.tier.prediction.fit"]
+        self.assertFalse(Fit.search([("program_id", "=", self.program.id)]))
+        with self.assertRaises(AccessError):
+            Fit.browse(self.program.predict_fit_id.id).read(["bgnbd_r"])
+        with self.assertRaises(AccessError):
+            env_b["customer.tier.profile"].browse(profile_a.id).read(["prob_alive"])
+
+    def test_warm_start_from_the_latest_fit(self):
+        """A full evaluation's fit starts the optimiser from the parameters of
+        the program's latest fit: the next day's fit lands where a cold
+        start does, to the likelihood's precision."""
+        self._run()
+        first = self.program.predict_fit_id
+        starts = []
+        original_bg, original_gg = predict.fit_bgnbd, predict.fit_gamma_gamma
+
+        def bg_spy(*args, **kwargs):
+            starts.append(("bgnbd", kwargs.get("start")))
+            return original_bg(*args, **kwargs)
+
+        def gg_spy(*args, **kwargs):
+            starts.append(("gg", kwargs.get("start")))
+            return original_gg(*args, **kwargs)
+
+        next_day = self.eval_date + timedelta(days=1)
+        with (
+            patch.object(predict, "fit_bgnbd", bg_spy),
+            patch.object(predict, "fit_gamma_gamma", gg_spy),
+        ):
+            planned = self._planned(lambda: self._run(next_day))
+        self.assertEqual(
+            starts,
+            [
+                ("bgnbd", {k: first[f"bgnbd_{k}"] for k in ("r", "alpha", "a", "b")}),
+                ("gg", {k: first[f"gg_{k}"] for k in ("p", "q", "v")}),
+            ],
+        )
+        warm = self.program.predict_fit_id
+        self.assertEqual(warm.fit_date, next_day)
+        self.assertEqual(warm.status, "ok")
+        # the same data fitted from the default start
+        pids = [
+            pid for pid, fig in planned.items() if fig["repeat_order_days"] is not None
+        ]
+        x = np.array([planned[p]["repeat_order_days"] for p in pids], dtype=float)
+        first_day = np.array(
+            [(next_day - planned[p]["first_order_date"]).days for p in pids], float
+        )
+        t_x = np.array(
+            [
+                (planned[p]["last_order_date"] - planned[p]["first_order_date"]).days
+                for p in pids
+            ],
+            dtype=float,
+        )
+        cold = predict.fit_bgnbd(x, t_x, first_day)
+        warm_params = {k: warm[f"bgnbd_{k}"] for k in ("r", "alpha", "a", "b")}
+        warm_ll = float(
+            np.sum(predict.bgnbd_log_likelihood(warm_params, x, t_x, first_day))
+        )
+        self.assertAlmostEqual(warm_ll, cold.log_likelihood, delta=0.01)
+        cold_alive = predict.probability_alive(cold.params, x, t_x, first_day)
+        warm_alive = predict.probability_alive(warm_params, x, t_x, first_day)
+        self.assertLess(float(np.max(np.abs(cold_alive - warm_alive))), 0.01)
 
     def test_program_constraints(self):
         with self.assertRaises(ValidationError):

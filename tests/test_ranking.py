@@ -22,6 +22,7 @@ from odoo.addons.customer_tier.models.customer_tier_engine import (
     PROFILE_COLUMNS,
     TierEngine,
 )
+from odoo.addons.customer_tier.models.customer_tier_ranking import SHOWN
 
 from .test_assignment import AssignmentCase
 
@@ -121,8 +122,18 @@ class TestRankingSnapshot(AssignmentCase):
                 snapshot = self._scores(refreshed, scan=False)
                 scan = self._scores(refreshed, scan=True)
                 self.assertEqual(snapshot, scan)
-                # then refreshed for real: they move in the snapshot
+                # then refreshed for real: they move in the snapshot, and
+                # their profiles show the rank and shares the refresh gave
+                # them, the others those of the full evaluation
+                others = self._shown(set(self.customers.ids) - set(refreshed))
                 self._engine().refresh_partners(refreshed, E)
+                shown = self._shown(refreshed)
+                for pid in refreshed:
+                    # (a customer whose orders were all cancelled: a
+                    # prospect, ranked nowhere)
+                    expected = snapshot[0].get(pid, (0, 0.0, 0.0))[:3]
+                    self.assertEqual(shown[pid], expected)
+                self.assertEqual(self._shown(list(others)), others)
                 rounds += 1
         moved = self.env["customer.tier.ranking.entry"].search_count(
             [("company_id", "=", self.company.id), ("moved", "=", True)]
@@ -140,6 +151,21 @@ class TestRankingSnapshot(AssignmentCase):
             [("company_id", "=", self.company.id), ("moved", "=", True)]
         )
         self.assertEqual(moved, 0)
+
+    def _shown(self, partner_ids):
+        """partner id -> (rank, revenue share, cumulative share) its profile
+        shows."""
+        Profile = self.env["customer.tier.profile"]
+        Profile.invalidate_model(list(SHOWN))
+        return {
+            p.partner_id.id: tuple(p[f] for f in SHOWN)
+            for p in Profile.search(
+                [
+                    ("company_id", "=", self.company.id),
+                    ("partner_id", "in", list(partner_ids)),
+                ]
+            )
+        }
 
     def test_refresh_without_snapshot_reads_the_profiles(self):
         """Before the first full evaluation wrote a snapshot (a database
@@ -172,9 +198,16 @@ class TestRankingSnapshot(AssignmentCase):
         ]
         self.assertTrue(set(PROFILE_COLUMNS) - {"full_evaluation_date"} <= set(columns))
         # (ids aside: a batched evaluation creates the new profiles in
-        # another order)
+        # another order), with the rank and shares the profiles read from
+        # the ranking snapshot
+        Profile = self.env["customer.tier.profile"]
+        Profile.invalidate_model(list(SHOWN))
+        shown = {
+            p.partner_id.id: tuple(p[f] for f in SHOWN)
+            for p in Profile.search([("company_id", "=", self.company.id)])
+        }
         return {
-            pid: {k: v for k, v in row.items() if k != "id"}
+            pid: {k: v for k, v in row.items() if k != "id"} | {"shown": shown[pid]}
             for pid, row in self._snapshot(columns=columns).items()
         }
 

@@ -140,6 +140,58 @@ class TestSecurityChannels(CustomerTierCase):
             places=4,
         )
 
+    def test_shares_from_the_snapshot_follow_the_record_rules(self):
+        """The rank and shares, read from the ranking snapshot (which no user
+        reads), show for exactly the profiles a user reads, each over its own
+        company; a search, sort or group on them tells nothing of another
+        company's or (limited salesperson) another salesperson's customers."""
+        with self.assertRaises(AccessError):
+            self._env_as(self.user_all)["customer.tier.ranking.entry"].search([])
+        Profile = self._env_as(self.user_all)["customer.tier.profile"]
+        ranked = Profile.search([("revenue_share", ">", 0)], order="pareto_rank")
+        self.assertEqual(
+            ranked.partner_id,
+            self.other | self.mine_big | self.unowned | self.mine_small,
+        )
+        self.assertEqual(ranked.mapped("pareto_rank"), [1, 2, 3, 4])
+        self.assertAlmostEqual(sum(ranked.mapped("revenue_share")), 1.0, places=9)
+        # company B's only customer has all of its company's revenue: no
+        # profile of company A matches, and company B's is not found
+        self.assertFalse(Profile.search([("revenue_share", ">=", 0.999)]))
+        self.assertFalse(
+            Profile.search([("cumulative_share", "=", 1.0), ("pareto_rank", "=", 1)])
+        )
+        [group] = Profile.read_group([], ["revenue_share"], [])
+        self.assertAlmostEqual(group["revenue_share"], 1.0, places=9)
+        # searchable, sortable and groupable as when they were stored
+        described = Profile.fields_get(
+            list(COMPANY_WIDE), ["searchable", "sortable", "groupable"]
+        )
+        for fname in COMPANY_WIDE:
+            self.assertEqual(
+                described[fname],
+                {"searchable": True, "sortable": True, "groupable": True},
+            )
+        groups = Profile.read_group([], ["revenue_share"], ["pareto_rank"])
+        self.assertEqual([g["pareto_rank"] for g in groups], [1, 2, 3, 4])
+        ProfileB = self._env_as(self.user_b, self.company_b)["customer.tier.profile"]
+        found = ProfileB.search([("revenue_share", ">", 0)])
+        self.assertEqual(found, self.prof_b)
+        self.assertEqual(
+            (found.pareto_rank, found.revenue_share, found.cumulative_share),
+            (1, 1.0, 1.0),
+        )
+        self.assertFalse(ProfileB.search([("pareto_rank", ">", 1)]))
+        # the limited salesperson: not by reading, sorting nor grouping
+        Own = self._env_as(self.user_own)["customer.tier.profile"]
+        for fname in COMPANY_WIDE:
+            with self.assertRaises(AccessError, msg=fname):
+                Own.search([], order=fname)
+            with self.assertRaises(AccessError, msg=fname):
+                Own.read_group([], [f"{fname}:max"], ["tier_id"])
+            with self.assertRaises(AccessError, msg=fname):
+                Own.search([(fname, ">", 0)])
+
     def test_views_open_without_company_wide_figures(self):
         env = self._env_as(self.user_own)
         profile = env["customer.tier.profile"].browse(self.prof[self.mine_big].id)

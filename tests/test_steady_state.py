@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from unittest.mock import patch
 
+import numpy as np
 from freezegun import freeze_time
 
 from odoo import Command
@@ -22,6 +23,7 @@ from odoo.addons.customer_tier.models.customer_tier_dimension import (
     CustomerTierProgram as DimensionProgram,
 )
 
+from .prediction_data import simulate_bgnbd
 from .test_assignment import AssignmentCase
 
 E = date(2024, 6, 30)
@@ -101,7 +103,97 @@ class TestSteadyState(AssignmentCase):
             )
         }
 
+    def _repeat_customers(self, count=30, seed=11):
+        """``count`` customers whose purchase days are drawn from the BG/NBD
+        model (``prediction_data``; some stop buying), first bought 120 to
+        300 days before E (no order leaves the window soon), with order
+        values varying around a mean of their own: enough for both models
+        to fit. Orders created in one go, confirmed (no refresh)."""
+        rng = np.random.default_rng(seed)
+        T = rng.integers(120, 300, count)
+        drawn = simulate_bgnbd({"r": 0.8, "alpha": 60.0, "a": 0.9, "b": 3.0}, T, rng)
+        values = []
+        for index in range(count):
+            first = E - timedelta(days=int(T[index]))
+            span = int(drawn["t_x"][index])
+            repeats = min(int(drawn["x"][index]), span)
+            days = sorted(
+                {
+                    first + timedelta(days=round(span * k / repeats))
+                    for k in range(1, repeats + 1)
+                }
+                | {first}
+            )
+            customer = self._customer(f"Repeat {index}")
+            values += [
+                {
+                    "partner_id": customer.id,
+                    "company_id": self.company.id,
+                    "pricelist_id": self.pricelists[(self.usd, self.company)].id,
+                    "date_order": datetime.combine(day, datetime.min.time()).replace(
+                        hour=12
+                    ),
+                    "state": "sale",
+                    "order_line": [
+                        Command.create(
+                            {
+                                "product_id": self.product.id,
+                                "product_uom_qty": 1.0,
+                                "price_unit": 100.0
+                                * (1 + index % 5)
+                                * (1.0, 1.3, 0.7)[k % 3],
+                                "tax_id": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+                for k, day in enumerate(days)
+            ]
+        with self._no_refresh():
+            self.env["sale.order"].create(values)
+
+    def _rfm(self):
+        return {
+            p.partner_id.id: (
+                p.rfm_recency_score,
+                p.rfm_frequency_score,
+                p.rfm_monetary_score,
+            )
+            for p in self.env["customer.tier.profile"].search(
+                [("company_id", "=", self.company.id)]
+            )
+        }
+
     # ------------------------------------------------------------------
+    def test_next_day_with_predictions_writes_nothing(self):
+        """With fitted predictions, a next-day run over unchanged orders
+        still writes no profile row: every customer's T grew by a day and
+        the models were fitted again, so the predicted figures moved, but
+        they are computed when read (from inputs that move only with the
+        orders), not stored."""
+        self._repeat_customers()
+        self._run(E)
+        self.assertEqual(self.program.predict_status, "ok")
+        self.assertEqual(self.program.predict_gg_status, "ok")
+        Profile = self.env["customer.tier.profile"]
+        profiles = Profile.search(
+            [("company_id", "=", self.company.id), ("is_prospect", "=", False)]
+        )
+        names = ("prob_alive", "expected_orders_12m", "expected_value_12m")
+        figures = {p.id: tuple(p[n] for n in names) for p in profiles}
+        before = self._tuples()
+        written = self._written()
+        result = self._run(E + timedelta(days=1))
+        self.assertEqual(result["written"], 0)
+        self.assertEqual(result["changes"], [])
+        self.assertEqual(self._tuples(), before)
+        self.assertEqual(self._written(), written)
+        self.env.invalidate_all()
+        self.assertEqual(self.program.predict_fit_date, E + timedelta(days=1))
+        # the figures that moved (as rounded): stored, their rows were written
+        moved = [p for p in profiles if tuple(p[n] for n in names) != figures[p.id]]
+        self.assertGreaterEqual(len(moved), 5)
+
     def test_next_day_writes_nothing(self):
         """Over unchanged data, a next-day run writes no profile and no
         history row, reads no order line; the evaluation date and the
@@ -142,10 +234,11 @@ class TestSteadyState(AssignmentCase):
 
     def test_new_order_rewrites_its_customer(self):
         """A customer with a new order is written, with its categories
-        computed again alone; the others are written only when their
-        company-wide figures (share, cumulative share, rank) moved with it."""
+        computed again alone; the others are not, though their company-wide
+        figures (share, cumulative share, rank) moved with it: the profiles
+        read them from the ranking snapshot."""
         self._run(E)
-        before, shares = self._tuples(), self._shares()
+        before, shares, scores = self._tuples(), self._shares(), self._rfm()
         buyer = self.customers[2]
         self._buy(buyer, 700, E + timedelta(days=1))
         with self._category_scopes() as scopes:
@@ -154,7 +247,12 @@ class TestSteadyState(AssignmentCase):
         moved = {pid for pid, share in self._shares().items() if share != shares[pid]}
         rewritten = {pid for pid in before if before[pid] != after[pid]}
         self.assertIn(buyer.id, moved)
-        self.assertEqual(rewritten, moved | {buyer.id})
+        self.assertEqual(moved, set(self.customers.ids))
+        # (the RFM scores are stored: the buyer's third order moves others'
+        # frequency score)
+        scored = {pid for pid, score in self._rfm().items() if score != scores[pid]}
+        self.assertTrue(scored - {buyer.id})
+        self.assertEqual(rewritten, scored | {buyer.id})
         self.assertEqual(result["written"], len(rewritten))
         # (the prospect has no share: never rewritten)
         self.assertNotIn(self.prospect.id, rewritten)
@@ -162,6 +260,102 @@ class TestSteadyState(AssignmentCase):
         profile = self._profile(buyer)
         self.assertEqual(profile.order_count, 3)
         self.assertEqual(profile.recency_days, 0)
+
+    def _entries_written(self):
+        """Ranking entries inserted, updated or deleted so far in this
+        transaction."""
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT n_tup_ins + n_tup_upd + n_tup_del "
+                "FROM pg_stat_xact_user_tables WHERE relname = %s",
+                "customer_tier_ranking_entry",
+            )
+        )
+        return rows[0][0] if rows else 0
+
+    def test_order_leaving_the_window_writes_its_customer_alone(self):
+        """A next day on which one customer's order leaves the window: the
+        company total moves, so every customer's share and cumulative share
+        move, yet only that customer's profile is written; the others read
+        their figures over the new total from the ranking snapshot, whose
+        entries are written only where they changed."""
+        # the first order of Leaving leaves the window of 2024-08-20, no
+        # other order: Leaving stays the last by revenue and the first by
+        # orders (the others' RFM scores stay)
+        leaving = self._customer("Leaving")
+        self._buy_many(
+            leaving,
+            [(100, date(2023, 8, 20))]
+            + [(100, date(2024, month, 10)) for month in (1, 3, 5, 7)],
+        )
+        day = date(2024, 8, 20)
+        self._run(day - timedelta(days=1))
+        before = self._tuples()
+        shares = self._shares()
+        entries = self._entries_written()
+        result = self._run(day)
+        after = self._tuples()
+        rewritten = {pid for pid in before if before[pid] != after[pid]}
+        self.assertEqual(rewritten, {leaving.id})
+        self.assertEqual(result["written"], 1)
+        self.assertEqual(self._profile(leaving).revenue_window, 400)
+        # the shares every customer reads: over the new total
+        customers = self.customers | leaving
+        profiles = self.env["customer.tier.profile"].search(
+            [("partner_id", "in", customers.ids)]
+        )
+        total = sum(profiles.mapped("revenue_window"))
+        self.assertEqual(total, 2900 + 5000 + 600 + 17500 + 400)
+        running = 0.0
+        ranked = sorted(profiles, key=lambda p: (-p.revenue_window, p.partner_id.id))
+        now = self._shares()
+        for rank, profile in enumerate(ranked, start=1):
+            running += profile.revenue_window
+            share, cumulative, pareto_rank = now[profile.partner_id.id]
+            name = profile.partner_id.name
+            self.assertEqual(pareto_rank, rank, name)
+            self.assertAlmostEqual(share, profile.revenue_window / total, 12, name)
+            self.assertAlmostEqual(cumulative, running / total, 12, name)
+            self.assertNotEqual(share, shares[profile.partner_id.id][0], name)
+        self.assertEqual(now[self.prospect.id], (0.0, 0.0, 0))
+        # the others' ranks and cumulative values stay: Leaving's entry alone
+        # is written
+        self.assertEqual(self._entries_written() - entries, 1)
+        # the figures sort and filter by the same definition
+        Profile = self.env["customer.tier.profile"]
+        self.assertEqual(
+            Profile.search([("partner_id", "in", customers.ids)], order="pareto_rank"),
+            Profile.browse([p.id for p in ranked]),
+        )
+        self.assertEqual(
+            Profile.search(
+                [
+                    ("partner_id", "in", customers.ids),
+                    ("cumulative_share", "<=", 0.9),
+                ]
+            ).partner_id,
+            self.customers[3] | self.customers[1],
+        )
+
+    def test_reading_shares_costs_one_query(self):
+        """The shares of a page of profiles: one query, whatever the page."""
+        self._run(E)
+        for index in range(6):
+            self._buy_many(self._customer(f"Page {index}"), [(50 * (index + 1), E)])
+        self._run(E)
+        Profile = self.env["customer.tier.profile"]
+        for limit in (2, 10):
+            profiles = Profile.search(
+                [("company_id", "=", self.company.id)], limit=limit
+            )
+            self.assertEqual(len(profiles), limit)
+            self.env.invalidate_all()
+            with self.assertQueryCount(1):
+                values = profiles.read(
+                    ["revenue_share", "cumulative_share", "pareto_rank"]
+                )
+            self.assertEqual(len(values), limit)
 
     def test_order_leaving_the_window_is_noticed(self):
         """An order leaving the window changes its customer's window figures
