@@ -526,6 +526,16 @@ class EngineFeature:
         """Side effects once profiles and history are written."""
 
 
+def _prefetched_fields(model):
+    """The fields Odoo reads together when one of them is read: the stored
+    columns of ``model`` that are prefetched."""
+    return [
+        name
+        for name, field in model._fields.items()
+        if field.store and field.column_type and field.prefetch is True
+    ]
+
+
 class TierEngine:
     """Evaluate one ``customer.tier.program``."""
 
@@ -536,8 +546,15 @@ class TierEngine:
         self.cr = program.env.cr
         self.company = program.company_id
         self.currency = self.company.currency_id
-        self.tiers = program.sudo()._customer_tiers()
-        self.grades = program.sudo()._prospect_grades()
+        # The active tiers and grades, best first: the fields of both read in
+        # one query (a one-customer refresh builds an engine), the program's
+        # lists of tiers and grades cached for the features that ask again.
+        program_su = program.sudo()
+        (program_su.tier_ids | program_su.grade_ids).fetch(
+            _prefetched_fields(self.env["customer.tier"])
+        )
+        self.tiers = program_su._customer_tiers()
+        self.grades = program_su._prospect_grades()
         self.tier_by_id = {t.id: t for t in self.tiers | self.grades}
         # per run: the language, formats and tier names of the move reasons
         self._reason_env_cache = None

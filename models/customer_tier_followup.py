@@ -487,13 +487,24 @@ class CustomerTierProgram(models.Model):
         """Assignee of customers without an active salesperson: the default
         follow-up user, else the administrator (None if neither is active)."""
         self.ensure_one()
-        for user in (
-            self.sudo().followup_user_id,
-            self.env.ref("base.user_admin", raise_if_not_found=False),
-        ):
-            if user and user.sudo().active:
-                return user.id
-        return None
+        candidates = [
+            self.sudo().followup_user_id.id,
+            self.env["ir.model.data"]._xmlid_to_res_id(
+                "base.user_admin", raise_if_not_found=False
+            ),
+        ]
+        # both checked in one query (a one-customer refresh asks)
+        active = (
+            self.env["res.users"]
+            .sudo()
+            .with_context(active_test=False)
+            .search_fetch(
+                [("id", "in", [c for c in candidates if c]), ("active", "=", True)],
+                ["active"],
+                order="id",
+            )
+        )
+        return next((c for c in candidates if c and c in active.ids), None)
 
     def _followup_user_sql(self):
         """SQL of the assignee: the partner's (alias ``p``) active salesperson,

@@ -214,7 +214,8 @@ class CustomerTierProfile(models.Model):
         "customer.tier",
         compute="_compute_tier_id",
         store=True,
-        index=True,
+        # no index of its own: the (tier_id, company_id, partner_id) index
+        # (init) serves every lookup by tier
         tracking=True,
     )
     tier_sequence = fields.Integer(related="tier_id.sequence", store=True)
@@ -290,11 +291,25 @@ class CustomerTierProfile(models.Model):
                 PROFILE_FILLFACTOR,
             )
         )
-        # partner_id had an index of its own before the unique index took its
-        # place (Odoo keeps an index a field no longer asks for)
-        tools.sql.drop_index(
-            self.env.cr, "customer_tier_profile__partner_id_index", self._table
+        # The customers of a tier, read from the index alone: a search of
+        # the partners by tier (res.partner._search_customer_tier_id) joins
+        # the tiers of the condition to it (EXPLAIN on 20,000 profiles, tier
+        # A of 1,124 customers: 0.2 ms instead of a scan of every profile,
+        # 10 to 25 ms).
+        tools.create_index(
+            self.env.cr,
+            "customer_tier_profile_tier_partner_index",
+            self._table,
+            ["tier_id", "company_id", "partner_id"],
         )
+        # partner_id and tier_id had an index of their own before the unique
+        # index and the one above took their place (Odoo keeps an index a
+        # field no longer asks for)
+        for index in (
+            "customer_tier_profile__partner_id_index",
+            "customer_tier_profile__tier_id_index",
+        ):
+            tools.sql.drop_index(self.env.cr, index, self._table)
 
     # ------------------------------------------------------------------
     # Evaluation date and recency: computed from the stored dates (one SQL

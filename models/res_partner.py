@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
+from odoo.osv import expression
 from odoo.tools.query import Query
 
 from .customer_tier_field_guard import (
@@ -17,6 +18,22 @@ from .customer_tier_profile import COMPANY_WIDE_GROUPS
 # salesperson limited to own documents reads nothing of another salesperson's
 # customer, in whatever order the fields are read.
 PROFILE_FIGURE = {"compute_sudo": False, "depends_context": ("company", "uid")}
+# The operators of a search on the partner's tier answered from the tier
+# profiles (``_search_customer_tier_id``); the others (a tier's name) search
+# the stored tier itself.
+PROFILE_TIER_OPERATORS = ("=", "!=", "in", "not in")
+
+
+class TierOfCommercialPartner(fields.Many2one):
+    """A many2one related to the commercial partner's stored tier (read,
+    grouped and sorted as such) whose search conditions go to the model's
+    ``_search_customer_tier_id``: Odoo gives every related field its own
+    search, which reads the stored tier of each customer in turn."""
+
+    def setup_related(self, model):
+        res = super().setup_related(model)
+        self.search = "_search_customer_tier_id"
+        return res
 
 
 class ResPartner(models.Model):
@@ -34,7 +51,7 @@ class ResPartner(models.Model):
         help="Effective tier (or prospect grade) stored on the commercial partner "
         "in each company by the tier engine.",
     )
-    customer_tier_id = fields.Many2one(
+    customer_tier_id = TierOfCommercialPartner(
         related="commercial_partner_id.commercial_tier_id",
         string="Customer Tier",
         help="Effective tier (or prospect grade) of the commercial partner in the "
@@ -212,6 +229,70 @@ class ResPartner(models.Model):
             return [(1, "=", 1)] if op == "not in" else [(0, "=", 1)]
         query = Profile._search(domain)
         return [("commercial_partner_id", op, query.subselect("partner_id"))]
+
+    def _search_customer_tier_id(self, operator, value):
+        """Partners by the tier of their commercial partner in the current
+        company, as reading ``customer_tier_id`` gives it to anyone who reads
+        the partner: whatever the user's access to the tier profiles.
+
+        A tier (``=``, ``!=``, ``in``, ``not in`` with tier ids, ``False`` or
+        a query of tiers, as a condition on the tier's own fields such as
+        ``customer_tier_id.code`` gives) is searched in the tier profiles of
+        the company, through the index of their tier, instead of in the
+        stored tier of every customer: the tier stored on the commercial
+        partner is its profile's effective tier, which every writer of a
+        profile's tier keeps so (the engine's ``write_profiles`` and
+        ``update_profiles``, the manual override's ``_record_changes``, all
+        through ``TierEngine.sync_partner_tiers``), and a partner without a
+        profile in the company has no stored tier there. A tier's name
+        (``ilike`` ...) searches the stored tier as Odoo does.
+        """
+        field = self._fields["customer_tier_id"]
+        values = value if isinstance(value, (list, tuple)) else [value]
+        given_ids = isinstance(value, Query) or all(
+            v is False or v is None or (isinstance(v, int) and not isinstance(v, bool))
+            for v in values
+        )
+        if operator not in PROFILE_TIER_OPERATORS or not given_ids:
+            return field._search_related(self, operator, value)
+        # a query of tiers is not run here (its truth value would run it)
+        if isinstance(value, Query):
+            tiers, some_tier, blank = value, True, False
+        else:
+            tiers = [v for v in values if v]
+            some_tier, blank = bool(tiers), len(tiers) < len(values)
+        Profile = (
+            self.env["customer.tier.profile"].sudo().with_context(active_test=False)
+        )
+        company = [("company_id", "=", self.env.company.id)]
+        tiered = Profile._search([*company, ("tier_id", "!=", False)]).subselect(
+            "partner_id"
+        )
+        held = Profile._search([*company, ("tier_id", "in", tiers)]).subselect(
+            "partner_id"
+        )
+        untiered = [
+            "|",
+            ("commercial_partner_id", "=", False),
+            ("commercial_partner_id", "not in", tiered),
+        ]
+        if operator in ("=", "in"):
+            found = [[("commercial_partner_id", "in", held)]] if some_tier else []
+            if blank:
+                found.append(untiered)
+            return expression.OR(found) if found else expression.FALSE_DOMAIN
+        # != / not in: a tier that is none of the tiers (or any tier, for
+        # False)
+        if not some_tier:
+            return [("commercial_partner_id", "in", tiered)] if blank else []
+        not_held = [
+            "|",
+            ("commercial_partner_id", "=", False),
+            ("commercial_partner_id", "not in", held),
+        ]
+        if blank:
+            return expression.AND([[("commercial_partner_id", "in", tiered)], not_held])
+        return not_held
 
     # Both flags read the profile the partner already found (one search).
     @api.depends("customer_tier_profile_id")

@@ -262,12 +262,12 @@ class TestExplainThresholds(ExplainCase):
             return profile.tier_explanation
 
         read()
-        with self.assertQueryCount(8):
+        with self.assertQueryCount(7):
             read()
         for name in ("More 1", "More 2"):
             self._buy(self._customer(name), 700, date(2024, 6, 1))
         self._run(E)
-        with self.assertQueryCount(8):
+        with self.assertQueryCount(7):
             read()
 
     def test_not_searchable_nor_exported(self):
@@ -414,7 +414,7 @@ class TestExplainPareto(ExplainCase):
             return profile.tier_explanation
 
         read()
-        with self.assertQueryCount(10):
+        with self.assertQueryCount(9):
             read()
 
     def test_each_company_its_own_distribution(self):

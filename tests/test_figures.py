@@ -615,7 +615,7 @@ class TestRefreshOnOrders(CustomerTierCase):
     # with the prediction (the churn flags; its inputs come from the engine's
     # aggregate) and the dimensions (prospect inputs, categories, the
     # dimension columns)
-    REFRESH_QUERIES = 30
+    REFRESH_QUERIES = 28
 
     def _measure_refresh(self, order):
         with freeze_time("2024-06-30 10:00:00"):
@@ -679,7 +679,7 @@ class TestRefreshOnOrders(CustomerTierCase):
     # Queries of an order confirmation (sale.order.action_confirm) with the
     # module, and without its hook (the customer's refresh): measured, then
     # pinned; neither grows with the number of customers of the company.
-    CONFIRM_QUERIES = 92
+    CONFIRM_QUERIES = 90
     CONFIRM_QUERIES_WITHOUT_HOOK = 60
 
     def _measure_confirm(self, partner, amount):

@@ -26,7 +26,7 @@ class TestIndexes(CustomerTierCase):
 
     def test_profile_list_reads_the_order_index(self):
         # the lists' first page in their default order comes from the index,
-        # with no sort (a tier filter may also go through tier_id's index,
+        # with no sort (a tier filter may also go through the tier index,
         # depending on the table's statistics)
         Profile = self.env["customer.tier.profile"]
         plan = self._plan(Profile, [("company_id", "in", self.company.ids)], limit=80)
@@ -51,3 +51,40 @@ class TestIndexes(CustomerTierCase):
         plan = "\n".join(row[0] for row in self.env.cr.fetchall())
         self.env.cr.execute("SET LOCAL enable_seqscan = on")
         self.assertIn("customer_tier_profile_partner_company_uniq", plan)
+
+    def test_partners_of_a_tier_read_the_tier_index_alone(self):
+        """The partners' tier filter (a condition on the tier's fields, as
+        the search view's *Core (A)*) finds the customers of the tier in the
+        tier index of the profiles, without reading the profiles or the
+        tier stored on every partner."""
+        self.env.cr.execute(
+            "SELECT 1 FROM pg_indexes WHERE indexname = %s",
+            ["customer_tier_profile__tier_id_index"],
+        )
+        self.assertFalse(self.env.cr.fetchall(), "redundant index left")
+        Partner = self.env["res.partner"].with_company(self.company)
+        domain = [
+            ("customer_tier_id.kind", "=", "customer"),
+            ("customer_tier_id.code", "=", "A"),
+        ]
+        sql = Partner._search(domain).select().code
+        self.assertNotIn("commercial_tier_id", sql)
+        self.assertIn('SELECT partner_id FROM "customer_tier_profile"', sql)
+        # the profile side of that search, from the index alone (no index
+        # scan or bitmap scan reading the table allowed)
+        Profile = self.env["customer.tier.profile"]
+        query = Profile._search(
+            [("company_id", "=", self.company.id), ("tier_id", "in", self.tier_a.ids)]
+        )
+        scans = ("enable_seqscan", "enable_indexscan", "enable_bitmapscan")
+        for scan in scans:
+            self.env.cr.execute(SQL("SET LOCAL %s = off", SQL.identifier(scan)))
+        try:
+            rows = self.env.execute_query(SQL("EXPLAIN %s", query.select("partner_id")))
+        finally:
+            for scan in scans:
+                self.env.cr.execute(SQL("SET LOCAL %s = on", SQL.identifier(scan)))
+        plan = "\n".join(row[0] for row in rows)
+        self.assertIn(
+            "Index Only Scan using customer_tier_profile_tier_partner_index", plan
+        )

@@ -6,8 +6,12 @@ from datetime import date
 
 from lxml import etree
 
+from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tools.safe_eval import safe_eval
+
+from odoo.addons.mail.tests.common import mail_new_test_user
 
 from .common import CustomerTierCase
 
@@ -91,31 +95,140 @@ class TestPartnerListLatency(CustomerTierCase):
             )
             self.assertEqual(found, expected.with_env(env))
 
-    def test_tier_conditions_match_the_stored_tier(self):
-        """Every way of searching the tier finds what reading it gives."""
-        Partner = self.env["res.partner"].with_company(self.company)
-        ours = self.ours.with_company(self.company)
+    def _conditions(self, company):
+        """(operator, value, wanted) triples: every way of searching the
+        tier, with what reading the tier must give for a match."""
         tier_a, tier_b = self.tiers["A"], self.tiers["B"]
-        self.assertEqual(self.core.with_company(self.company).customer_tier_id, tier_a)
-        cases = [
+        if company == self.company_b:
+            tier_a, tier_b = (
+                {t.code: t for t in self.program_b._customer_tiers()}[code]
+                for code in "AB"
+            )
+        name = tier_a.name.lower()
+        return [
             ("=", tier_a.id, lambda t: t == tier_a),
             ("in", [tier_a.id, tier_b.id], lambda t: t in (tier_a | tier_b)),
             ("in", [], lambda t: False),
             ("!=", tier_a.id, lambda t: t != tier_a),
             ("not in", [tier_a.id], lambda t: t != tier_a),
+            ("not in", [], lambda t: True),
             ("=", False, lambda t: not t),
             ("!=", False, lambda t: bool(t)),
             ("in", [tier_a.id, False], lambda t: not t or t == tier_a),
+            ("not in", [tier_a.id, False], lambda t: bool(t) and t != tier_a),
+            ("ilike", name, lambda t: bool(t) and name in t.name.lower()),
+            ("not ilike", name, lambda t: name not in (t.name or "").lower()),
+            # the conditions on the tier's own fields (the search filters)
+            ("code", "A", lambda t: t.code == "A"),
+            ("kind", "prospect", lambda t: t.kind == "prospect"),
+            ("code!=", "A", lambda t: bool(t) and t.code != "A"),
         ]
-        for operator, value, wanted in cases:
-            with self.subTest(operator=operator, value=value):
-                found = Partner.search(
-                    [("customer_tier_id", operator, value), ("id", "in", ours.ids)]
-                )
-                expected = ours.browse(
-                    [p.id for p in ours if wanted(p.customer_tier_id)]
-                )
+
+    def _assert_conditions_match(self, env, partners):
+        """Every condition of ``_conditions`` finds, among ``partners``, the
+        partners whose tier read as ``env``'s user (in its company) matches."""
+        Partner = env["res.partner"]
+        ours = partners.with_env(env)
+        tiers = {p.id: p.customer_tier_id.sudo() for p in ours}
+        for operator, value, wanted in self._conditions(env.company):
+            if operator in ("code", "kind"):
+                term = (f"customer_tier_id.{operator}", "=", value)
+            elif operator == "code!=":
+                term = ("customer_tier_id.code", "!=", value)
+            else:
+                term = ("customer_tier_id", operator, value)
+            with self.subTest(user=env.user.login, company=env.company.name, term=term):
+                if "." in term[0] and not env["customer.tier"].has_access("read"):
+                    # a condition on the tier's fields reads tiers: refused
+                    # as Odoo refuses it to a user who may not read them
+                    with self.assertRaises(AccessError):
+                        Partner.search([term])
+                    continue
+                found = Partner.search([term, ("id", "in", ours.ids)])
+                expected = ours.browse([p.id for p in ours if wanted(tiers[p.id])])
                 self.assertEqual(found, expected)
+
+    def _assert_stored_tier_is_the_profiles(self, partners):
+        """What the profile search relies on: in each company, the tier
+        stored on each commercial partner is its profile's tier (none
+        without a profile)."""
+        for company in self.company | self.company_b:
+            for partner in partners.commercial_partner_id:
+                profile = self._profile(partner, company)
+                with self.subTest(partner=partner.name, company=company.name):
+                    self.assertEqual(
+                        partner.with_company(company).sudo().commercial_tier_id,
+                        profile.tier_id,
+                    )
+
+    def test_tier_conditions_match_the_stored_tier(self):
+        """Every way of searching the tier finds what reading it gives, in
+        both companies, for a manager, a salesperson limited to own
+        documents (who reads no profile of another salesperson's customer)
+        and an employee with no sales or tier rights at all."""
+        # a customer of another salesperson, and one nobody follows
+        other = self._tiered("Other", 3, 4000)
+        other.user_id = self.user_all
+        lone = self._customer("Lone")
+        self._run(E)
+        partners = self.ours | other | other.child_ids | lone
+        employee = mail_new_test_user(
+            self.env,
+            login="ct_employee",
+            groups="base.group_user",
+            company_id=self.company.id,
+            company_ids=[Command.set((self.company | self.company_b).ids)],
+        )
+        self.user_manager.company_ids |= self.company_b
+        self.user_own.company_ids |= self.company_b
+        self._assert_stored_tier_is_the_profiles(partners)
+        for user in (self.user_manager, self.user_own, employee):
+            for company in self.company | self.company_b:
+                self._assert_conditions_match(self._env_as(user, company), partners)
+
+    def test_tier_conditions_follow_every_change_of_tier(self):
+        """The cases where a stored tier could part from its profile's: a
+        manual override and its end, a prospect's grade (by hand too), a
+        contact moved to another company, a company that becomes a contact:
+        the search still finds what reading the tier gives."""
+        Profile = self.env["customer.tier.profile"]
+        grades = {t.code: t for t in self.program._prospect_grades()}
+        prospect = self._customer(
+            "Prospect",
+            customer_rank=1,
+            tier_company_size="enterprise",
+            tier_reputation="5",
+            tier_product_fit="5",
+        )
+        buyer = self._contact(prospect, "Prospect Buyer")
+        self._run(E)
+        partners = self.ours | prospect | buyer
+        # a manual override, then a manual grade on the prospect
+        Profile.browse(self._profile(self.key).id).write(
+            {"manual_tier_id": self.tiers["A"].id, "manual_reason": "Key account"}
+        )
+        Profile.browse(self._profile(prospect).id).write(
+            {"manual_tier_id": grades["A"].id}
+        )
+        self.assertEqual(self.key.with_company(self.company).customer_tier_id.code, "A")
+        self.assertEqual(buyer.with_company(self.company).customer_tier_id, grades["A"])
+        env = self._env_as(self.user_manager)
+        self._assert_stored_tier_is_the_profiles(partners)
+        self._assert_conditions_match(env, partners)
+        # the override ends; a contact moves from Core to Key; Elsewhere
+        # becomes a contact of Core
+        self._profile(self.key).action_clear_override()
+        self.core.child_ids[:1].parent_id = self.key
+        self.elsewhere.write({"parent_id": self.core.id, "is_company": False})
+        partners |= self.key.child_ids | self.core.child_ids
+        self.assertEqual(
+            self.elsewhere.with_company(self.company).customer_tier_id.code, "A"
+        )
+        self._assert_stored_tier_is_the_profiles(partners)
+        self._assert_conditions_match(env, partners)
+        self._assert_conditions_match(
+            self._env_as(self.user_b, self.company_b), partners
+        )
 
     def _web_search_read(self, Partner, domain, spec):
         """(queries, result) of the web call of a list or kanban page."""
