@@ -36,7 +36,7 @@ from dateutil.relativedelta import relativedelta
 from lxml import etree
 
 from odoo import Command
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tests.common import TransactionCase
 
@@ -701,6 +701,57 @@ class TestPredictionEngine(CustomerTierCase):
         self.assertEqual(
             [profile[name] for name in PREDICTED_FIGURES], [False, False, False]
         )
+
+    def test_search_predicted_figures(self):
+        """A domain on a predicted figure compares the value read (0 where
+        empty), for every operator, as for a stored figure; a salesperson
+        limited to own documents finds own customers only; an operator a
+        number has not is refused."""
+        self._run()
+        Profile = self.env["customer.tier.profile"]
+        profiles = Profile.search([("company_id", "=", self.company.id)])
+        values = {p: {n: p[n] for n in PREDICTED_FIGURES} for p in profiles}
+        churned = self._profile(self.churned[0])
+        steady = self._profile(self.steady[0])
+        self.assertLess(churned.prob_alive, 0.5)
+        self.assertGreater(steady.prob_alive, 0.9)
+        cases = {
+            "=": lambda v, x: v == x,
+            "!=": lambda v, x: v != x,
+            "<": lambda v, x: v < x,
+            "<=": lambda v, x: v <= x,
+            ">": lambda v, x: v > x,
+            ">=": lambda v, x: v >= x,
+        }
+        domain = [("company_id", "=", self.company.id)]
+        for name in PREDICTED_FIGURES:
+            for target in (0, steady[name], churned[name]):
+                for operator, holds in cases.items():
+                    found = Profile.search([*domain, (name, operator, target)])
+                    expected = {p for p, v in values.items() if holds(v[name], target)}
+                    self.assertEqual(set(found), expected, (name, operator, target))
+            pair = [steady[name], churned[name]]
+            self.assertEqual(
+                set(Profile.search([*domain, (name, "in", pair)])),
+                {p for p, v in values.items() if v[name] in pair},
+            )
+            self.assertEqual(
+                set(Profile.search([*domain, (name, "not in", pair)])),
+                {p for p, v in values.items() if v[name] not in pair},
+            )
+            self.assertEqual(
+                set(Profile.search([*domain, (name, "=", False)])),
+                {p for p, v in values.items() if not v[name]},
+            )
+        # a salesperson limited to own documents: own customers only
+        own = self._env_as(self.user_own)["customer.tier.profile"]
+        mine = {self._profile(p) for p in self.steady}
+        self.assertEqual(
+            {own.browse(p.id).sudo() for p in own.search([("prob_alive", ">", 0)])},
+            {p for p in mine if p.prob_alive > 0},
+        )
+        with self.assertRaises(UserError):
+            Profile.search([("prob_alive", "like", "1")])
 
     def test_read_query_count(self):
         """Reading the predictions of a page of profiles costs the same
