@@ -5,7 +5,9 @@ today's date):
 
 * ``keep`` (the destination): 12,000 in company A (two orders);
 * ``gone`` (merged into ``keep``): 3,000 in company A, 7,000 in company B;
-* ``third``: 40,000 in company A, so that the shares have a company total.
+* ``third``: 40,000 in company A, so that the shares have a company total;
+* ``left`` and ``right``, two customers whose contacts ``john`` and
+  ``jane`` ordered 4,000 and 6,000 in company A.
 
 The merge carries the orders of ``gone`` over to ``keep``: afterwards
 ``keep`` holds, in each company, the profile, tier and shares that a full
@@ -50,6 +52,12 @@ class TestPartnerMerge(CustomerTierCase):
             cls._order(
                 partner, amount, cls.today - timedelta(days=days), company=company
             )
+        cls.left = cls._customer("Merge Left")
+        cls.right = cls._customer("Merge Right")
+        cls.john = cls._contact(cls.left, "John", email=email)
+        cls.jane = cls._contact(cls.right, "Jane", email=email)
+        cls._order(cls.john, 4000, cls.today - timedelta(days=15))
+        cls._order(cls.jane, 6000, cls.today - timedelta(days=12))
         cls._run(cls.today)
         cls._run(cls.today, company=cls.company_b)
         admin = cls.env.ref("base.user_admin")
@@ -114,3 +122,35 @@ class TestPartnerMerge(CustomerTierCase):
     def test_merge_as_sales_manager(self):
         self._merge_as(self.user_manager)
         self._assert_merged()
+
+    def test_merge_contacts_of_two_customers(self):
+        """A contact merged into another customer's contact takes its orders
+        there: both customers' figures, tiers and shares are what a full
+        evaluation gives them."""
+        env = self.env(
+            user=self.admin,
+            context=dict(
+                self.env.context,
+                active_model="res.partner",
+                active_ids=(self.john | self.jane).ids,
+            ),
+        )
+        wizard = env["base.partner.merge.automatic.wizard"].create(
+            {"dst_partner_id": self.jane.id}
+        )
+        wizard.action_merge()
+        self.assertFalse(self.john.exists())
+        customers = (self.left, self.right)
+        after = {p: self._profile(p) for p in customers}
+        after = {p: {n: profile[n] for n in FIGURES} for p, profile in after.items()}
+        self.assertEqual(after[self.left]["revenue_window"], 0)
+        self.assertEqual(after[self.right]["revenue_window"], 10000)
+        self._run(self.today)
+        self.env.invalidate_all()
+        for partner in customers:
+            profile = self._profile(partner)
+            self.assertEqual({n: profile[n] for n in FIGURES}, after[partner])
+            self.assertEqual(
+                partner.with_company(self.company).commercial_tier_id,
+                profile.tier_id,
+            )

@@ -13,10 +13,12 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
     that company; the others are deleted) and writes their field values on
     it. The stored tier is the engine's, not a value to carry over: the
     merge leaves it out, then, in each company where one of the merged
-    partners had a profile, refreshes the destination (its profile, tier
-    and shares now count the orders it took over; the ranking snapshot
-    forgets the merged partners, as for a customer that stopped buying) and
-    sets its stored tier to its profile's (none without a profile)."""
+    partners' customers had a profile, refreshes the destination's customer
+    (its profile, tier and shares now count the orders it took over; the
+    ranking snapshot forgets the merged customers, as customers that stopped
+    buying) and, first, the customers of merged contacts, which lost their
+    orders; and it sets the destination's stored tier to its profile's
+    (none without a profile)."""
 
     _inherit = "base.partner.merge.automatic.wizard"
 
@@ -27,41 +29,44 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
 
     def _merge(self, partner_ids, dst_partner=None, extra_checks=True):
         partners = self.env["res.partner"].browse(partner_ids).exists()
-        Profile = (
-            self.env["customer.tier.profile"].sudo().with_context(active_test=False)
-        )
-        companies = Profile.search(
-            [("partner_id", "in", partners.commercial_partner_id.ids)]
-        ).company_id
+        customers = partners.commercial_partner_id
+        Profile = self.env["customer.tier.profile"].sudo()
+        companies = Profile.search([("partner_id", "in", customers.ids)]).company_id
         res = super()._merge(partner_ids, dst_partner, extra_checks)
         dst = partners.exists()
         if len(partners) > 1 and len(dst) == 1:
-            self._customer_tier_merged(dst, (partners - dst).ids, companies)
+            self._customer_tier_merged(dst, customers, companies)
         return res
 
-    def _customer_tier_merged(self, dst, src_ids, companies):
-        """Refresh the merged customer ``dst`` in ``companies`` and store its
-        profiles' tiers (docstring of the class)."""
+    def _customer_tier_merged(self, dst, customers, companies):
+        """After ``dst`` took over the partners merged into it: refresh, in
+        ``companies``, its customer and those of ``customers`` (the
+        commercial partners of the merged partners) that remain (a merged
+        contact's orders leave its company's figures), then store the
+        profiles' tiers of its customer (docstring of the class)."""
         env = self.env(su=True)
         customer = dst.commercial_partner_id
-        # the merged partners' entries: corrected out by the refresh as those
-        # of customers without a buying profile (customer_tier_ranking.py)
+        remaining = customers.exists() | customer
+        # the entries of the merged customers: corrected out by the refresh
+        # as those of customers without a buying profile
+        # (customer_tier_ranking.py)
         env.cr.execute(
             SQL(
                 "UPDATE customer_tier_ranking_entry SET moved = TRUE"
                 " WHERE partner_id = ANY(%s) AND NOT moved",
-                src_ids,
+                (customers - remaining).ids,
             )
         )
         programs = env["customer.tier.program"].search(
             [("company_id", "in", companies.ids)]
         )
+        # one at a time, those that lost orders first: a refresh scores its
+        # customers against the others' stored figures
         for program in programs:
-            program._engine().refresh_partners(customer.ids)
-        profiles = (
-            env["customer.tier.profile"]
-            .with_context(active_test=False)
-            .search([("partner_id", "=", customer.id)])
+            for partner_id in (remaining - customer).ids + customer.ids:
+                program._engine().refresh_partners([partner_id])
+        profiles = env["customer.tier.profile"].search(
+            [("partner_id", "=", customer.id)]
         )
         tiers = {profile.company_id.id: profile.tier_id.id for profile in profiles}
         stored = env.execute_query(
