@@ -731,7 +731,6 @@ class CustomerTierProfile(models.Model):
     prob_alive = fields.Float(
         string="Probability Active",
         compute="_compute_predictions",
-        compute_sudo=True,
         search="_search_prob_alive",
         digits=(16, 4),
         help="Probability that the customer still buys from us (BG/NBD model), "
@@ -742,7 +741,6 @@ class CustomerTierProfile(models.Model):
     expected_orders_12m = fields.Float(
         string="Expected Orders (12 months)",
         compute="_compute_predictions",
-        compute_sudo=True,
         search="_search_expected_orders_12m",
         digits=(16, 2),
         help="Expected number of purchase days in the 365 days after the "
@@ -752,7 +750,6 @@ class CustomerTierProfile(models.Model):
     expected_value_12m = fields.Monetary(
         string="Expected Value (12 months)",
         compute="_compute_predictions",
-        compute_sudo=True,
         search="_search_expected_value_12m",
         help="Expected orders in the next 12 months times the expected value of "
         "an order (Gamma-Gamma model, or the customer's own mean order value "

@@ -808,6 +808,29 @@ class TestPredictionEngine(CustomerTierCase):
         with self.assertRaises(AccessError):
             env_b["customer.tier.profile"].browse(profile_a.id).read(["prob_alive"])
 
+    def test_export_of_predictions_follows_the_record_rules(self):
+        """An export (which reads the figures of the ids it is given) of the
+        predicted figures gives nothing of a profile the user does not read:
+        another salesperson's customer for a salesperson limited to own
+        documents, another company's for a user of company B."""
+        self._run()
+        export = self.env.ref("base.group_allow_export")
+        export.users |= self.user_own | self.user_b
+        theirs = self._profile(self.lapsed[0])
+        self.assertTrue(theirs.expected_value_12m)
+        for user in (self.user_own, self.user_b):
+            Profile = self._env_as(user)["customer.tier.profile"]
+            for name in PREDICTED_FIGURES:
+                # (a request of its own: nothing read before in its cache)
+                self.env.invalidate_all()
+                with self.assertRaises(AccessError, msg=(user.login, name)):
+                    Profile.browse(theirs.id).export_data([name])
+        # his own customer's: as read
+        mine = self._profile(self.steady[0])
+        Own = self._env_as(self.user_own)["customer.tier.profile"]
+        rows = Own.browse(mine.id).export_data(list(PREDICTED_FIGURES))["datas"]
+        self.assertEqual(rows, [[mine[name] for name in PREDICTED_FIGURES]])
+
     def test_warm_start_from_the_latest_fit(self):
         """A full evaluation's fit starts the optimiser from the parameters of
         the program's latest fit: the next day's fit lands where a cold
