@@ -32,7 +32,7 @@ class CustomerTierProfile(models.Model):
 
     _name = "customer.tier.profile"
     _description = "Customer Tier Profile"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "customer.tier.export.guard"]
     _check_company_auto = True
     _order = "company_id, tier_sequence, revenue_window desc, id"
     _rec_name = "partner_id"
