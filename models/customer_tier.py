@@ -35,6 +35,7 @@ ORDER_CHECK_DEFERRED = "customer_tier_order_check_deferred"
 class CustomerTier(models.Model):
     _name = "customer.tier"
     _description = "Customer Tier"
+    _inherit = ["customer.tier.export.guard"]
     _check_company_auto = True
     _order = "program_id, kind, sequence, id"
 

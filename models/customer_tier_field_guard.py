@@ -1,5 +1,6 @@
-"""Guards shared by the module's models: values users may not write, and the
-operators a search on a computed flag understands."""
+"""Guards shared by the module's models: values users may not write, the
+records an export reads, and the operators a search on a computed flag
+understands."""
 
 from odoo import api, models
 from odoo.exceptions import AccessError, UserError
@@ -44,6 +45,25 @@ def check_fields_not_written(records, vals_list, names=(), derived=True):
         )
 
 
+class CustomerTierExportGuard(models.AbstractModel):
+    """The module's records that hold figures computed when read, or read
+    through their company and salesperson: an export checks that the user
+    reads them.
+
+    An export reads the fields of the ids it is given, and Odoo checks the
+    records' access only when it reads a stored field: a computed or related
+    field (a figure, a program's fit status, a key date's salesperson...)
+    would be computed for records the user may not read, of another company
+    or another salesperson."""
+
+    _name = "customer.tier.export.guard"
+    _description = "Customer Tier Export Guard"
+
+    def export_data(self, fields_to_export):
+        self.check_access("read")
+        return super().export_data(fields_to_export)
+
+
 class CustomerTierOwnedLine(models.AbstractModel):
     """A line kept by hand on a record of the sales team (``_owner_field``: a
     competing supplier on its customer, a key date on its profile): no derived
@@ -53,6 +73,7 @@ class CustomerTierOwnedLine(models.AbstractModel):
 
     _name = "customer.tier.owned.line"
     _description = "Customer Tier Line Kept on an Owner"
+    _inherit = ["customer.tier.export.guard"]
     _owner_field = None
     _unwritable_fields = ()
 

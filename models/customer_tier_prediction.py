@@ -74,11 +74,12 @@ still rewrites the profiles whose predicted value moved.
 """
 
 import logging
+from operator import eq, ge, gt, le, lt, ne
 
 import numpy as np
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, format_date
 
 from . import customer_tier_predict as predict
@@ -114,6 +115,17 @@ FIT_STATUSES = [
 # Range of the prediction numbers a manager types (inclusive). The lower bound
 # left at None is refused by the older check (_check_prediction_numbers).
 PROGRAM_BOUNDS = {"predict_min_repeaters": (None, MAX_COUNT)}
+# Operators of a search on a predicted figure (``_search_predicted``).
+SEARCH_OPERATORS = {
+    "=": eq,
+    "!=": ne,
+    "<": lt,
+    "<=": le,
+    ">": gt,
+    ">=": ge,
+    "in": lambda figure, targets: figure in targets,
+    "not in": lambda figure, targets: figure not in targets,
+}
 # Profile fields the predicted figures are computed from when read.
 PREDICTION_INPUTS = (
     "program_id",
@@ -719,7 +731,7 @@ class CustomerTierProfile(models.Model):
     prob_alive = fields.Float(
         string="Probability Active",
         compute="_compute_predictions",
-        compute_sudo=True,
+        search="_search_prob_alive",
         digits=(16, 4),
         help="Probability that the customer still buys from us (BG/NBD model), "
         "from its number of purchase days, the date of the last one and the "
@@ -729,7 +741,7 @@ class CustomerTierProfile(models.Model):
     expected_orders_12m = fields.Float(
         string="Expected Orders (12 months)",
         compute="_compute_predictions",
-        compute_sudo=True,
+        search="_search_expected_orders_12m",
         digits=(16, 2),
         help="Expected number of purchase days in the 365 days after the "
         "evaluation date (BG/NBD model). Computed when read from the program's "
@@ -738,7 +750,7 @@ class CustomerTierProfile(models.Model):
     expected_value_12m = fields.Monetary(
         string="Expected Value (12 months)",
         compute="_compute_predictions",
-        compute_sudo=True,
+        search="_search_expected_value_12m",
         help="Expected orders in the next 12 months times the expected value of "
         "an order (Gamma-Gamma model, or the customer's own mean order value "
         "without that fit), untaxed, in company currency. Computed when read "
@@ -836,6 +848,52 @@ class CustomerTierProfile(models.Model):
             )
             result.update(zip(ids, predicted, strict=True))
         return result
+
+    def _search_prob_alive(self, operator, value):
+        return self._search_predicted("prob_alive", operator, value)
+
+    def _search_expected_orders_12m(self, operator, value):
+        return self._search_predicted("expected_orders_12m", operator, value)
+
+    def _search_expected_value_12m(self, operator, value):
+        return self._search_predicted("expected_value_12m", operator, value)
+
+    def _search_predicted(self, fname, operator, value):
+        """The profiles whose predicted figure ``fname`` (computed when read,
+        not stored) compares to ``value`` as the figure read does (0 where
+        empty, as a stored figure reads): computed over the customers'
+        profiles the user reads (numpy, one read of their inputs per
+        program)."""
+        compare = SEARCH_OPERATORS.get(operator)
+        if compare is None:
+            raise UserError(
+                self.env._("Operation not supported on %(field)s.", field=fname)
+            )
+        if operator in ("in", "not in"):
+            targets = value if isinstance(value, (list, tuple)) else [value]
+            target = {float(v or 0.0) for v in targets}
+        else:
+            target = float(value or 0.0)
+        # the figures are computed for the customers only (0 for the others)
+        profiles = self.search(
+            [("is_prospect", "=", False), ("first_order_date", "!=", False)],
+            order="id",
+        )
+        index = PREDICTED_FIGURES.index(fname)
+        predicted = profiles._prediction_values()
+        empty_matches = compare(0.0, target)
+        # the customers that differ from the empty ones: matching where 0
+        # does not match, not matching where it does
+        differ = [
+            profile_id
+            for profile_id in profiles.ids
+            if compare(
+                (predicted.get(profile_id) or (None, None, None))[index] or 0.0,
+                target,
+            )
+            != empty_matches
+        ]
+        return [("id", "not in" if empty_matches else "in", differ)]
 
     @api.depends(
         "repeat_order_days", "first_order_date", "evaluation_date", "is_prospect"

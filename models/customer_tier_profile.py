@@ -32,7 +32,7 @@ class CustomerTierProfile(models.Model):
 
     _name = "customer.tier.profile"
     _description = "Customer Tier Profile"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "customer.tier.export.guard"]
     _check_company_auto = True
     _order = "company_id, tier_sequence, revenue_window desc, id"
     _rec_name = "partner_id"
@@ -391,18 +391,24 @@ class CustomerTierProfile(models.Model):
 
     def _compute_shown_figures(self):
         """The rank and shares of the profiles, from the ranking snapshot
-        (:func:`~.customer_tier_ranking.shown_sql`): one query for all."""
+        (:func:`~.customer_tier_ranking.shown_sql`): one query for all, of
+        the profiles the user reads (the snapshot has no rules of its own:
+        an export reads the figures of the ids it is given)."""
         ids = self._origin.ids
         figures = {}
         if ids:
+            readable = self._search([("id", "in", ids)])
             rows = self.env.execute_query(
                 SQL(
-                    "SELECT p.id, %s FROM customer_tier_profile p WHERE p.id = ANY(%s)",
+                    "SELECT p.id, %s FROM customer_tier_profile p WHERE p.id IN %s",
                     SQL(", ").join(self._field_to_sql("p", f) for f in SHOWN),
-                    ids,
+                    readable.subselect(),
                 )
             )
             figures = {row[0]: row[1:] for row in rows}
+            if len(figures) < len(ids):
+                # not read: denied (or deleted)
+                self.browse(set(ids) - figures.keys()).check_access("read")
         values = [figures.get(profile._origin.id) or (0, 0.0, 0.0) for profile in self]
         for index, fname in enumerate(SHOWN):
             # (into the cache as read from a column: not rounded to the

@@ -34,7 +34,7 @@ PROGRAM_BOUNDS = {
 class CustomerTierProgram(models.Model):
     _name = "customer.tier.program"
     _description = "Customer Tier Program"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "customer.tier.export.guard"]
     _check_company_auto = True
     _order = "company_id, id"
 

@@ -153,6 +153,10 @@ class ResPartner(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        if "commercial_tier_id" in vals and self.env.context.get("customer_tier_merge"):
+            # a merge of partners writes their values on the one it keeps:
+            # the stored tier is left to the engine (wizards/base_partner_merge.py)
+            vals = {k: v for k, v in vals.items() if k != "commercial_tier_id"}
         if "commercial_tier_id" in vals:
             self._check_tier_written_by_engine()
         return super().write(vals)

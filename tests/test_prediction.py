@@ -36,7 +36,7 @@ from dateutil.relativedelta import relativedelta
 from lxml import etree
 
 from odoo import Command
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tests.common import TransactionCase
 
@@ -702,6 +702,57 @@ class TestPredictionEngine(CustomerTierCase):
             [profile[name] for name in PREDICTED_FIGURES], [False, False, False]
         )
 
+    def test_search_predicted_figures(self):
+        """A domain on a predicted figure compares the value read (0 where
+        empty), for every operator, as for a stored figure; a salesperson
+        limited to own documents finds own customers only; an operator a
+        number has not is refused."""
+        self._run()
+        Profile = self.env["customer.tier.profile"]
+        profiles = Profile.search([("company_id", "=", self.company.id)])
+        values = {p: {n: p[n] for n in PREDICTED_FIGURES} for p in profiles}
+        churned = self._profile(self.churned[0])
+        steady = self._profile(self.steady[0])
+        self.assertLess(churned.prob_alive, 0.5)
+        self.assertGreater(steady.prob_alive, 0.9)
+        cases = {
+            "=": lambda v, x: v == x,
+            "!=": lambda v, x: v != x,
+            "<": lambda v, x: v < x,
+            "<=": lambda v, x: v <= x,
+            ">": lambda v, x: v > x,
+            ">=": lambda v, x: v >= x,
+        }
+        domain = [("company_id", "=", self.company.id)]
+        for name in PREDICTED_FIGURES:
+            for target in (0, steady[name], churned[name]):
+                for operator, holds in cases.items():
+                    found = Profile.search([*domain, (name, operator, target)])
+                    expected = {p for p, v in values.items() if holds(v[name], target)}
+                    self.assertEqual(set(found), expected, (name, operator, target))
+            pair = [steady[name], churned[name]]
+            self.assertEqual(
+                set(Profile.search([*domain, (name, "in", pair)])),
+                {p for p, v in values.items() if v[name] in pair},
+            )
+            self.assertEqual(
+                set(Profile.search([*domain, (name, "not in", pair)])),
+                {p for p, v in values.items() if v[name] not in pair},
+            )
+            self.assertEqual(
+                set(Profile.search([*domain, (name, "=", False)])),
+                {p for p, v in values.items() if not v[name]},
+            )
+        # a salesperson limited to own documents: own customers only
+        own = self._env_as(self.user_own)["customer.tier.profile"]
+        mine = {self._profile(p) for p in self.steady}
+        self.assertEqual(
+            {own.browse(p.id).sudo() for p in own.search([("prob_alive", ">", 0)])},
+            {p for p in mine if p.prob_alive > 0},
+        )
+        with self.assertRaises(UserError):
+            Profile.search([("prob_alive", "like", "1")])
+
     def test_read_query_count(self):
         """Reading the predictions of a page of profiles costs the same
         queries whatever its size."""
@@ -756,6 +807,29 @@ class TestPredictionEngine(CustomerTierCase):
             Fit.browse(self.program.predict_fit_id.id).read(["bgnbd_r"])
         with self.assertRaises(AccessError):
             env_b["customer.tier.profile"].browse(profile_a.id).read(["prob_alive"])
+
+    def test_export_of_predictions_follows_the_record_rules(self):
+        """An export (which reads the figures of the ids it is given) of the
+        predicted figures gives nothing of a profile the user does not read:
+        another salesperson's customer for a salesperson limited to own
+        documents, another company's for a user of company B."""
+        self._run()
+        export = self.env.ref("base.group_allow_export")
+        export.users |= self.user_own | self.user_b
+        theirs = self._profile(self.lapsed[0])
+        self.assertTrue(theirs.expected_value_12m)
+        for user in (self.user_own, self.user_b):
+            Profile = self._env_as(user)["customer.tier.profile"]
+            for name in PREDICTED_FIGURES:
+                # (a request of its own: nothing read before in its cache)
+                self.env.invalidate_all()
+                with self.assertRaises(AccessError, msg=(user.login, name)):
+                    Profile.browse(theirs.id).export_data([name])
+        # his own customer's: as read
+        mine = self._profile(self.steady[0])
+        Own = self._env_as(self.user_own)["customer.tier.profile"]
+        rows = Own.browse(mine.id).export_data(list(PREDICTED_FIGURES))["datas"]
+        self.assertEqual(rows, [[mine[name] for name in PREDICTED_FIGURES]])
 
     def test_warm_start_from_the_latest_fit(self):
         """A full evaluation's fit starts the optimiser from the parameters of

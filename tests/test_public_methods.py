@@ -26,7 +26,24 @@ GUARDED = (
 )
 
 # (model, method): why it is safe to call over RPC
+EXPORT_GUARD = (
+    "ORM export, which checks first that the user reads the exported records "
+    "(customer.tier.export.guard): their computed fields are not computed for "
+    "records of another company or salesperson"
+)
 REVIEWED = {
+    **{
+        (model, "export_data"): EXPORT_GUARD
+        for model in (
+            "customer.tier",
+            "customer.tier.competitor",
+            "customer.tier.export.guard",
+            "customer.tier.key.date",
+            "customer.tier.owned.line",
+            "customer.tier.profile",
+            "customer.tier.program",
+        )
+    },
     ("account.move", "button_draft"): (
         "Accounting's button: super() checks write access, then points are "
         "taken back for the moves it reset and, on the invoiced revenue basis, "

@@ -192,6 +192,67 @@ class TestSecurityChannels(CustomerTierCase):
             with self.assertRaises(AccessError, msg=fname):
                 Own.search([(fname, ">", 0)])
 
+    def test_export_of_shares_follows_the_record_rules(self):
+        """An export (which reads the figures of the ids it is given) of the
+        shares read from the snapshot gives nothing of a profile the user
+        does not read: another company's for a user of company B."""
+        export = self.env.ref("base.group_allow_export")
+        self.user_b.groups_id |= export
+        self.user_all.groups_id |= export
+        other = self.prof[self.other]
+        self.assertGreater(other.revenue_share, 0.5)
+        ProfileB = self._env_as(self.user_b)["customer.tier.profile"]
+        for fname in COMPANY_WIDE:
+            # (a request of its own: nothing read before in its cache)
+            self.env.invalidate_all()
+            with self.assertRaises(AccessError, msg=fname):
+                ProfileB.browse(other.id).export_data([fname])
+        Partner = self._env_as(self.user_b)["res.partner"]
+        [[share]] = Partner.browse(self.other.id).export_data(["tier_revenue_share"])[
+            "datas"
+        ]
+        self.assertFalse(share)
+        # his own company's: as read
+        Profile = self._env_as(self.user_all)["customer.tier.profile"]
+        rows = Profile.browse(other.id).export_data(list(COMPANY_WIDE))["datas"]
+        self.assertEqual(rows, [[other[fname] for fname in COMPANY_WIDE]])
+        [[own]] = ProfileB.browse(self.prof_b.id).export_data(["revenue_share"])[
+            "datas"
+        ]
+        self.assertEqual(own, 1.0)
+
+    def test_export_of_computed_fields_follows_the_record_rules(self):
+        """An export reads the fields of the ids it is given, and Odoo checks
+        the records' access only when it reads a stored field: an export of
+        the module's records a user does not read is refused, whatever the
+        fields (computed ones would be computed for him)."""
+        self.env.ref("base.group_allow_export").users |= self.user_b
+        env_b = self._env_as(self.user_b)
+        other = self.prof[self.other]
+        for model, record, names in (
+            ("customer.tier.profile", other, ["predict_status_text", "tier_color"]),
+            ("customer.tier.program", self.program, ["predict_status_text"]),
+            (
+                "customer.tier.program",
+                self.program,
+                ["predict_status", "profile_count"],
+            ),
+            ("customer.tier", self.tier_a, ["profile_count"]),
+        ):
+            self.env.invalidate_all()
+            with self.assertRaises(AccessError, msg=(model, names)):
+                env_b[model].browse(record.id).export_data(names)
+        # his own company's
+        rows = (
+            env_b["customer.tier.program"]
+            .browse(self.program_b.id)
+            .export_data(["predict_status"])
+        )
+        status = dict(
+            self.program_b._fields["predict_status"]._description_selection(self.env)
+        )[self.program_b.predict_status]
+        self.assertEqual(rows, {"datas": [[status]]})
+
     def test_views_open_without_company_wide_figures(self):
         env = self._env_as(self.user_own)
         profile = env["customer.tier.profile"].browse(self.prof[self.mine_big].id)
