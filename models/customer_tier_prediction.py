@@ -795,6 +795,7 @@ class CustomerTierProfile(models.Model):
     prediction_weak = fields.Boolean(
         string="Prediction Unreliable",
         compute="_compute_prediction_weak",
+        search="_search_prediction_weak",
         help="Fewer than two repeat purchase days or less than 180 days of "
         "history: the predictions lean on the average customer.",
     )
@@ -894,6 +895,19 @@ class CustomerTierProfile(models.Model):
             != empty_matches
         ]
         return [("id", "not in" if empty_matches else "in", differ)]
+
+    def _search_prediction_weak(self, operator, value):
+        """The profiles whose flag (computed when read) is ``value``, as
+        read: the flag computed over the profiles the user reads."""
+        if operator not in ("=", "!=") or value not in (True, False, None):
+            raise UserError(
+                self.env._(
+                    "Operation not supported on %(field)s.", field="prediction_weak"
+                )
+            )
+        weak = self.search([], order="id").filtered("prediction_weak")
+        wanted = bool(value) == (operator == "=")
+        return [("id", "in" if wanted else "not in", weak.ids)]
 
     @api.depends(
         "repeat_order_days", "first_order_date", "evaluation_date", "is_prospect"

@@ -997,3 +997,23 @@ class TestPredictionEngine(CustomerTierCase):
         self.assertEqual(profile.repeat_order_days, 1)
         self.assertTrue(profile.prediction_weak)
         self.assertTrue(profile.prob_alive)
+        # a filter on the flag finds what reading it gives
+        Profile = self.env["customer.tier.profile"]
+        domain = [("company_id", "=", self.company.id)]
+        profiles = Profile.search(domain)
+        weak = profiles.filtered("prediction_weak")
+        self.assertIn(profile, weak)
+        self.assertLess(len(weak), len(profiles))
+        for operator, value, expected in (
+            ("=", True, weak),
+            ("!=", False, weak),
+            ("=", False, profiles - weak),
+            ("!=", True, profiles - weak),
+        ):
+            self.assertEqual(
+                Profile.search([*domain, ("prediction_weak", operator, value)]),
+                expected,
+                (operator, value),
+            )
+        with self.assertRaises(UserError):
+            Profile.search([("prediction_weak", "in", [True])])
