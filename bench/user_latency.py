@@ -21,8 +21,10 @@ targets, in the order they run; ``--only`` picks some):
      ``_cron_recompute`` calls it (``program._engine().run(batch_size=...)``
      until nothing remains): the next day's evaluation over the profiles of
      a full evaluation (untimed) of the day before. Total and per call (first
-     call, median and slowest of the later calls), queries, and the growth of
-     the peak RSS of this process during the calls.
+     call, median and slowest of the later calls), queries, the growth of
+     the peak RSS of this process during the calls, and the peak RSS of the
+     calls themselves (``VmHWM`` reset before them: the untimed full
+     evaluation before them may have peaked higher).
 (c)  ``refresh``: the refresh of one customer
      (``program._engine().refresh_partners([customer])``) after an order of
      the customer is confirmed (not timed): time and SQL queries, for a
@@ -59,6 +61,28 @@ from benchmark import Bench, Measure, current_rss_mb, peak_rss_mb
 
 # Target of each figure: (comparison, bound, text). A figure is a key of the
 # per-run results (medians are compared).
+def reset_peak_rss():
+    """Reset the RSS high-water mark of this process (Linux), so that
+    :func:`calls_peak_rss_mb` gives the peak of what runs after."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        pass
+
+
+def calls_peak_rss_mb():
+    """The RSS high-water mark (``VmHWM``) since :func:`reset_peak_rss`."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return float("nan")
+
+
 TARGETS = {
     "c": ("<", 0.050, "< 50 ms"),
     "c_big": ("<", 0.050, "< 50 ms"),
@@ -136,6 +160,7 @@ class LatencyBench(Bench):
         calls = []
         queries = 0
         rss_before = peak_rss_mb()
+        reset_peak_rss()
         current_before = current_rss_mb()
         current_peak = current_before
         with Measure(env) as total:
@@ -163,6 +188,7 @@ class LatencyBench(Bench):
             "e_peak_rss": peak_rss_mb(),
             "e_peak_rss_growth": peak_rss_mb() - rss_before,
             "e_current_growth": current_peak - current_before,
+            "e_calls_peak_rss": calls_peak_rss_mb(),
         }
 
     def measure_refresh(self, ctx):
@@ -283,7 +309,8 @@ class LatencyBench(Bench):
             print(
                 f"    peak RSS {med('e_peak_rss'):.0f} MB (growth during the "
                 f"calls: peak {med('e_peak_rss_growth'):.0f} MB, current "
-                f"{med('e_current_growth'):.0f} MB)"
+                f"{med('e_current_growth'):.0f} MB); peak RSS of the calls "
+                f"{med('e_calls_peak_rss'):.0f} MB"
             )
         if med("c") is not None:
             print(
