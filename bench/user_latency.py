@@ -20,11 +20,11 @@ targets, in the order they run; ``--only`` picks some):
 (e)  ``cron``: the scheduled recompute in its batches, as
      ``_cron_recompute`` calls it (``program._engine().run(batch_size=...)``
      until nothing remains): the next day's evaluation over the profiles of
-     a full evaluation (untimed) of the day before. Total and per call (first
-     call, median and slowest of the later calls), queries, the growth of
-     the peak RSS of this process during the calls, and the peak RSS of the
-     calls themselves (``VmHWM`` reset before them: the untimed full
-     evaluation before them may have peaked higher).
+     a full evaluation (untimed, in batches too) of the day before. Total
+     and per call (first call, median and slowest of the later calls),
+     queries, the growth of the peak RSS of this process during the calls,
+     and the peak RSS of the calls themselves (``VmHWM`` reset before them:
+     what the process held before them counts, not what it peaked at).
 (c)  ``refresh``: the refresh of one customer
      (``program._engine().refresh_partners([customer])``) after an order of
      the customer is confirmed (not timed): time and SQL queries, for a
@@ -49,40 +49,36 @@ Adding a measurement: write a method ``measure_<name>(self, ctx)`` on
 add its row(s) to ``MEASUREMENTS`` and its targets to ``TARGETS``.
 """
 
+import gc
 import random
 import statistics
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date, timedelta
 
 from _common import new_parser, setup_odoo
 from benchmark import Bench, Measure, current_rss_mb, peak_rss_mb
 
-# Target of each figure: (comparison, bound, text). A figure is a key of the
-# per-run results (medians are compared).
+
 def reset_peak_rss():
     """Reset the RSS high-water mark of this process (Linux), so that
     :func:`calls_peak_rss_mb` gives the peak of what runs after."""
-    try:
-        with open("/proc/self/clear_refs", "w") as clear_refs:
-            clear_refs.write("5")
-    except OSError:
-        pass
+    with suppress(OSError), open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
 
 
 def calls_peak_rss_mb():
     """The RSS high-water mark (``VmHWM``) since :func:`reset_peak_rss`."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
+    with suppress(OSError), open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
     return float("nan")
 
 
+# Target of each figure: (comparison, bound, text). A figure is a key of the
+# per-run results (medians are compared).
 TARGETS = {
     "c": ("<", 0.050, "< 50 ms"),
     "c_big": ("<", 0.050, "< 50 ms"),
@@ -143,10 +139,13 @@ class LatencyBench(Bench):
         for key, value in values.items():
             self.results[key].append(value)
 
-    def evaluated(self, env, program, eval_date):
-        """A full evaluation (untimed), then the planner statistics as
-        after a committed run."""
-        program._engine().run(eval_date=eval_date)
+    def evaluated(self, env, program, eval_date, batch_size=None):
+        """A full evaluation (untimed; in batches of ``batch_size``, to the
+        end), then the planner statistics as after a committed run."""
+        while program._engine().run(eval_date=eval_date, batch_size=batch_size)[
+            "remaining"
+        ]:
+            env.flush_all()
         env.flush_all()
         env.cr.execute("ANALYZE customer_tier_profile, customer_tier_history")
         self.cold(env)
@@ -156,7 +155,13 @@ class LatencyBench(Bench):
     def measure_cron(self, ctx):
         """(e): the next day's scheduled recompute, batch by batch."""
         env, program, eval_date = ctx["env"], ctx["program"], ctx["eval_date"]
-        program = self.evaluated(env, program, eval_date - timedelta(days=1))
+        # (the day before in batches as well: the process then holds what a
+        # cron worker holds before the calls, not what one unbatched
+        # evaluation of a large company left allocated)
+        program = self.evaluated(
+            env, program, eval_date - timedelta(days=1), program.batch_size
+        )
+        gc.collect()
         calls = []
         queries = 0
         rss_before = peak_rss_mb()
