@@ -391,6 +391,17 @@ def unnest_arrays(columns, types):
 
 
 @contextmanager
+def transaction_setting(env, name, value):
+    """Run the statements of the block with PostgreSQL's setting ``name``
+    at ``value`` (set for the transaction, then put back as it was)."""
+    previous = env.execute_query(
+        SQL("SELECT current_setting(%s), set_config(%s, %s, true)", name, name, value)
+    )[0][0]
+    yield
+    env.execute_query(SQL("SELECT set_config(%s, %s, true)", name, previous))
+
+
+@contextmanager
 def without_jit(env):
     """Run the statements of the block without PostgreSQL's JIT compilation
     (``jit`` set for the transaction, then put back as it was)."""
@@ -2186,14 +2197,27 @@ class TierEngine:
         """Every customer's :class:`RankedFigures` (partner id -> them), from
         the company's aggregate of orders read :data:`RANKED_CHUNK` rows at a
         time (their figures dicts dropped chunk by chunk); every customer's
-        order inputs go to ``self.order_days``."""
+        order inputs go to ``self.order_days``.
+
+        The rows come from a cursor of the transaction (``DECLARE``, then
+        ``FETCH``): other statements may run between two chunks (the ORM
+        reading a field for the figures), and the statement is planned for
+        all its rows (``cursor_tuple_fraction`` 1), as when run alone."""
         self.order_days = {}
         ranked = {}
-        self.cr.execute(self.aggregate_query(eval_date, inputs=True))
-        while rows := self.cr.fetchmany(RANKED_CHUNK):
+        with transaction_setting(self.env, "cursor_tuple_fraction", "1"):
+            self.cr.execute(
+                SQL(
+                    "DECLARE ranked_figures NO SCROLL CURSOR FOR %s",
+                    self.aggregate_query(eval_date, inputs=True),
+                )
+            )
+        fetch = SQL("FETCH %s FROM ranked_figures", RANKED_CHUNK)
+        while rows := self.env.execute_query(fetch):
             figures = self._figures(rows, eval_date, self.order_days)
             for pid, fig in figures.items():
                 ranked[pid] = RankedFigures(fig)
+        self.cr.execute(SQL("CLOSE ranked_figures"))
         return ranked
 
     def _batch_figures(self, eval_date, batch, ranked):

@@ -269,8 +269,12 @@ class TestRankingSnapshot(AssignmentCase):
         with (
             patch.object(TierEngine, "_prospect_ids", prospect_ids),
             patch.object(TierEngine, "extend_figures", extend_figures),
+            # (the first call reads every customer's figures a few at a time,
+            # the ORM reading its fields from cold caches in between)
+            patch(f"{TierEngine.__module__}.RANKED_CHUNK", 2),
         ):
             for _call in range(20):
+                self.env.invalidate_all()
                 result = self._run(day, batch_size=5)
                 results.append(result)
                 if not result["remaining"]:
