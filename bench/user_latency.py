@@ -20,7 +20,9 @@ targets, in the order they run; ``--only`` picks some):
 (e)  ``cron``: the scheduled recompute in its batches, as
      ``_cron_recompute`` calls it (``program._engine().run(batch_size=...)``
      until nothing remains): the next day's evaluation over the profiles of
-     a full evaluation (untimed, in batches too) of the day before. Total
+     a full evaluation (untimed, in batches too) of the day before; after
+     each call the ORM caches are emptied, as the cron runner's commit
+     empties them (untimed). Total
      and per call (first call, median and slowest of the later calls),
      queries, the growth of the peak RSS of this process during the calls,
      and the peak RSS of the calls themselves (``VmHWM`` reset before them:
@@ -145,11 +147,18 @@ class LatencyBench(Bench):
         while program._engine().run(eval_date=eval_date, batch_size=batch_size)[
             "remaining"
         ]:
-            env.flush_all()
+            self.committed(env)
         env.flush_all()
         env.cr.execute("ANALYZE customer_tier_profile, customer_tier_history")
         self.cold(env)
         return self.program(env)[0]
+
+    @staticmethod
+    def committed(env):
+        """What the cron runner's commit after each call does to the ORM
+        (its caches emptied), the transaction going on."""
+        env.flush_all()
+        env.transaction.clear()
 
     # ------------------------------------------------------------------
     def measure_cron(self, ctx):
@@ -178,6 +187,7 @@ class LatencyBench(Bench):
                 calls.append(call.seconds)
                 queries += call.queries
                 current_peak = max(current_peak, current_rss_mb())
+                self.committed(env)
                 if not result["remaining"]:
                     break
         later = calls[1:] or calls
