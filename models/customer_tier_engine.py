@@ -2151,6 +2151,9 @@ class TierEngine:
         self.extend_figures(figures, eval_date, True)
         if self.scores_stale or self.value_key != "revenue_window":
             return None
+        # (every customer's order inputs served the features: the
+        # prediction's fit; the batch's are kept)
+        self.order_days = {pid: self.order_days[pid] for pid in figures}
         for pid, fig in ranked.items():
             batch_fig = figures.get(pid)
             if batch_fig is not None:
