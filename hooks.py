@@ -11,7 +11,8 @@ would run on the module's behalf:
   order lines, products, orders, the kept points programs' rewards) are kept.
   Odoo would try to delete them, fail on the foreign key and log the failed
   query at ERROR level; their external ids are parked under ``KEPT_MODULE``
-  instead, so the uninstall leaves them alone.
+  instead, so the uninstall leaves them alone;
+* the module's index on the orders (``models/sale_order.py``) is dropped.
 
 A reinstall takes the parked external ids back before loading the data
 (``pre_init_hook``), so the data files update the kept records instead of
@@ -20,8 +21,11 @@ program back (``_loyalty_ensure_program``).
 """
 
 from odoo.tools import mute_logger
+from odoo.tools.sql import drop_index
 
 from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
+
+from .models.sale_order import ORDER_FIGURES_INDEX
 
 MODULE = "customer_tier"
 # Module name of the external ids of records kept at uninstall.
@@ -49,6 +53,8 @@ def pre_init_hook(env):
 def uninstall_hook(env):
     env["customer.tier.program"]._loyalty_uninstall()
     _keep_used_records(env)
+    # (the module's index on Odoo's orders: models/sale_order.py)
+    drop_index(env.cr, ORDER_FIGURES_INDEX, "sale_order")
 
 
 def _keep_used_records(env):

@@ -20,9 +20,13 @@ targets, in the order they run; ``--only`` picks some):
 (e)  ``cron``: the scheduled recompute in its batches, as
      ``_cron_recompute`` calls it (``program._engine().run(batch_size=...)``
      until nothing remains): the next day's evaluation over the profiles of
-     a full evaluation (untimed) of the day before. Total and per call (first
-     call, median and slowest of the later calls), queries, and the growth of
-     the peak RSS of this process during the calls.
+     a full evaluation (untimed, in batches too) of the day before; after
+     each call the ORM caches are emptied, as the cron runner's commit
+     empties them (untimed). Total
+     and per call (first call, median and slowest of the later calls),
+     queries, the growth of the peak RSS of this process during the calls,
+     and the peak RSS of the calls themselves (``VmHWM`` reset before them:
+     what the process held before them counts, not what it peaked at).
 (c)  ``refresh``: the refresh of one customer
      (``program._engine().refresh_partners([customer])``) after an order of
      the customer is confirmed (not timed): time and SQL queries, for a
@@ -47,15 +51,33 @@ Adding a measurement: write a method ``measure_<name>(self, ctx)`` on
 add its row(s) to ``MEASUREMENTS`` and its targets to ``TARGETS``.
 """
 
+import gc
 import random
 import statistics
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date, timedelta
 
 from _common import new_parser, setup_odoo
 from benchmark import Bench, Measure, current_rss_mb, peak_rss_mb
+
+
+def reset_peak_rss():
+    """Reset the RSS high-water mark of this process (Linux), so that
+    :func:`calls_peak_rss_mb` gives the peak of what runs after."""
+    with suppress(OSError), open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+
+
+def calls_peak_rss_mb():
+    """The RSS high-water mark (``VmHWM``) since :func:`reset_peak_rss`."""
+    with suppress(OSError), open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
+
 
 # Target of each figure: (comparison, bound, text). A figure is a key of the
 # per-run results (medians are compared).
@@ -119,23 +141,40 @@ class LatencyBench(Bench):
         for key, value in values.items():
             self.results[key].append(value)
 
-    def evaluated(self, env, program, eval_date):
-        """A full evaluation (untimed), then the planner statistics as
-        after a committed run."""
-        program._engine().run(eval_date=eval_date)
+    def evaluated(self, env, program, eval_date, batch_size=None):
+        """A full evaluation (untimed; in batches of ``batch_size``, to the
+        end), then the planner statistics as after a committed run."""
+        while program._engine().run(eval_date=eval_date, batch_size=batch_size)[
+            "remaining"
+        ]:
+            self.committed(env)
         env.flush_all()
         env.cr.execute("ANALYZE customer_tier_profile, customer_tier_history")
         self.cold(env)
         return self.program(env)[0]
 
+    @staticmethod
+    def committed(env):
+        """What the cron runner's commit after each call does to the ORM
+        (its caches emptied), the transaction going on."""
+        env.flush_all()
+        env.transaction.clear()
+
     # ------------------------------------------------------------------
     def measure_cron(self, ctx):
         """(e): the next day's scheduled recompute, batch by batch."""
         env, program, eval_date = ctx["env"], ctx["program"], ctx["eval_date"]
-        program = self.evaluated(env, program, eval_date - timedelta(days=1))
+        # (the day before in batches as well: the process then holds what a
+        # cron worker holds before the calls, not what one unbatched
+        # evaluation of a large company left allocated)
+        program = self.evaluated(
+            env, program, eval_date - timedelta(days=1), program.batch_size
+        )
+        gc.collect()
         calls = []
         queries = 0
         rss_before = peak_rss_mb()
+        reset_peak_rss()
         current_before = current_rss_mb()
         current_peak = current_before
         with Measure(env) as total:
@@ -148,6 +187,7 @@ class LatencyBench(Bench):
                 calls.append(call.seconds)
                 queries += call.queries
                 current_peak = max(current_peak, current_rss_mb())
+                self.committed(env)
                 if not result["remaining"]:
                     break
         later = calls[1:] or calls
@@ -163,6 +203,7 @@ class LatencyBench(Bench):
             "e_peak_rss": peak_rss_mb(),
             "e_peak_rss_growth": peak_rss_mb() - rss_before,
             "e_current_growth": current_peak - current_before,
+            "e_calls_peak_rss": calls_peak_rss_mb(),
         }
 
     def measure_refresh(self, ctx):
@@ -283,7 +324,8 @@ class LatencyBench(Bench):
             print(
                 f"    peak RSS {med('e_peak_rss'):.0f} MB (growth during the "
                 f"calls: peak {med('e_peak_rss_growth'):.0f} MB, current "
-                f"{med('e_current_growth'):.0f} MB)"
+                f"{med('e_current_growth'):.0f} MB); peak RSS of the calls "
+                f"{med('e_calls_peak_rss'):.0f} MB"
             )
         if med("c") is not None:
             print(

@@ -86,7 +86,14 @@ declared in its own file, that states:
   columns it fills on a full evaluation only (a refresh keeps them as stored);
 * ``partner_columns``: column -> SQL expression on the partner (alias ``p``)
   that the upsert copies into the profile (read when the upsert runs: a
-  property may build an expression from the program).
+  property may build an expression from the program);
+* ``ranks``: whether, on a full evaluation, its ``extend_figures`` may
+  replace the figures customers are ranked and scored by
+  (:meth:`TierEngine.rank_by`, :meth:`TierEngine.rescore`; a property when
+  the program decides). The first call of a batched evaluation hands the
+  features every customer's figures only when one of them ranks; else
+  the figures (and ``engine.state``, ``engine.prospects``) of its batch only
+  (:meth:`TierEngine._plan_opening`).
 
 The engine's columns are the core :data:`PROFILE_COLUMNS` plus the declared
 columns of the program's features, fixed when the engine is built. The hooks
@@ -250,6 +257,9 @@ STATE_COLUMNS = (
     "last_order_date",
 )
 UPSERT_CHUNK = 5000
+# Rows of the company's aggregate of orders turned into figures at a time by
+# the first call of a batched evaluation (TierEngine._ranked_figures).
+RANKED_CHUNK = 10000
 # Order amount in company currency: divided by the stored currency rate, as
 # sale.report does (a missing or zero rate counts as 1).
 ORDER_RATE = SQL(
@@ -381,6 +391,17 @@ def unnest_arrays(columns, types):
 
 
 @contextmanager
+def transaction_setting(env, name, value):
+    """Run the statements of the block with PostgreSQL's setting ``name``
+    at ``value`` (set for the transaction, then put back as it was)."""
+    previous = env.execute_query(
+        SQL("SELECT current_setting(%s), set_config(%s, %s, true)", name, name, value)
+    )[0][0]
+    yield
+    env.execute_query(SQL("SELECT set_config(%s, %s, true)", name, previous))
+
+
+@contextmanager
 def without_jit(env):
     """Run the statements of the block without PostgreSQL's JIT compilation
     (``jit`` set for the transaction, then put back as it was)."""
@@ -488,6 +509,54 @@ class _Formats:
         return self.money % text
 
 
+class RankedFigures:
+    """What the first call of a batched evaluation keeps of one customer's
+    figures (:meth:`TierEngine._plan_opening`): the figures it is ranked,
+    scored and given its computed tier by, and what the ranking snapshot
+    stores; read and written as the figures dict is (``fig[key]``,
+    ``fig.get(key)``), in a fraction of its memory."""
+
+    # the figures read (as TierEngine._figures computes them)
+    FIGURES = (
+        "revenue_window",
+        "margin_window",
+        "order_count_window",
+        "last_order_date",
+        "recency_days",
+    )
+    # the figures scoring and the tiers add (_score_full, computed_tier)
+    SCORES = (
+        "pareto_rank",
+        "revenue_share",
+        "cumulative_share",
+        "rfm_recency_score",
+        "rfm_frequency_score",
+        "rfm_monetary_score",
+        "rfm_segment_id",
+    )
+    __slots__ = (*FIGURES, *SCORES, "computed_tier_id")
+
+    def __init__(self, fig):
+        for key in self.FIGURES:
+            setattr(self, key, fig[key])
+
+    def __getitem__(self, key):
+        try:
+            return getattr(self, key)
+        except AttributeError:
+            raise KeyError(key) from None
+
+    def __setitem__(self, key, value):
+        setattr(self, key, value)
+
+    def get(self, key, default=None):
+        return getattr(self, key, default)
+
+    def scores(self):
+        """The scores, as ``(key, value)`` pairs (to update a figures dict)."""
+        return ((key, getattr(self, key)) for key in self.SCORES)
+
+
 class EngineFeature:
     """A feature of the engine: what it declares and its hooks (the contract
     is in the module docstring). One instance per engine: the instance holds
@@ -504,6 +573,10 @@ class EngineFeature:
     # profile column -> SQL expression on the partner (alias ``p``), read by
     # the upsert (a property when an expression depends on the program)
     partner_columns = {}
+    # whether extend_figures may replace the ranking figures of a full
+    # evaluation (rank_by, rescore): then a batched evaluation's first call
+    # hands it every customer's figures (a property when the program decides)
+    ranks = False
 
     def __init__(self, engine):
         self.engine = engine
@@ -621,8 +694,10 @@ class TierEngine:
         # column -> value; a full evaluation reads every written column).
         self.state = {}
         # Per customer: repeat purchase days, their revenue and the lifetime
-        # revenue (unrounded), from the one scan of the orders of a plan
-        # (aggregate_query with inputs).
+        # revenue (unrounded), first and last order day, from the one scan
+        # of the orders of a plan (aggregate_query with inputs): every
+        # customer's on a full evaluation, even when the features see only a
+        # batch (the prediction's fit reads them all).
         self.order_days = {}
         # Customers whose per-customer features a full evaluation computes
         # again (stale_partners); None: every customer.
@@ -857,12 +932,17 @@ class TierEngine:
     # ------------------------------------------------------------------
     # Figures and scores
     # ------------------------------------------------------------------
-    def _figures(self, agg_rows, eval_date):
+    def _figures(self, agg_rows, eval_date, order_days=None):
+        """The figures of the customers of ``agg_rows`` (rows of
+        :meth:`aggregate_query`): partner id -> figures dict. With the
+        features' inputs, each customer's order inputs go to ``order_days``
+        (default: a new ``self.order_days``)."""
         program = self.program
         years = program.window_months / 12.0
         dp = self.currency.decimal_places
         figures = {}
-        self.order_days = {}
+        if order_days is None:
+            order_days = self.order_days = {}
         for (
             partner_id,
             count,
@@ -913,7 +993,14 @@ class TierEngine:
             if inputs:
                 # (aggregate_query with inputs)
                 repeat_days, repeat_revenue, orders_written = inputs
-                self.order_days[partner_id] = (repeat_days, repeat_revenue, revenue)
+                # (floats: the prediction reads them as such)
+                order_days[partner_id] = (
+                    repeat_days,
+                    float(repeat_revenue),
+                    float(revenue),
+                    first,
+                    last,
+                )
                 figures[partner_id]["orders_write_date"] = orders_written
         return figures
 
@@ -1908,7 +1995,11 @@ class TierEngine:
         rows are those of the next batch only: the first ``batch_size``
         profiles, by partner id, not yet evaluated for ``eval_date``
         (``self.batch_ids``; ``self.batch_remaining`` counts the others).
-        Features restrict their own queries to them (:meth:`in_batch`).
+        Features restrict their own queries to them (:meth:`in_batch`). The
+        first call keeps of the others only what ranks and scores them
+        (:meth:`_plan_opening`), unless a feature ranks (``ranks``); the
+        later ones read their scores from the snapshot it wrote
+        (:meth:`_plan_continue`).
         With ``batch_after`` (a partner id), the batch is the next profiles
         by partner id after it, evaluated for ``eval_date`` or not (a
         recompute a manager applied, run in batches by the scheduled action:
@@ -1938,6 +2029,12 @@ class TierEngine:
                 return self._plan_continue(
                     head, eval_date, batch_size, force_apply, reclassify
                 )
+            if not any(feature.ranks for feature in self.features):
+                planned = self._plan_opening(
+                    eval_date, batch_size, force_apply, reclassify, batch_after
+                )
+                if planned is not None:
+                    return planned
         # (with the features' inputs, a refresh as well: the prediction's)
         agg_rows = self.env.execute_query(
             self.aggregate_query(eval_date, partner_ids, inputs=True)
@@ -1964,17 +2061,13 @@ class TierEngine:
         self.batch_ids = None
         self.batch_remaining = 0
         if full and batch_size:
-            if batch_after is not None:
-                pending = [pid for pid in everyone if pid > batch_after]
-            else:
-                pending = [
-                    pid
-                    for pid in everyone
-                    if (state.get(pid) or {}).get("full_evaluation_date") != eval_date
-                ]
-            self.batch_ids = set(pending[:batch_size])
-            self.batch_remaining = len(pending) - len(self.batch_ids)
-            everyone = sorted(self.batch_ids)
+            everyone = self._select_batch(
+                everyone,
+                {pid: old["full_evaluation_date"] for pid, old in state.items()},
+                eval_date,
+                batch_size,
+                batch_after,
+            )
         self.prospects = {
             pid: dict(self._prospect_figures(), computed_tier_id=None)
             for pid in candidates - set(figures)
@@ -1998,27 +2091,181 @@ class TierEngine:
         )
         if full:
             # the ranking snapshot run() writes (customer_tier_ranking.py)
-            self._snapshot = {
-                "figures": figures,
-                "others": (candidates - set(state) - set(figures))
-                if batch_size
-                else (),
-                "head": {
-                    "eval_date": eval_date,
-                    "value_key": self.value_key,
-                    "keep_at": weakest,
-                    "state": "batching" if self.batch_remaining else "done",
-                    "run_key": self._run_key(reclassify, batch_after)
-                    if batch_size
-                    else None,
-                    "cursor": max(self.batch_ids, default=0)
-                    if self.batch_ids is not None
-                    else None,
-                },
-            }
+            self._snapshot = self._snapshot_of(
+                figures,
+                (candidates - set(state) - set(figures)) if batch_size else (),
+                eval_date,
+                weakest,
+                reclassify,
+                batch_after,
+                batched=bool(batch_size),
+            )
         return self._decide(
             figures, state, everyone, eval_date, full, force_apply, reclassify, weakest
         )
+
+    def _select_batch(self, everyone, evaluated, eval_date, batch_size, batch_after):
+        """The batch of a batched full evaluation among ``everyone`` (sorted
+        partner ids), set on ``self.batch_ids`` and ``self.batch_remaining``
+        and returned sorted: the first ``batch_size`` not evaluated yet for
+        ``eval_date`` (``evaluated``: partner id -> its profile's date of
+        full evaluation), or, with ``batch_after``, the first after it."""
+        if batch_after is not None:
+            pending = [pid for pid in everyone if pid > batch_after]
+        else:
+            pending = [pid for pid in everyone if evaluated.get(pid) != eval_date]
+        self.batch_ids = set(pending[:batch_size])
+        self.batch_remaining = len(pending) - len(self.batch_ids)
+        return sorted(self.batch_ids)
+
+    def _snapshot_of(self, figures, others, eval_date, weakest, *run, batched):
+        """What :meth:`_write_ranking` stores of a full evaluation (or of a
+        batched one's first call): the scored ``figures`` of every customer,
+        the ``others`` (partners without figures) and the header."""
+        reclassify, batch_after = run
+        return {
+            "figures": figures,
+            "others": others,
+            "head": {
+                "eval_date": eval_date,
+                "value_key": self.value_key,
+                "keep_at": weakest,
+                "state": "batching" if self.batch_remaining else "done",
+                "run_key": self._run_key(reclassify, batch_after) if batched else None,
+                "cursor": max(self.batch_ids, default=0)
+                if self.batch_ids is not None
+                else None,
+            },
+        }
+
+    def _plan_opening(
+        self, eval_date, batch_size, force_apply, reclassify, batch_after
+    ):
+        """The first call of a batched evaluation (:meth:`plan`), in memory
+        bounded by its batch: every customer is ranked and scored, given its
+        computed tier and written to the snapshot from its
+        :class:`RankedFigures` (read from the company's aggregate of orders
+        a chunk at a time); the figures dicts, the stored profiles in full,
+        the prospect rows and the features' figures are those of the batch
+        only (:meth:`_batch_figures`). Same figures, scores and tiers as the
+        whole figures give (the features do not rank: ``ranks``); None,
+        for :meth:`plan` to rank the whole figures, when a feature replaced
+        the ranking figures all the same."""
+        self.full = True
+        evaluated = self._evaluation_dates()
+        ranked = self._ranked_figures(eval_date)
+        candidates = set(evaluated) | self._prospect_ids()
+        batch = self._select_batch(
+            sorted(candidates | ranked.keys()),
+            evaluated,
+            eval_date,
+            batch_size,
+            batch_after,
+        )
+        self._score_full(ranked)
+        figures = self._batch_figures(eval_date, batch, ranked)
+        self.scores_stale = False
+        self.extend_figures(figures, eval_date, True)
+        if self.scores_stale or self.value_key != "revenue_window":
+            return None
+        # (every customer's order inputs served the features: the
+        # prediction's fit; the batch's are kept)
+        self.order_days = {pid: self.order_days[pid] for pid in figures}
+        for pid, fig in ranked.items():
+            batch_fig = figures.get(pid)
+            if batch_fig is not None:
+                batch_fig["computed_tier_id"] = self.computed_tier(batch_fig).id
+                fig.computed_tier_id = batch_fig["computed_tier_id"]
+            else:
+                fig.computed_tier_id = self.computed_tier(fig).id
+        weakest = self._keep_amounts(ranked) if self.program.method == "pareto" else {}
+        self._snapshot = self._snapshot_of(
+            ranked,
+            candidates - set(evaluated) - set(ranked),
+            eval_date,
+            weakest,
+            reclassify,
+            batch_after,
+            batched=True,
+        )
+        return self._decide(
+            figures,
+            self.state,
+            batch,
+            eval_date,
+            True,
+            force_apply,
+            reclassify,
+            weakest,
+        )
+
+    def _evaluation_dates(self):
+        """Partner id -> date of full evaluation of the company's stored
+        profiles: all the first call of a batched evaluation reads of the
+        profiles outside its batch."""
+        return dict(
+            self.env.execute_query(
+                SQL(
+                    "SELECT partner_id, full_evaluation_date FROM customer_tier_profile"
+                    " WHERE company_id = %s",
+                    self.company.id,
+                )
+            )
+        )
+
+    def _ranked_figures(self, eval_date):
+        """Every customer's :class:`RankedFigures` (partner id -> them), from
+        the company's aggregate of orders read :data:`RANKED_CHUNK` rows at a
+        time (their figures dicts dropped chunk by chunk); every customer's
+        order inputs go to ``self.order_days``.
+
+        The rows come from a cursor of the transaction (``DECLARE``, then
+        ``FETCH``): other statements may run between two chunks (the ORM
+        reading a field for the figures), and the statement is planned for
+        all its rows (``cursor_tuple_fraction`` 1), as when run alone."""
+        self.order_days = {}
+        ranked = {}
+        with transaction_setting(self.env, "cursor_tuple_fraction", "1"):
+            self.cr.execute(
+                SQL(
+                    "DECLARE ranked_figures NO SCROLL CURSOR FOR %s",
+                    self.aggregate_query(eval_date, inputs=True),
+                )
+            )
+        fetch = SQL("FETCH %s FROM ranked_figures", RANKED_CHUNK)
+        while rows := self.env.execute_query(fetch):
+            figures = self._figures(rows, eval_date, self.order_days)
+            for pid, fig in figures.items():
+                ranked[pid] = RankedFigures(fig)
+        self.cr.execute(SQL("CLOSE ranked_figures"))
+        return ranked
+
+    def _batch_figures(self, eval_date, batch, ranked):
+        """The figures dicts of the batch's customers (its own aggregate of
+        orders: the same figures as the company's), with the scores
+        ``ranked`` gave them; the batch's stored profiles in full
+        (``self.state``), the customers whose features are computed again
+        (``self.stale``) and the batch's prospect rows (``self.prospects``)."""
+        customers = [pid for pid in batch if pid in ranked]
+        agg_rows = (
+            self.env.execute_query(
+                self.aggregate_query(eval_date, customers, inputs=True)
+            )
+            if customers
+            else []
+        )
+        # (the order inputs of everyone stay those of the company's scan)
+        figures = self._figures(agg_rows, eval_date, order_days={})
+        for pid, fig in figures.items():
+            fig.update(ranked[pid].scores())
+        self.state = self._load_state(batch, full=True)
+        self.stale = self.stale_partners(figures, self.state)
+        self.prospects = {
+            pid: dict(self._prospect_figures(), computed_tier_id=None)
+            for pid in batch
+            if pid not in ranked
+        }
+        return figures
 
     def _decide(self, figures, state, everyone, eval_date, full, *assign):
         """Assign the tiers of ``everyone`` from their scored figures (or

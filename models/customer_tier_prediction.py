@@ -196,29 +196,48 @@ class PredictionFeature(EngineFeature):
         super().__init__(engine)
         self.fit = None
 
+    @property
+    def ranks(self):
+        """With ``value_basis = 'predicted'``, customers are ranked by their
+        predicted value. (Else a batched evaluation's first call fits the
+        model on every customer's inputs, ``engine.order_days``, and
+        predicts its batch's only.)"""
+        return self.program.value_basis == "predicted"
+
     def extend_figures(self, figures, eval_date, full):
         program, engine = self.program, self.engine
         for fig in figures.values():
             fig.update(dict.fromkeys(PREDICTED_FIGURES + PREDICTION_COLUMNS))
-        if not figures:
-            if full:
-                self.fit = program._prediction_fit(
-                    np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0)
-                )
-            return
         # The later calls of a batched evaluation reuse the fit of the day
         # (made by its first call) and, unless tiers rank by predicted value,
         # read the orders of their batch only.
         refit = full and not (
             engine.batch_ids is not None and program.predict_fit_date == eval_date
         )
+        if not figures and not (refit and engine.order_days):
+            if full:
+                self.fit = program._prediction_fit(
+                    np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0)
+                )
+            return
         scope = None if refit else engine.feature_scope(figures, full)
         if scope is not None and program.value_basis == "predicted":
             scope = None if full else list(figures)
         # the inputs come from the engine's one scan of the orders
-        pids, x, t_x, T, mean_repeat, day_value = self._inputs(
-            figures, eval_date, scope
-        )
+        pids, x, t_x, T, mean_repeat, day_value = self._inputs(eval_date, scope)
+        if refit:
+            fit = program._prediction_fit(x, t_x, T, mean_repeat)
+            self.fit = fit
+            bgnbd, gg = fit["bgnbd"], fit["gg"]
+        if len(pids) > len(figures):
+            # (the first call of a batched evaluation: every customer's
+            # inputs for the fit, the figures of its batch only)
+            mine = np.isin(pids, list(figures))
+            pids, x, t_x, T, mean_repeat, day_value = (
+                a[mine] for a in (pids, x, t_x, T, mean_repeat, day_value)
+            )
+            if not figures:
+                return
         for pid, repeats, repeat_value, per_day in zip(
             pids.tolist(),
             x.tolist(),
@@ -230,11 +249,7 @@ class PredictionFeature(EngineFeature):
             fig["repeat_order_days"] = int(repeats)
             fig["repeat_order_value"] = repeat_value
             fig["purchase_day_value"] = per_day
-        if refit:
-            fit = program._prediction_fit(x, t_x, T, mean_repeat)
-            self.fit = fit
-            bgnbd, gg = fit["bgnbd"], fit["gg"]
-        else:
+        if not refit:
             bgnbd, gg = program.sudo()._prediction_stored_fit()
         if bgnbd is None:
             return
@@ -258,23 +273,21 @@ class PredictionFeature(EngineFeature):
                     program.id,
                 )
 
-    def _inputs(self, figures, eval_date, scope):
-        """The model inputs of the customers of ``scope`` (None: all), as
-        arrays: partner ids, x, t_x, T, the mean repeat value and the mean
-        value of a purchase day, from the figures and the engine's scan of
-        the orders (``engine.order_days``)."""
+    def _inputs(self, eval_date, scope):
+        """The model inputs of the customers of ``scope`` (None: every
+        customer of the engine's scan), as arrays: partner ids, x, t_x, T,
+        the mean repeat value and the mean value of a purchase day, from the
+        engine's scan of the orders (``engine.order_days``)."""
         order_days = self.engine.order_days
-        pids = sorted(figures if scope is None else set(scope) & figures.keys())
+        pids = sorted(order_days if scope is None else set(scope) & order_days.keys())
         rows = []
         for pid in pids:
-            fig = figures[pid]
-            repeats, repeat_amount, total_amount = order_days[pid]
-            first = fig["first_order_date"]
+            repeats, repeat_amount, total_amount, first, last = order_days[pid]
             rows.append(
                 (
                     pid,
                     repeats,
-                    (fig["last_order_date"] - first).days,
+                    (last - first).days,
                     (eval_date - first).days,
                     repeat_amount,
                     total_amount,

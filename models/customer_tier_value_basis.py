@@ -207,6 +207,11 @@ class RevenueBasisFeature(EngineFeature):
         super().__init__(engine)
         self.invoiced = self.program.sudo().revenue_basis == "invoiced"
 
+    @property
+    def ranks(self):
+        """On the invoiced basis, customers are ranked by invoiced revenue."""
+        return self.invoiced
+
     def extend_figures(self, figures, eval_date, full):
         if not self.invoiced or not figures:
             return

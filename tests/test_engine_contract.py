@@ -57,6 +57,28 @@ class EarlyFeature(Recorder):
     sequence = 1
 
 
+class Reranker(EngineFeature):
+    """Replaces the window revenue the customers are ranked by (one-order
+    customers count four times theirs) without declaring that it ranks."""
+
+    name = "reranker"
+    sequence = 7
+
+    def extend_figures(self, figures, eval_date, full):
+        self.sizes = [*getattr(self, "sizes", []), len(figures)]
+        for fig in figures.values():
+            if fig["order_count"] == 1:
+                fig["revenue_window"] *= 4
+        self.engine.rescore()
+
+
+class DeclaredReranker(Reranker):
+    """The same, declared (``ranks``)."""
+
+    name = "declared_reranker"
+    ranks = True
+
+
 class TestEngineContract(CustomerTierCase):
     @contextmanager
     def _features(self, *added):
@@ -156,3 +178,49 @@ class TestEngineContract(CustomerTierCase):
         self.assertEqual(
             CALLS, [("early", "after_write", False), ("late", "after_write", False)]
         )
+
+    def _profile_figures(self):
+        self.env.flush_all()
+        return self.env.execute_query(
+            SQL(
+                "SELECT partner_id, revenue_window, computed_tier_id, tier_id, "
+                "rfm_monetary_score FROM customer_tier_profile "
+                "WHERE program_id = %s ORDER BY partner_id",
+                self.program.id,
+            )
+        )
+
+    def test_feature_that_ranks_batched(self):
+        """A feature that replaces the ranking figures gets the same profiles
+        from a batched evaluation as from one run: declared (``ranks``), the
+        first call hands it every customer's figures; undeclared, the first
+        call ranks the whole figures all the same."""
+        for index, (amount, day) in enumerate(
+            [(900.0, date(2024, 3, 1)), (1500.0, date(2024, 4, 1))]
+        ):
+            customer = self._customer(f"Ranked {index}")
+            self._order(customer, amount, day)
+            if index:
+                self._order(customer, 300.0, date(2024, 5, 1))
+        self._order(self._customer("Ranked 2"), 2000.0, date(2024, 2, 1))
+        for feature in (Reranker, DeclaredReranker):
+            with self.subTest(feature=feature.name), self._features(feature):
+                with self.env.cr.savepoint(flush=True) as reference:
+                    self.program._engine().run(eval_date=self.eval_date)
+                    expected = self._profile_figures()
+                    reference.rollback()
+                self.env.invalidate_all()
+                with self.env.cr.savepoint(flush=True) as batched:
+                    engine = self.program._engine()
+                    result = engine.run(eval_date=self.eval_date, batch_size=1)
+                    sizes = engine.feature(feature.name).sizes
+                    while result["remaining"]:
+                        result = self.program._engine().run(
+                            eval_date=self.eval_date, batch_size=1
+                        )
+                    self.assertEqual(self._profile_figures(), expected)
+                    batched.rollback()
+                self.env.invalidate_all()
+                # the first call: every customer's figures (declared), or
+                # the batch's, then everyone's (undeclared)
+                self.assertEqual(sizes, [3] if feature.ranks else [1, 3])

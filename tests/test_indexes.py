@@ -10,6 +10,8 @@ justify the profile lists' index, measured on 20,000 profiles, are in
 from odoo.tests import tagged
 from odoo.tools import SQL
 
+from odoo.addons.customer_tier.models.sale_order import ORDER_FIGURES_INDEX
+
 from .common import CustomerTierCase
 
 
@@ -88,3 +90,27 @@ class TestIndexes(CustomerTierCase):
         self.assertIn(
             "Index Only Scan using customer_tier_profile_tier_partner_index", plan
         )
+
+    def test_aggregate_of_a_few_customers_reads_the_orders_index(self):
+        """The engine's aggregate of a few customers' orders (a refresh, a
+        batch) reads their orders from the module's covering index alone."""
+        customer = self._customer("Index Customer")
+        self._order(customer, 800.0, self.eval_date)
+        self.env.flush_all()
+        # (statistics of the tables as on a live database)
+        self.env.cr.execute("ANALYZE sale_order, res_partner")
+        query = self.program._engine().aggregate_query(
+            self.eval_date, [customer.id], inputs=True
+        )
+        # (index-only scans alone: on a few orders another index would do)
+        scans = ("seqscan", "bitmapscan", "indexscan")
+        for scan in scans:
+            self.env.cr.execute(f"SET LOCAL enable_{scan} = off")
+        try:
+            plan = "\n".join(
+                row[0] for row in self.env.execute_query(SQL("EXPLAIN %s", query))
+            )
+        finally:
+            for scan in scans:
+                self.env.cr.execute(f"SET LOCAL enable_{scan} = on")
+        self.assertIn(f"Index Only Scan using {ORDER_FIGURES_INDEX}", plan)

@@ -211,6 +211,23 @@ class TestRankingSnapshot(AssignmentCase):
             for pid, row in self._snapshot(columns=columns).items()
         }
 
+    def _entries(self):
+        """The company's ranking snapshot entries: partner id -> figures."""
+        self.env.flush_all()
+        rows = self.env.execute_query_dict(
+            SQL(
+                """
+                SELECT partner_id, member, moved, value, rank, cum, cum_float,
+                       last_order_date, r_le, order_count, f_le, revenue, m_le,
+                       computed_tier_id
+                  FROM customer_tier_ranking_entry
+                 WHERE company_id = %s
+                """,
+                self.company.id,
+            )
+        )
+        return {row.pop("partner_id"): row for row in rows}
+
     def test_batched_run_equals_one_run(self):
         """A batched evaluation (batches of 5, the first call ranking every
         customer, the later ones only their batch) writes exactly the
@@ -223,25 +240,55 @@ class TestRankingSnapshot(AssignmentCase):
         with self.env.cr.savepoint(flush=True) as reference:
             self._run(day)
             expected = self._profiles()
+            expected_entries = self._entries()
             reference.rollback()
         self.env.invalidate_all()
         calls = []
         original = TierEngine._prospect_ids
+        original_extend = TierEngine.extend_figures
+        seen = []
 
         def prospect_ids(engine):
             calls.append(engine.batch_ids)
             return original(engine)
 
+        def extend_figures(engine, figures, eval_date, full):
+            # what the features see: the batch's figures, stored profiles
+            # and prospects only
+            seen.append(
+                (
+                    engine.batch_ids,
+                    set(figures),
+                    set(engine.state),
+                    set(engine.prospects),
+                )
+            )
+            return original_extend(engine, figures, eval_date, full)
+
         results = []
-        with patch.object(TierEngine, "_prospect_ids", prospect_ids):
+        with (
+            patch.object(TierEngine, "_prospect_ids", prospect_ids),
+            patch.object(TierEngine, "extend_figures", extend_figures),
+            # (the first call reads every customer's figures a few at a time,
+            # the ORM reading its fields from cold caches in between)
+            patch(f"{TierEngine.__module__}.RANKED_CHUNK", 2),
+        ):
             for _call in range(20):
+                self.env.invalidate_all()
                 result = self._run(day, batch_size=5)
                 results.append(result)
                 if not result["remaining"]:
                     break
+                if len(results) == 1:
+                    # the first call ranked every customer: the snapshot of
+                    # one unbatched evaluation (but for the batching state)
+                    self.assertEqual(self._entries(), expected_entries)
         self.assertGreater(len(results), 4)
         # only the first call reads the whole company
         self.assertEqual(len(calls), 1)
+        for batch, figures, state, prospects in seen:
+            self.assertLessEqual(len(batch), 5)
+            self.assertLessEqual(figures | state | prospects, batch)
         self.assertEqual(sum(r["written"] for r in results), len(expected))
         self.assertEqual(self._profiles(), expected)
         head = self._engine()._ranking().head()
