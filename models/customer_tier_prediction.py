@@ -918,7 +918,10 @@ class CustomerTierProfile(models.Model):
                     "Operation not supported on %(field)s.", field="prediction_weak"
                 )
             )
-        weak = self.search([], order="id").filtered("prediction_weak")
+        # (prospects are never flagged)
+        weak = self.search([("is_prospect", "=", False)], order="id").filtered(
+            "prediction_weak"
+        )
         wanted = bool(value) == (operator == "=")
         return [("id", "in" if wanted else "not in", weak.ids)]
 
