@@ -8,6 +8,8 @@ contact ``solo_contact``), ``both`` (profiles in company A and company B,
 their history rows dated 2024-01-10 and 2024-03-10), ``none`` (no profile).
 """
 
+import importlib.util
+import os
 from datetime import date, datetime
 
 from markupsafe import Markup
@@ -33,6 +35,22 @@ from .common import CustomerTierCase
 
 A_HISTORY = datetime(2024, 1, 10, 9, 0)
 B_HISTORY = datetime(2024, 3, 10, 9, 0)
+
+
+def load_migration(version, name):
+    """The module of the migration script ``name`` (``pre-migrate``,
+    ``post-migrate``) of ``version``, loaded from its file."""
+    path = os.path.join(
+        os.path.dirname(os.path.dirname(__file__)),
+        "migrations",
+        version,
+        f"{name}.py",
+    )
+    module = f"ct_{name.replace('-', '_')}_{version.replace('.', '_')}"
+    spec = importlib.util.spec_from_file_location(module, path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script
 
 
 @tagged("post_install", "-at_install")
@@ -426,18 +444,7 @@ class TestMigrationProgramFits(CustomerTierCase):
         refresh date, so that the computed evaluation date of every profile
         is the one it had; the stored recency is dropped and computed the
         same."""
-        import importlib.util
-        import os
-
-        path = os.path.join(
-            os.path.dirname(os.path.dirname(__file__)),
-            "migrations",
-            "18.0.1.3.0",
-            "pre-migrate.py",
-        )
-        spec = importlib.util.spec_from_file_location("ct_pre_migrate_1_3_0", path)
-        script = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(script)
+        script = load_migration("18.0.1.3.0", "pre-migrate")
         customer = self._customer("Migrated dates")
         self._order(customer, 1000, date(2024, 5, 1))
         self._run(date(2024, 6, 30))
@@ -470,18 +477,7 @@ class TestMigrationProgramFits(CustomerTierCase):
         expected value of a program ranking by it kept as the value its
         customers were ranked by; the new inputs of the predictions are
         filled (post-migrate) with what the engine writes."""
-        import importlib.util
-        import os
-
-        path = os.path.join(
-            os.path.dirname(os.path.dirname(__file__)),
-            "migrations",
-            "18.0.1.4.0",
-            "pre-migrate.py",
-        )
-        spec = importlib.util.spec_from_file_location("ct_pre_migrate_1_4_0", path)
-        script = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(script)
+        script = load_migration("18.0.1.4.0", "pre-migrate")
         customer = self._customer("Migrated predictions")
         self._order(customer, 1000, date(2024, 1, 5))
         self._order(customer, 700, date(2024, 3, 5))
@@ -528,18 +524,7 @@ class TestMigrationProgramFits(CustomerTierCase):
         stored figures differ from the snapshot's (refreshed since the full
         evaluation) keeps them on its entry: every profile shows what it
         showed."""
-        import importlib.util
-        import os
-
-        path = os.path.join(
-            os.path.dirname(os.path.dirname(__file__)),
-            "migrations",
-            "18.0.1.4.0",
-            "pre-migrate.py",
-        )
-        spec = importlib.util.spec_from_file_location("ct_pre_migrate_1_4_0", path)
-        script = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(script)
+        script = load_migration("18.0.1.4.0", "pre-migrate")
         big, small = self._customer("Migrated big"), self._customer("Migrated small")
         self._order(big, 3000, date(2024, 5, 1))
         self._order(small, 1000, date(2024, 5, 2))

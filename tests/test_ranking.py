@@ -20,6 +20,7 @@ from odoo.tools import SQL
 
 from odoo.addons.customer_tier.models.customer_tier_engine import (
     PROFILE_COLUMNS,
+    RankedFigures,
     TierEngine,
 )
 from odoo.addons.customer_tier.models.customer_tier_ranking import SHOWN
@@ -27,15 +28,8 @@ from odoo.addons.customer_tier.models.customer_tier_ranking import SHOWN
 from .test_assignment import AssignmentCase
 
 E = date(2024, 6, 30)
-SCORES = (
-    "pareto_rank",
-    "revenue_share",
-    "cumulative_share",
-    "rfm_recency_score",
-    "rfm_frequency_score",
-    "rfm_monetary_score",
-    "rfm_segment_id",
-)
+# the figures the scoring adds (RankedFigures holds them for every customer)
+SCORES = RankedFigures.SCORES
 AMOUNTS = (0.0, 250.0, 250.0, 1000.0, 1000.0, 1000.0, 4000.0, 12500.5)
 DAYS = (5, 5, 40, 40, 200, 500)
 
