@@ -155,6 +155,7 @@ from collections import namedtuple
 from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
+from operator import itemgetter
 
 from dateutil.relativedelta import relativedelta
 
@@ -428,6 +429,25 @@ def _same(stored, new):
     if isinstance(stored, Decimal) and new is not None and new is not False:
         return float(stored) == float(new)
     return False
+
+
+def values_of(columns):
+    """A function returning the tuple of the values of ``columns`` (a
+    non-empty sequence) in a mapping: a plain tuple comparison of two
+    mappings' values is the fast path of :func:`_same` (equal values are
+    the same), one C call per mapping."""
+    get = itemgetter(*columns)
+    return get if len(columns) > 1 else lambda mapping: (get(mapping),)
+
+
+def _differs(values, old, new):
+    """Whether the mappings ``old`` and ``new`` may differ in the values
+    ``values`` (:func:`values_of`) reads: not plainly equal, or a value
+    missing from ``new`` (:func:`_same` decides)."""
+    try:
+        return values(old) != values(new)
+    except KeyError:
+        return True
 
 
 def decimal(value):
@@ -918,7 +938,14 @@ class TierEngine:
                     (*STATE_COLUMNS, "refresh_date", *self.columns, *self.full_columns)
                 )
             )
-        columns = SQL(", ").join(SQL.identifier(c) for c in names)
+        # (numeric read as float8: the float Odoo's numeric reader makes of
+        # it, parsed by the driver)
+        columns = SQL(", ").join(
+            SQL("%s::float8", SQL.identifier(c))
+            if kind.startswith("numeric")
+            else SQL.identifier(c)
+            for c, kind in zip(names, self._column_types(names), strict=True)
+        )
         rows = self.env.execute_query(
             SQL(
                 "SELECT %s FROM customer_tier_profile WHERE company_id = %s %s",
@@ -1926,9 +1953,14 @@ class TierEngine:
             # whether an order changed
             inputs = tuple(c for c in INPUT_COLUMNS if c not in MONEY_COLUMNS)
         stale = set()
+        stored = values_of(inputs)
         for pid, fig in figures.items():
             old = state.get(pid)
-            if old is None or any(not _same(old.get(c), fig.get(c)) for c in inputs):
+            if old is None:
+                stale.add(pid)
+            elif _differs(stored, old, fig) and any(
+                not _same(old.get(c), fig.get(c)) for c in inputs
+            ):
                 stale.add(pid)
         return stale
 
@@ -1953,23 +1985,39 @@ class TierEngine:
         ]
         changed = []
         self.differing = differing = {}
-        # (the columns the hooks fill later are compared by update_profiles)
-        self.compared = {c for c in compared if any(c in row for row in rows)}
+        # (the features that may keep a row, asked of each unchanged one)
+        keepers = [
+            f.keep_row
+            for f in self.features
+            if type(f).keep_row is not EngineFeature.keep_row
+        ]
+        # (rows of one shape, a buying customer's or a prospect's, compare
+        # the same columns)
+        shapes = {}
         for row in rows:
+            shape = tuple(row)
+            if shape not in shapes:
+                present = [c for c in compared if c in row]
+                shapes[shape] = present, present and values_of(present)
+            present, values = shapes[shape]
             old = state.get(row["partner_id"])
             if old is None:
                 changed.append(row)
                 continue
-            columns = [
-                c for c in compared if c in row and not _same(old.get(c), row[c])
-            ]
+            columns = (
+                [c for c in present if not _same(old[c], row[c])]
+                if present and _differs(values, old, row)
+                else []
+            )
             if (
                 columns
                 or (old["full_evaluation_date"] or eval_date) > eval_date
-                or any(f.keep_row(row, old) for f in self.features)
+                or any(keep(row, old) for keep in keepers)
             ):
                 differing[row["partner_id"]] = columns
                 changed.append(row)
+        # (the columns the hooks fill later are compared by update_profiles)
+        self.compared = {c for present, _values in shapes.values() for c in present}
         return changed
 
     # ------------------------------------------------------------------

@@ -161,11 +161,12 @@ def predicted_figures(bgnbd, gg, x, t_x, T, mean_repeat, day_value, currency):
         order_value = day_value
     value = orders * order_value
     dp = currency.decimal_places
+    finite = np.isfinite(alive) & np.isfinite(orders) & np.isfinite(value)
     result = []
-    for p_alive, n_orders, amount in zip(
-        alive.tolist(), orders.tolist(), value.tolist(), strict=True
+    for p_alive, n_orders, amount, ok in zip(
+        alive.tolist(), orders.tolist(), value.tolist(), finite.tolist(), strict=True
     ):
-        if not (np.isfinite(p_alive) and np.isfinite(n_orders) and np.isfinite(amount)):
+        if not ok:
             result.append((None, None, None))
             continue
         result.append(
