@@ -3,7 +3,7 @@
     "name": "Customer Tiers",
     "summary": "Classify customers into tiers (core, key, general, marginal) "
     "and prospects into grades from their sale orders",
-    "version": "18.0.1.4.0",
+    "version": "18.0.1.5.0",
     "category": "Sales/Sales",
     "license": "LGPL-3",
     "author": "customer_tier developers",

@@ -18,7 +18,9 @@ has customers; the snapshot makes it a bounded lookup:
   its last order date, orders and revenue in the window, each with the
   number of ranked customers whose figure is at most as good (``*_le``),
   and its computed tier. Indexes on each order make "the ranked customer
-  just above this value" one index seek.
+  just above this value" one index seek. The figures that shift with the
+  others' (rank, cumulative value, ``*_le``) are in no index: a full
+  evaluation updates them in place (heap-only updates).
 
 Exact meaning. The figures a refresh reads for the others are, as before,
 their stored profiles: the snapshot stands for them. An entry is ``moved``
@@ -89,6 +91,11 @@ class CustomerTierRanking(models.Model):
         return Ranking(engine)
 
 
+# Percentage of each page of the entries a new row fills (the rest: room for
+# the next full evaluation's heap-only updates, CustomerTierRankingEntry.init).
+FILLFACTOR = 50
+
+
 class CustomerTierRankingEntry(models.Model):
     _name = "customer.tier.ranking.entry"
     _description = "Customer Tier Ranking Snapshot Entry"
@@ -127,6 +134,18 @@ class CustomerTierRankingEntry(models.Model):
 
     def init(self):
         cr, table = self.env.cr, self._table
+        # A full evaluation rewrites the rank, cumulative value and ``*_le``
+        # counts of most entries (a new order or an order leaving the window
+        # shifts the others'): they are in no index, and half of each page
+        # is left free, so that these updates are heap-only (no index
+        # written, the new version on the same page).
+        cr.execute(
+            SQL(
+                "ALTER TABLE %s SET (fillfactor = %s)",
+                SQL.identifier(table),
+                FILLFACTOR,
+            )
+        )
         # ranking order (value desc, partner id): "the customer just above"
         # is one backward seek on a row comparison
         cr.execute(
@@ -136,19 +155,17 @@ class CustomerTierRankingEntry(models.Model):
                 SQL.identifier(table),
             )
         )
-        for name, column, include in (
-            ("last", "last_order_date", "r_le"),
-            ("orders", "order_count", "f_le"),
-            ("revenue", "revenue", "m_le"),
+        for name, column in (
+            ("last", "last_order_date"),
+            ("orders", "order_count"),
+            ("revenue", "revenue"),
         ):
             cr.execute(
                 SQL(
-                    "CREATE INDEX IF NOT EXISTS %s ON %s (company_id, %s) "
-                    "INCLUDE (%s) WHERE member",
+                    "CREATE INDEX IF NOT EXISTS %s ON %s (company_id, %s) WHERE member",
                     SQL.identifier(f"customer_tier_ranking_entry_{name}_index"),
                     SQL.identifier(table),
                     SQL.identifier(column),
-                    SQL.identifier(include),
                 )
             )
         tools.create_index(

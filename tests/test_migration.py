@@ -583,3 +583,53 @@ class TestMigrationProgramFits(CustomerTierCase):
         self.assertEqual(profiles[small].revenue_share, 0.25)
         # a new install has nothing to migrate
         script.migrate(cr, None)
+
+    def test_ranking_indexes_lose_the_counts(self):
+        """18.0.1.5.0 (pre-migrate): the RFM indexes of the ranking entries
+        that carried the counts are dropped; the model's init creates them
+        again without the counts, on a table whose pages keep room for the
+        nightly updates."""
+        script = load_migration("18.0.1.5.0", "pre-migrate")
+        cr = self.env.cr
+        indexes = "customer_tier_ranking_entry_%_index"
+
+        def definitions():
+            return dict(
+                self.env.execute_query(
+                    SQL(
+                        "SELECT indexname, indexdef FROM pg_indexes "
+                        "WHERE tablename = 'customer_tier_ranking_entry' "
+                        "AND indexname LIKE %s",
+                        indexes,
+                    )
+                )
+            )
+
+        # the 18.0.1.4.0 index: the count carried
+        cr.execute("DROP INDEX customer_tier_ranking_entry_last_index")
+        cr.execute(
+            "CREATE INDEX customer_tier_ranking_entry_last_index "
+            "ON customer_tier_ranking_entry (company_id, last_order_date) "
+            "INCLUDE (r_le) WHERE member"
+        )
+        cr.execute("ALTER TABLE customer_tier_ranking_entry RESET (fillfactor)")
+        script.migrate(cr, "18.0.1.4.0")
+        self.assertNotIn("customer_tier_ranking_entry_last_index", definitions())
+        self.env["customer.tier.ranking.entry"].init()
+        after = definitions()
+        for name in ("last", "orders", "revenue"):
+            self.assertNotIn(
+                "INCLUDE", after[f"customer_tier_ranking_entry_{name}_index"]
+            )
+        self.assertFalse(
+            [d for d in after.values() if any(c in d for c in ("r_le", "f_le", "m_le"))]
+        )
+        options = self.env.execute_query(
+            SQL(
+                "SELECT reloptions FROM pg_class "
+                "WHERE relname = 'customer_tier_ranking_entry'"
+            )
+        )[0][0]
+        self.assertIn("fillfactor=50", options)
+        # a new install has nothing to migrate
+        script.migrate(cr, None)

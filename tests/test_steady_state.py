@@ -338,6 +338,53 @@ class TestSteadyState(AssignmentCase):
             self.customers[3] | self.customers[1],
         )
 
+    def test_shifted_entries_are_updated_in_place(self):
+        """A next day on which a new customer outranks every other, with
+        the fewest orders and the oldest last order: the rank, cumulative
+        value and recency and frequency counts of every other entry move,
+        and each of these updates is heap-only (no index of the entries
+        written)."""
+        day = date(2024, 7, 1)
+        self._run(day - timedelta(days=1))
+        top = self._customer("Outranks all")
+        # (no refresh: the new customer's entry is inserted by the run)
+        with self._no_refresh():
+            self._order(top, 50000, date(2023, 9, 1))
+        self.env.flush_all()
+
+        def updates():
+            return self.env.execute_query(
+                SQL(
+                    "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
+                    "WHERE relname = 'customer_tier_ranking_entry'"
+                )
+            )[0]
+
+        def entries():
+            return {
+                pid: tuple(figures)
+                for pid, *figures in self.env.execute_query(
+                    SQL(
+                        "SELECT partner_id, rank, r_le, f_le "
+                        "FROM customer_tier_ranking_entry "
+                        "WHERE company_id = %s AND member",
+                        self.company.id,
+                    )
+                )
+            }
+
+        ranks = entries()
+        updated, hot = updates()
+        self._run(day)
+        updated_after, hot_after = updates()
+        now = entries()
+        self.assertEqual(
+            {pid: now[pid] for pid in ranks},
+            {pid: tuple(n + 1 for n in figures) for pid, figures in ranks.items()},
+        )
+        self.assertGreaterEqual(updated_after - updated, len(ranks))
+        self.assertEqual(hot_after - hot, updated_after - updated)
+
     def test_reading_shares_costs_one_query(self):
         """The shares of a page of profiles: one query, whatever the page."""
         self._run(E)
