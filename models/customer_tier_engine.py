@@ -2329,7 +2329,9 @@ class TierEngine:
             old = state.get(pid)
             values, change = self._assign(fig, old, run)
             grace_spent = values.pop("grace_spent", None)
-            row = dict(fig)
+            # (the figures dict becomes the row: no copy of every customer's
+            # figures; what the snapshot reads of it stays as scored)
+            row = fig
             row.update(values)
             row.update(
                 partner_id=pid,
