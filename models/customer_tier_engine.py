@@ -649,6 +649,12 @@ class TierEngine:
         self.tiers = program_su._customer_tiers()
         self.grades = program_su._prospect_grades()
         self.tier_by_id = {t.id: t for t in self.tiers | self.grades}
+        # (what the assignment of each customer reads of the tiers and the
+        # program, as plain values: an ORM field access costs more than the
+        # decision itself)
+        self.tier_kind = {tid: t.kind for tid, t in self.tier_by_id.items()}
+        self.tier_sequence = {tid: t.sequence for tid, t in self.tier_by_id.items()}
+        self.method = program.method
         # per run: the language, formats and tier names of the move reasons
         self._reason_env_cache = None
         self._formats_cache = {}
@@ -660,7 +666,7 @@ class TierEngine:
         self.segment_rules = [
             (s.r_min, s.r_max, s.fm_min, s.fm_max, s.id) for s in self.segments
         ]
-        rfm = program.method == "rfm"
+        rfm = self.method == "rfm"
         self.tier_rules = [
             (
                 tier,
@@ -966,6 +972,8 @@ class TierEngine:
         (default: a new ``self.order_days``)."""
         program = self.program
         years = program.window_months / 12.0
+        frequent = program.frequent_orders_per_year - EPSILON
+        overdue_factor = program.reorder_overdue_factor
         dp = self.currency.decimal_places
         figures = {}
         if order_days is None:
@@ -988,7 +996,7 @@ class TierEngine:
             orders_per_year = count_w / years
             if count == 1:
                 frequency = "one_time"
-            elif orders_per_year >= program.frequent_orders_per_year - EPSILON:
+            elif orders_per_year >= frequent:
                 frequency = "frequent"
             else:
                 frequency = "occasional"
@@ -1012,8 +1020,7 @@ class TierEngine:
                     last + timedelta(days=round(cycle)) if count > 1 else None
                 ),
                 "reorder_overdue": bool(
-                    count > 1
-                    and recency > cycle * program.reorder_overdue_factor + EPSILON
+                    count > 1 and recency > cycle * overdue_factor + EPSILON
                 ),
                 "frequency_class": frequency,
             }
@@ -1317,7 +1324,7 @@ class TierEngine:
         return self.tiers[-1]
 
     def computed_tier(self, fig):
-        method = self.program.method
+        method = self.method
         if method == "pareto":
             return self._pareto_tier(fig)
         if method == "rfm":
@@ -1436,9 +1443,7 @@ class TierEngine:
             "manual_reason": reason,
             "manual_end_date": end_date,
             "tier_id": effective,
-            "tier_sequence": (
-                self.tier_by_id[effective].sequence if effective else None
-            ),
+            "tier_sequence": (self.tier_sequence[effective] if effective else None),
             "manual_differs": bool(manual and manual != computed),
             "at_risk": bool(pending),
         }
@@ -1479,7 +1484,7 @@ class TierEngine:
         computed = fig.get("computed_tier_id")
         if fig["is_prospect"]:
             return self._prospect_step(computed, held, run)
-        if not held or self.tier_by_id[held].kind != "customer":
+        if not held or self.tier_kind[held] != "customer":
             return self._first_tier_step(computed, old)
         grace = (
             old.get("downgrade_tier_id"),
@@ -1497,7 +1502,7 @@ class TierEngine:
         """A prospect takes the grade its score gives (None: ungraded) at
         once, without grace: cause ``initial`` when it held no tier, else
         ``computed``; without application a grade it holds stays."""
-        if held and self.tier_by_id[held].kind == "prospect" and not run.apply:
+        if held and self.tier_kind[held] == "prospect" and not run.apply:
             return held, None, NO_GRACE, None
         return computed, "computed" if held else "initial", NO_GRACE, None
 
@@ -1564,7 +1569,7 @@ class TierEngine:
         keep = 0.0
         if pending and assigned and self.value_key == "revenue_window":
             tier = self.tier_by_id[assigned]
-            method = self.program.method
+            method = self.method
             if method == "threshold" and tier.min_revenue:
                 keep = tier.min_revenue - fig["revenue_window"]
             elif method == "pareto" and assigned in keep_at:
@@ -1589,7 +1594,7 @@ class TierEngine:
             if (
                 (end_date and end_date < eval_date)
                 or manual not in self.tier_by_id
-                or self.tier_by_id[manual].kind != kind
+                or self.tier_kind[manual] != kind
             ):
                 return NO_OVERRIDE
         return manual, old.get("manual_reason"), old.get("manual_end_date")
@@ -1639,7 +1644,7 @@ class TierEngine:
             # the grade's score, as the prospect scoring explains it
             text = fig.get("prospect_score_explanation") or ""
             return text.splitlines()[0] if text else None
-        method = self.program.method
+        method = self.method
         if method == "pareto":
             reason = self._reason_pareto(fig, old_id, new_id, env)
         elif method == "rfm":
@@ -1761,8 +1766,8 @@ class TierEngine:
         longer met; else the conditions of the new tier, met, or those of the
         tier above it, missed (the fallback tier has none)."""
         rules = {rule[0].id: rule for rule in self.tier_rules}
-        kind = self.tier_by_id[new_id].kind if new_id else None
-        same_kind = old_id in self.tier_by_id and self.tier_by_id[old_id].kind == kind
+        kind = self.tier_kind[new_id] if new_id else None
+        same_kind = old_id in self.tier_kind and self.tier_kind[old_id] == kind
         parts = []
         if same_kind and new_id and self._better(old_id, new_id):
             # down: every tier from the old one to the one above the new
@@ -2133,9 +2138,7 @@ class TierEngine:
         for fig in figures.values():
             fig["computed_tier_id"] = self.computed_tier(fig).id
         weakest = (
-            self._keep_amounts(figures, partner_ids)
-            if self.program.method == "pareto"
-            else {}
+            self._keep_amounts(figures, partner_ids) if self.method == "pareto" else {}
         )
         if full:
             # the ranking snapshot run() writes (customer_tier_ranking.py)
@@ -2226,7 +2229,7 @@ class TierEngine:
                 fig.computed_tier_id = batch_fig["computed_tier_id"]
             else:
                 fig.computed_tier_id = self.computed_tier(fig).id
-        weakest = self._keep_amounts(ranked) if self.program.method == "pareto" else {}
+        weakest = self._keep_amounts(ranked) if self.method == "pareto" else {}
         self._snapshot = self._snapshot_of(
             ranked,
             candidates - set(evaluated) - set(ranked),
