@@ -128,6 +128,20 @@ TIER_BOUNDS = {"min_score": (0, MAX_PERCENT)}
 PARTNER_INPUT_BOUNDS = {"tier_estimated_purchase": (0, MAX_AMOUNT)}
 
 
+# The prospect columns of a customer with no input (no estimate, no open
+# quotation): what ProspectFeature.extend_figures writes for it.
+NO_PROSPECT_INPUTS = {
+    "prospect_score": None,
+    "prospect_score_explanation": None,
+    "open_quotation_count": 0,
+    "open_quotation_amount": 0.0,
+    "estimated_purchase": None,
+    "share_of_wallet": None,
+    "share_of_wallet_raw": None,
+    "wallet_band": None,
+}
+
+
 def wallet_band(share):
     if share < 0.25:
         return "low"
@@ -178,6 +192,9 @@ class ProspectFeature(EngineFeature):
             program._prospect_inputs_query(engine, eval_date, partner_ids)
         ):
             has_preferred = program_has_preferred
+            if not (estimate or quotation_count or pid in prospects):
+                # (a buying customer reads its estimate and quotations only)
+                continue
             estimate = float(estimate or 0.0)
             currency_id = currency_id or currency.id
             converted = None
@@ -206,17 +223,15 @@ class ProspectFeature(EngineFeature):
         years = program.window_months / 12.0
         for rows in (figures, prospects):
             for pid, fig in rows.items():
-                inp = inputs.get(pid) or {}
-                converted = inp.get("converted")
+                fig.update(NO_PROSPECT_INPUTS)
+                inp = inputs.get(pid)
+                if inp is None:
+                    continue
+                converted = inp["converted"]
                 fig.update(
-                    prospect_score=None,
-                    prospect_score_explanation=None,
-                    open_quotation_count=inp.get("quotation_count", 0),
-                    open_quotation_amount=inp.get("quotation_amount", 0.0),
+                    open_quotation_count=inp["quotation_count"],
+                    open_quotation_amount=inp["quotation_amount"],
                     estimated_purchase=converted,
-                    share_of_wallet=None,
-                    share_of_wallet_raw=None,
-                    wallet_band=None,
                 )
                 if converted:
                     raw = fig["revenue_window"] / years / converted
