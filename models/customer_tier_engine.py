@@ -153,7 +153,7 @@ import math
 from bisect import bisect_right
 from collections import namedtuple
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from operator import itemgetter
 
@@ -364,6 +364,16 @@ ARRAY_ELEMENT = {
     "bool": _boolean,
 }
 
+# The same for an array whose values are all of one plain type (no empty
+# value): per column type, the plain types and what writes one value of each
+# (as ARRAY_ELEMENT does).
+PLAIN_ELEMENT = {
+    "int4": {int: str},
+    "numeric": {float: repr, Decimal: str},
+    "float8": {float: repr},
+    "date": {date: str},
+}
+
 
 def array_literal(values, pg_type="text"):
     """PostgreSQL's text form of a one-dimensional array (``{1,NULL,"a b"}``).
@@ -376,7 +386,13 @@ def array_literal(values, pg_type="text"):
     written as they are, booleans as ``t``/``f``, dates in ISO format,
     anything else is quoted (backslash and double quote escaped).
     """
-    element = ARRAY_ELEMENT.get(pg_type.lower(), _quote)
+    kind = pg_type.lower()
+    classes = set(map(type, values))
+    plain = len(classes) == 1 and PLAIN_ELEMENT.get(kind, {}).get(classes.pop())
+    if plain:
+        # (every value of one plain type: one C call per value)
+        return "{" + ",".join(map(plain, values)) + "}"
+    element = ARRAY_ELEMENT.get(kind, _quote)
     return "{" + ",".join(map(element, values)) + "}"
 
 

@@ -4,8 +4,10 @@ import math
 import random
 from contextlib import nullcontext
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from unittest.mock import patch
 
+import numpy as np
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 from lxml import etree
@@ -1036,3 +1038,48 @@ class TestArrayTransport(CustomerTierCase):
             SQL("SELECT * FROM unnest(%s)", unnest_arrays(columns, types))
         )
         self.assertEqual(rows, list(zip(*columns, strict=True)))
+        # columns of one plain type, without an empty value (written by the
+        # fast path), and the same kinds mixed with others
+        plain = [
+            [1, -7, 2**31 - 1],
+            [0.1, 1e-7, 12345678.125],
+            [0.1, 2.5, 1 / 3],
+            [date(2024, 2, 29), date(1999, 12, 31), date(2026, 1, 1)],
+            [True, 3, False],
+            [np.float64(0.1), 2.0, Decimal("1.10")],
+            [Decimal("1.10"), Decimal("-3"), Decimal("12345678901234567890.5")],
+            [datetime(2024, 6, 30, 23, 59, 58), date(2024, 7, 1), None],
+        ]
+        types = (
+            "int4",
+            "float8",
+            "numeric",
+            "date",
+            "int4",
+            "numeric",
+            "numeric",
+            "timestamp",
+        )
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT a::text, b, c::float8, d, e, f::text, g::text, h "
+                "FROM unnest(%s) AS t(a, b, c, d, e, f, g, h)",
+                unnest_arrays(plain, types),
+            )
+        )
+        self.assertEqual(
+            rows,
+            list(
+                zip(
+                    ["1", "-7", "2147483647"],
+                    plain[1],
+                    plain[2],
+                    plain[3],
+                    [1, 3, None],
+                    ["0.1", "2.0", "1.10"],
+                    ["1.10", "-3", "12345678901234567890.5"],
+                    [plain[7][0], datetime(2024, 7, 1), None],
+                    strict=True,
+                )
+            ),
+        )
