@@ -578,11 +578,23 @@ class CustomerTierProgram(models.Model):
                    AND a.customer_tier_activity = 'followup'
                    AND a.active
                 """,
+                # (the last contact of the customers with an open follow-up
+                # only: most of a first evaluation's have none)
                 contact=last_contact_sql(
                     SQL(
-                        "SELECT unnest(%s::int4[]), %s",
-                        partner_ids,
-                        self.company_id.id,
+                        """
+                        SELECT DISTINCT prof.partner_id, %(company)s
+                          FROM mail_activity a
+                          JOIN customer_tier_profile prof
+                            ON prof.id = a.customer_tier_profile_id
+                         WHERE prof.program_id = %(program)s
+                           AND prof.partner_id = ANY(%(partners)s)
+                           AND a.customer_tier_activity = 'followup'
+                           AND a.active
+                        """,
+                        company=self.company_id.id,
+                        program=self.id,
+                        partners=partner_ids,
                     )
                 ),
                 cadence=cadence_date_sql(
