@@ -25,7 +25,11 @@ from odoo.tools.sql import drop_index
 
 from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
 
-from .models.sale_order import ORDER_FIGURES_INDEX
+from .models.sale_order import (
+    LINE_REVENUE_INDEX,
+    ORDER_FIGURES_INDEX,
+    QUOTATION_INDEX,
+)
 
 MODULE = "customer_tier"
 # Module name of the external ids of records kept at uninstall.
@@ -53,8 +57,10 @@ def pre_init_hook(env):
 def uninstall_hook(env):
     env["customer.tier.program"]._loyalty_uninstall()
     _keep_used_records(env)
-    # (the module's index on Odoo's orders: models/sale_order.py)
+    # (the module's indexes on Odoo's orders and lines: models/sale_order.py)
     drop_index(env.cr, ORDER_FIGURES_INDEX, "sale_order")
+    drop_index(env.cr, QUOTATION_INDEX, "sale_order")
+    drop_index(env.cr, LINE_REVENUE_INDEX, "sale_order_line")
 
 
 def _keep_used_records(env):

@@ -396,7 +396,7 @@ class Bench:
             print(
                 f"Database {self.args.db}: {orders:,} orders "
                 f"({confirmed:,} confirmed), "
-                f"{lines:,} lines, {prospects:,} customers (customer_rank > 0), "
+                f"{lines:,} lines, {prospects:,} prospects without a profile, "
                 f"{profiles:,} profiles before the runs"
             )
             print(

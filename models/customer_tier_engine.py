@@ -909,21 +909,36 @@ class TierEngine:
         company (no order of another company, and no salesperson or one who
         works in the company): a shared customer or prospect of another
         company is not this company's prospect until this company quotes it.
-        Partners that already have a profile are kept through their profile.
+        Partners that already have a profile of the company are left out
+        (their callers keep them through their profile): the probes of their
+        orders run for the partners without one only.
         """
         # The planner prices the per-partner EXISTS probes far above what they
-        # cost (about 0.2 s at 56,000 partners) and would JIT-compile the
-        # statement for another 0.5 s: compile nothing for this one.
+        # cost and would JIT-compile the statement for another 0.5 s: compile
+        # nothing for this one. The partners without a profile are selected
+        # first (MATERIALIZED: the profiles' partners hashed once), so that
+        # the probes run for them only: on a steady day, 20,000 customers all
+        # with a profile, 4,000 buffers instead of 163,000, 34 ms instead of
+        # 150 ms (EXPLAIN ANALYZE, medians).
         with without_jit(self.env):
             rows = self.env.execute_query(
                 SQL(
                     """
+                    WITH profiled AS MATERIALIZED (
+                        SELECT partner_id FROM customer_tier_profile
+                         WHERE company_id = %(company)s
+                    ), candidates AS MATERIALIZED (
+                        SELECT p.id, p.company_id, p.user_id
+                          FROM res_partner p
+                         WHERE p.active
+                           AND p.id = p.commercial_partner_id
+                           AND p.customer_rank > 0
+                           AND NOT EXISTS (SELECT 1 FROM profiled
+                                            WHERE profiled.partner_id = p.id)
+                    )
                     SELECT p.id
-                      FROM res_partner p
-                     WHERE p.active
-                       AND p.id = p.commercial_partner_id
-                       AND p.customer_rank > 0
-                       AND NOT EXISTS (SELECT 1 FROM res_company c
+                      FROM candidates p
+                     WHERE NOT EXISTS (SELECT 1 FROM res_company c
                                         WHERE c.partner_id = p.id)
                        AND (p.company_id = %(company)s
                             OR (p.company_id IS NULL

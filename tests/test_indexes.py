@@ -10,7 +10,13 @@ justify the profile lists' index, measured on 20,000 profiles, are in
 from odoo.tests import tagged
 from odoo.tools import SQL
 
-from odoo.addons.customer_tier.models.sale_order import ORDER_FIGURES_INDEX
+from odoo.addons.customer_tier.models.customer_tier_engine import counted_lines
+from odoo.addons.customer_tier.models.sale_order import (
+    LINE_REVENUE_INDEX,
+    ORDER_FIGURES_COLUMNS,
+    ORDER_FIGURES_INDEX,
+    QUOTATION_INDEX,
+)
 
 from .common import CustomerTierCase
 
@@ -114,3 +120,95 @@ class TestIndexes(CustomerTierCase):
             for scan in scans:
                 self.env.cr.execute(f"SET LOCAL enable_{scan} = on")
         self.assertIn(f"Index Only Scan using {ORDER_FIGURES_INDEX}", plan)
+
+    def _index_plan(self, query, scans=("seqscan", "bitmapscan")):
+        """EXPLAIN of ``query`` with the ``scans`` disabled (on a few rows a
+        sequential scan would do), on the statistics of a live database."""
+        self.env.cr.execute("ANALYZE sale_order, sale_order_line, res_partner")
+        for scan in scans:
+            self.env.cr.execute(f"SET LOCAL enable_{scan} = off")
+        try:
+            return "\n".join(
+                row[0] for row in self.env.execute_query(SQL("EXPLAIN %s", query))
+            )
+        finally:
+            for scan in scans:
+                self.env.cr.execute(f"SET LOCAL enable_{scan} = on")
+
+    def test_categories_of_a_few_customers_read_the_indexes(self):
+        """The product categories of a few customers (those whose orders
+        changed, on a steady full evaluation) read their orders from the
+        orders' covering index, and the counted lines of an order from the
+        lines' revenue index alone (its condition is the engine's
+        condition of a counted line, which the planner must recognise)."""
+        customer = self._customer("Category Customer")
+        order = self._order(customer, 800.0, self.eval_date)
+        self.env.flush_all()
+        query = self.program._category_query(
+            self.program._engine(), self.eval_date, [customer.id]
+        )
+        plan = self._index_plan(query)
+        self.assertIn(f"Index Only Scan using {ORDER_FIGURES_INDEX}", plan)
+        self.assertNotIn("Seq Scan on sale_order", plan)
+        # (on the few lines of the test, the planner reads the lines first:
+        # the lines of one order, as the category query reads them)
+        lines = SQL(
+            "SELECT sol.product_id, sol.price_subtotal FROM sale_order_line sol "
+            "WHERE sol.order_id = %s AND %s",
+            order.id,
+            counted_lines(),
+        )
+        plan = self._index_plan(lines)
+        self.assertIn(f"Index Only Scan using {LINE_REVENUE_INDEX}", plan)
+        # and the figures are those of the order's line
+        rows = self.env.execute_query(query)
+        self.assertEqual(
+            [(pid, categ, float(revenue)) for pid, categ, _name, revenue, _t in rows],
+            [(customer.id, self.product.categ_id.id, 800.0)],
+        )
+
+    def test_open_quotations_read_the_quotation_index(self):
+        """The open quotations of the prospect inputs (every customer, each
+        night) come from the partial index of the quotations alone."""
+        customer = self._customer("Quotation Customer")
+        self._order(customer, 300.0, self.eval_date, state="draft")
+        self._order(customer, 500.0, self.eval_date, state="sent")
+        self.env.flush_all()
+        query = self.program._prospect_inputs_query(
+            self.program._engine(), self.eval_date, [customer.id]
+        )
+        plan = self._index_plan(query)
+        self.assertIn(f"Index Only Scan using {QUOTATION_INDEX}", plan)
+        self.assertNotIn("Seq Scan on sale_order", plan)
+        (row,) = self.env.execute_query(query)
+        self.assertEqual((row[0], row[10], float(row[11])), (customer.id, 2, 800.0))
+
+    def _index_columns(self, name):
+        return self.env.execute_query(
+            SQL(
+                "SELECT c.oid, ARRAY(SELECT a.attname::text FROM pg_attribute a"
+                " WHERE a.attrelid = c.oid ORDER BY a.attnum)"
+                " FROM pg_class c WHERE c.relname = %s",
+                name,
+            )
+        )
+
+    def test_orders_index_of_an_earlier_version_is_replaced(self):
+        """The orders' index of an earlier version (without the order id)
+        is replaced by the module's init (an upgrade needs no migration); a
+        current one is kept as it is."""
+        ((oid, columns),) = self._index_columns(ORDER_FIGURES_INDEX)
+        self.assertEqual(columns, ["partner_id", *ORDER_FIGURES_COLUMNS])
+        self.env["sale.order"].init()
+        self.assertEqual(self._index_columns(ORDER_FIGURES_INDEX), [(oid, columns)])
+        self.env.cr.execute(
+            SQL(
+                "DROP INDEX %(index)s; CREATE INDEX %(index)s ON sale_order "
+                "(partner_id) INCLUDE (company_id, state, date_order, "
+                "amount_untaxed, margin, currency_rate, write_date)",
+                index=SQL.identifier(ORDER_FIGURES_INDEX),
+            )
+        )
+        self.env["sale.order"].init()
+        ((_oid, columns),) = self._index_columns(ORDER_FIGURES_INDEX)
+        self.assertEqual(columns, ["partner_id", *ORDER_FIGURES_COLUMNS])

@@ -141,6 +141,18 @@ class TestProspectScore(ProspectCase):
         # 6 + 9 + 12 + 12 + 15 x 15,000 / 50,000 (4.5) = 43.5
         self.assertAlmostEqual(profile.prospect_score, 43.5, places=1)
 
+    def test_engine_prospects_have_no_profile(self):
+        """The engine's prospects (``_prospect_ids``) are the customers with
+        no profile of the company yet: those with one are evaluated through
+        their profile, and come out of a full evaluation all the same."""
+        engine = self.program._engine()
+        self.assertFalse(engine._prospect_ids() & {self.mid.id, self.blank.id})
+        self._profile(self.blank).sudo().unlink()
+        self.assertEqual(engine._prospect_ids(), {self.blank.id})
+        self._run(E)
+        self.assertTrue(self._profile(self.blank).is_prospect)
+        self.assertTrue(self._profile(self.mid).is_prospect)
+
     def test_explanation(self):
         text = self._profile(self.big).prospect_score_explanation
         self.assertIn("81.0", text)

@@ -81,6 +81,7 @@ REVIEWED = {
     ("customer.tier.profile", "init"): "ORM hook; Odoo refuses 'init' over RPC",
     ("customer.tier.ranking.entry", "init"): ("ORM hook; Odoo refuses 'init' over RPC"),
     ("sale.order", "init"): "ORM hook; Odoo refuses 'init' over RPC",
+    ("sale.order.line", "init"): "ORM hook; Odoo refuses 'init' over RPC",
     ("customer.tier.profile", "action_clear_override"): (
         "action: writes through write(), which refuses non-managers"
     ),

@@ -15,11 +15,17 @@ from datetime import timedelta
 from odoo import Command, fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from odoo.addons.customer_tier.hooks import (
     KEPT_MODULE,
     pre_init_hook,
     uninstall_hook,
+)
+from odoo.addons.customer_tier.models.sale_order import (
+    LINE_REVENUE_INDEX,
+    ORDER_FIGURES_INDEX,
+    QUOTATION_INDEX,
 )
 
 from .common import CustomerTierCase
@@ -219,8 +225,14 @@ class TestUninstall(CustomerTierCase):
         region = self.env.ref("customer_tier.region_europe")
         freight = self.env.ref("customer_tier.product_tier_freight")
 
+        indexes = (ORDER_FIGURES_INDEX, QUOTATION_INDEX, LINE_REVENUE_INDEX)
+        find = SQL("SELECT indexname FROM pg_indexes WHERE indexname IN %s", indexes)
+        self.assertEqual(len(self.env.execute_query(find)), 3)
+
         uninstall_hook(self.env)
 
+        # the module's indexes on Odoo's orders and lines are gone
+        self.assertFalse(self.env.execute_query(find))
         self.assertFalse(self.loyalty.active)
         self.assertFalse(self._earning_programs())
         self.assertEqual(self._new_order_points(), {})
