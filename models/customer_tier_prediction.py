@@ -207,8 +207,9 @@ class PredictionFeature(EngineFeature):
 
     def extend_figures(self, figures, eval_date, full):
         program, engine = self.program, self.engine
+        empty = dict.fromkeys(PREDICTED_FIGURES + PREDICTION_COLUMNS)
         for fig in figures.values():
-            fig.update(dict.fromkeys(PREDICTED_FIGURES + PREDICTION_COLUMNS))
+            fig.update(empty)
         # The later calls of a batched evaluation reuse the fit of the day
         # (made by its first call) and, unless tiers rank by predicted value,
         # read the orders of their batch only.
