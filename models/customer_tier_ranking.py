@@ -117,6 +117,12 @@ class CustomerTierRanking(models.Model):
     )
     run_key = fields.Char(string="Run", readonly=True)
     cursor = fields.Integer(readonly=True, help="Last partner written.")
+    pending_count = fields.Integer(
+        string="Left to Write",
+        readonly=True,
+        help="Partners the batched evaluation has still to write: as its first "
+        "call counted them, less the batches written since.",
+    )
 
     _sql_constraints = [
         ("company_uniq", "unique(company_id)", "One ranking snapshot per company.")
@@ -283,6 +289,7 @@ class Ranking:
         "state",
         "run_key",
         "cursor",
+        "pending_count",
     )
 
     def __init__(self, engine):
@@ -751,41 +758,71 @@ class Ranking:
     # ------------------------------------------------------------------
     # Batches
     # ------------------------------------------------------------------
-    def next_batch(self, eval_date, batch_size, after, evaluated_too):
+    def next_batch(self, eval_date, batch_size, after, evaluated_too, counted):
         """The next ``batch_size`` partners of the evaluation in progress
         after the partner ``after`` (profiles and entries, by partner id),
         with those not yet evaluated for ``eval_date`` only unless
         ``evaluated_too``; a moved entry before ``after`` counts too. Returns
-        ``(partner ids, remaining)``."""
+        ``(partner ids, remaining)``: ``remaining`` is 0 when no partner is
+        left after the batch, else ``counted`` (what the evaluation had left
+        before this batch: :meth:`TierEngine._plan_continue`) less the batch,
+        at least 1.
+
+        One statement over three disjoint parts in partner order (the
+        profiles after ``after``, the entries after it without a profile, the
+        moved entries before it), merged and cut at the batch (and one
+        more, to tell whether any is left): it reads what the batch has
+        partners, not what the evaluation has left."""
         pending = (
             SQL()
             if evaluated_too
-            else SQL("WHERE prof.full_evaluation_date IS DISTINCT FROM %s", eval_date)
+            else SQL("AND prof.full_evaluation_date IS DISTINCT FROM %s", eval_date)
+        )
+        moved = (
+            SQL()
+            if evaluated_too
+            else SQL(
+                """
+                UNION ALL
+                SELECT e.partner_id FROM customer_tier_ranking_entry e
+                  LEFT JOIN customer_tier_profile prof
+                    ON prof.partner_id = e.partner_id
+                   AND prof.company_id = %(company)s
+                 WHERE e.company_id = %(company)s AND e.moved
+                   AND e.partner_id <= %(after)s %(pending)s
+                """,
+                company=self.company_id,
+                after=after or 0,
+                pending=pending,
+            )
         )
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT u.pid, COUNT(*) OVER ()
-                  FROM (SELECT partner_id AS pid FROM customer_tier_profile
-                         WHERE company_id = %(company)s AND partner_id > %(after)s
-                        UNION
-                        SELECT partner_id FROM customer_tier_ranking_entry
-                         WHERE company_id = %(company)s
-                           AND (partner_id > %(after)s
-                                OR (moved AND NOT %(evaluated_too)s))) u
-                  LEFT JOIN customer_tier_profile prof
-                    ON prof.partner_id = u.pid AND prof.company_id = %(company)s
-                  %(pending)s
+                SELECT u.pid
+                  FROM (SELECT prof.partner_id AS pid FROM customer_tier_profile prof
+                         WHERE prof.company_id = %(company)s
+                           AND prof.partner_id > %(after)s %(pending)s
+                        UNION ALL
+                        SELECT e.partner_id FROM customer_tier_ranking_entry e
+                         WHERE e.company_id = %(company)s
+                           AND e.partner_id > %(after)s
+                           AND NOT EXISTS (
+                               SELECT 1 FROM customer_tier_profile prof
+                                WHERE prof.partner_id = e.partner_id
+                                  AND prof.company_id = %(company)s)
+                        %(moved)s) u
                  ORDER BY u.pid
                  LIMIT %(limit)s
                 """,
                 company=self.company_id,
                 after=after or 0,
-                evaluated_too=bool(evaluated_too),
                 pending=pending,
-                limit=batch_size,
+                moved=moved,
+                limit=batch_size + 1,
             )
         )
-        if not rows:
-            return [], 0
-        return [row[0] for row in rows], rows[0][1] - len(rows)
+        batch = [row[0] for row in rows[:batch_size]]
+        if len(rows) <= batch_size:
+            return batch, 0
+        return batch, max((counted or 0) - len(batch), 1)

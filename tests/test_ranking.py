@@ -287,9 +287,88 @@ class TestRankingSnapshot(AssignmentCase):
             self.assertLessEqual(len(batch), 5)
             self.assertLessEqual(figures | state | prospects, batch)
         self.assertEqual(sum(r["written"] for r in results), len(expected))
+        # what is left, after each call: exact (no partner came meanwhile),
+        # though the later calls read it from the snapshot's header
+        written = 0
+        for result in results:
+            written += result["written"]
+            self.assertEqual(result["remaining"], len(expected) - written)
         self.assertEqual(self._profiles(), expected)
         head = self._engine()._ranking().head()
         self.assertEqual((head["state"], head["eval_date"]), ("done", day))
+
+    def test_later_batches_take_newcomers_and_stop_at_their_batch(self):
+        """A later call of a batched evaluation takes the next profiles, the
+        customers without a profile yet and those refreshed before its
+        batch (moved), in partner order, reading no more than its batch (and
+        one more): its statement has no aggregate or sort over what is
+        left. A customer that appears meanwhile is written too; the count
+        left stays at least 1 until nothing is, then is 0."""
+        self._run(E)
+        day = E + timedelta(days=20)
+        first = self._run(day, batch_size=5)
+        self.assertTrue(first["remaining"])
+        head = self._engine()._ranking().head()
+        self.assertEqual(head["pending_count"], first["remaining"])
+        # (what is left, read from the header: no count of the profiles)
+        engine = self._engine()
+        self.env.flush_all()
+        with patch.object(
+            self.env.cr, "execute", wraps=self.env.cr.execute
+        ) as executed:
+            self.assertEqual(engine._count_pending(day), first["remaining"])
+        self.assertEqual(executed.call_count, 1)
+        self.assertIn("FROM customer_tier_ranking ", executed.call_args[0][0].code)
+        # meanwhile, a new customer is refreshed (a profile, a moved entry),
+        # and a customer of the first batch whose profile was removed buys
+        # and is refreshed: its entry moved before the batches to come, its
+        # new profile not evaluated for the day
+        newcomer = self._customer("Batch Newcomer")
+        self._buy(newcomer, 800.0, day)
+        lost = next(c for c in self.customers if self._profile(c))
+        self.assertLessEqual(lost.id, head["cursor"])
+        self._profile(lost).unlink()
+        self._buy(lost, 500.0, day)
+        self.env.flush_all()
+        self._engine().refresh_partners((newcomer | lost).ids, day)
+        self.assertFalse(self._profile(lost).full_evaluation_date)
+        query = []
+        original = self.env.cr.execute
+
+        def execute(sql, *args, **kwargs):
+            if isinstance(sql, SQL) and "u.pid" in sql.code:
+                query.append(sql)
+            return original(sql, *args, **kwargs)
+
+        remaining = []
+        with patch.object(self.env.cr, "execute", side_effect=execute):
+            for _call in range(20):
+                result = self._run(day, batch_size=5)
+                remaining.append(result["remaining"])
+                if not result["remaining"]:
+                    break
+        self.assertEqual(remaining[-1], 0)
+        self.assertTrue(all(remaining[:-1]))
+        Profile = self.env["customer.tier.profile"]
+        self.assertEqual(
+            Profile.search_count(
+                [
+                    ("company_id", "=", self.company.id),
+                    ("full_evaluation_date", "!=", day),
+                ]
+            ),
+            0,
+        )
+        self.assertEqual(self._profile(newcomer).full_evaluation_date, day)
+        self.assertEqual(self._profile(lost).full_evaluation_date, day)
+        self.assertEqual(self._engine()._count_pending(day), 0)
+        self.assertTrue(query)
+        plan = "\n".join(
+            row[0] for row in self.env.execute_query(SQL("EXPLAIN %s", query[0]))
+        )
+        self.assertTrue(plan.startswith("Limit"), plan)
+        for node in ("Aggregate", "WindowAgg", "Unique", "SetOp"):
+            self.assertNotIn(node, plan)
 
     def _head(self):
         """The company's snapshot header, but for its write date."""
