@@ -2564,7 +2564,7 @@ class TierEngine:
             head
             and head["state"] == "batching"
             and head["eval_date"] == eval_date
-            and head["run_key"].startswith("pending")
+            and (head["run_key"] or "").startswith("pending")
             and head["pending_count"] is not None
         ):
             return max(head["pending_count"], 1)
