@@ -770,9 +770,12 @@ class Ranking:
 
         One statement over three disjoint parts in partner order (the
         profiles after ``after``, the entries after it without a profile, the
-        moved entries before it), merged and cut at the batch (and one
-        more, to tell whether any is left): it reads what the batch has
-        partners, not what the evaluation has left."""
+        moved entries before it), each read in partner order up to the batch
+        and one more (to tell whether any is left), merged and cut as much;
+        the entries are read up to the profile that would come after the
+        batch (the profiles alone fill it up to there), so the statement
+        reads what the batch has partners, not what the evaluation has
+        left."""
         pending = (
             SQL()
             if evaluated_too
@@ -789,7 +792,9 @@ class Ranking:
                     ON prof.partner_id = e.partner_id
                    AND prof.company_id = %(company)s
                  WHERE e.company_id = %(company)s AND e.moved
-                   AND e.partner_id <= %(after)s %(pending)s
+                   -- (an expression: the moved entries' own index, not a
+                   -- range of every entry before the batch)
+                   AND e.partner_id + 0 <= %(after)s %(pending)s
                 """,
                 company=self.company_id,
                 after=after or 0,
@@ -800,17 +805,28 @@ class Ranking:
             SQL(
                 """
                 SELECT u.pid
-                  FROM (SELECT prof.partner_id AS pid FROM customer_tier_profile prof
-                         WHERE prof.company_id = %(company)s
-                           AND prof.partner_id > %(after)s %(pending)s
+                  FROM ((SELECT prof.partner_id AS pid FROM customer_tier_profile prof
+                          WHERE prof.company_id = %(company)s
+                            AND prof.partner_id > %(after)s %(pending)s
+                          ORDER BY prof.partner_id
+                          LIMIT %(limit)s)
                         UNION ALL
-                        SELECT e.partner_id FROM customer_tier_ranking_entry e
-                         WHERE e.company_id = %(company)s
-                           AND e.partner_id > %(after)s
-                           AND NOT EXISTS (
-                               SELECT 1 FROM customer_tier_profile prof
-                                WHERE prof.partner_id = e.partner_id
-                                  AND prof.company_id = %(company)s)
+                        (SELECT e.partner_id FROM customer_tier_ranking_entry e
+                          WHERE e.company_id = %(company)s
+                            AND e.partner_id > %(after)s
+                            AND e.partner_id <= COALESCE(
+                                (SELECT prof.partner_id
+                                   FROM customer_tier_profile prof
+                                  WHERE prof.company_id = %(company)s
+                                    AND prof.partner_id > %(after)s %(pending)s
+                                  ORDER BY prof.partner_id
+                                  OFFSET %(batch)s LIMIT 1), 2147483647)
+                            AND NOT EXISTS (
+                                SELECT 1 FROM customer_tier_profile prof
+                                 WHERE prof.partner_id = e.partner_id
+                                   AND prof.company_id = %(company)s)
+                          ORDER BY e.partner_id
+                          LIMIT %(limit)s)
                         %(moved)s) u
                  ORDER BY u.pid
                  LIMIT %(limit)s
@@ -819,6 +835,7 @@ class Ranking:
                 after=after or 0,
                 pending=pending,
                 moved=moved,
+                batch=batch_size,
                 limit=batch_size + 1,
             )
         )
