@@ -2217,6 +2217,7 @@ class TierEngine:
                 "cursor": max(self.batch_ids, default=0)
                 if self.batch_ids is not None
                 else None,
+                "pending_count": self.batch_remaining if batched else None,
             },
         }
 
@@ -2427,6 +2428,7 @@ class TierEngine:
             batch_size,
             head["cursor"],
             evaluated_too=head["run_key"].startswith("after"),
+            counted=head["pending_count"],
         )
         self.full = True
         self.batch_ids = set(batch)
@@ -2619,6 +2621,7 @@ class TierEngine:
             ranking.update_head(
                 cursor=max(self.batch_ids, default=self._head["cursor"]),
                 state="batching" if remaining else "done",
+                pending_count=remaining,
             )
 
     def refresh_partners(self, partner_ids, eval_date=None):
@@ -2632,9 +2635,23 @@ class TierEngine:
         """Profiles a full evaluation of ``eval_date`` has still to write:
         none once it completed (``last_run_date``: an unbatched run leaves
         the unchanged profiles' ``full_evaluation_date`` as it was), else
-        those a batch has not marked with the date yet."""
+        those a batch has not marked with the date yet: while a batched
+        evaluation of the date is in progress, what it has left to write
+        (its snapshot's ``pending_count``: the profiles and the prospects
+        without one, as its first call counted them, less the batches
+        written since; at least 1), read from the snapshot's header without
+        counting the profiles."""
         if self.program.last_run_date == eval_date:
             return 0
+        head = self._ranking().head()
+        if (
+            head
+            and head["state"] == "batching"
+            and head["eval_date"] == eval_date
+            and (head["run_key"] or "").startswith("pending")
+            and head["pending_count"] is not None
+        ):
+            return max(head["pending_count"], 1)
         rows = self.env.execute_query(
             SQL(
                 "SELECT COUNT(*) FROM customer_tier_profile WHERE company_id = %s "

@@ -50,6 +50,7 @@ against the figures of the day, not against the profiles not written yet.
 
 from bisect import bisect_right
 from decimal import Decimal
+from itertools import chain, islice
 
 from psycopg2.extras import Json
 
@@ -57,6 +58,43 @@ from odoo import fields, models, tools
 from odoo.tools import SQL
 
 from .customer_tier_engine import array_literal, decimal, unnest_arrays
+
+# Entries of the ranking snapshot written per statement by a full evaluation
+# (Ranking.store): its memory and statements are bounded by it.
+STORE_CHUNK = 10000
+# The columns of an entry Ranking.store writes (the row of Ranking.entries,
+# then ``member``), their types, and those compared with the stored entry.
+ENTRY_COLUMNS = (
+    "partner_id",
+    "value",
+    "rank",
+    "cum",
+    "cum_float",
+    "last_order_date",
+    "r_le",
+    "order_count",
+    "f_le",
+    "revenue",
+    "m_le",
+    "computed_tier_id",
+    "member",
+)
+ENTRY_TYPES = (
+    "int4",
+    "numeric",
+    "int4",
+    "numeric",
+    "float8",
+    "date",
+    "int4",
+    "int4",
+    "int4",
+    "numeric",
+    "int4",
+    "int4",
+    "bool",
+)
+COMPARED = (*ENTRY_COLUMNS[1:], "moved")
 
 
 class CustomerTierRanking(models.Model):
@@ -81,6 +119,12 @@ class CustomerTierRanking(models.Model):
     )
     run_key = fields.Char(string="Run", readonly=True)
     cursor = fields.Integer(readonly=True, help="Last partner written.")
+    pending_count = fields.Integer(
+        string="Left to Write",
+        readonly=True,
+        help="Partners the batched evaluation has still to write: as its first "
+        "call counted them, less the batches written since.",
+    )
 
     _sql_constraints = [
         ("company_uniq", "unique(company_id)", "One ranking snapshot per company.")
@@ -262,6 +306,7 @@ class Ranking:
         "state",
         "run_key",
         "cursor",
+        "pending_count",
     )
 
     def __init__(self, engine):
@@ -296,81 +341,88 @@ class Ranking:
     @staticmethod
     def entries(figures, key):
         """The entries of ``figures`` scored by ``_score_full`` (pareto_rank
-        set), and ``(count, exact total, float total)``."""
-        ordered = sorted(figures.items(), key=lambda kv: kv[1]["pareto_rank"])
+        set), one row at a time in rank order (a generator): partner id,
+        ranking value (``fig[key]``, None as 0), rank, cumulative value
+        exact (Decimal, :func:`decimal` of each value) and as summed in
+        floating point, last order date, orders and revenue in the window,
+        each followed by the number of ranked customers whose figure is at
+        most as good, and the computed tier. The last row's cumulative
+        values are the totals."""
+        ordered = sorted(figures, key=lambda pid: figures[pid]["pareto_rank"])
         lasts = sorted(f["last_order_date"] for f in figures.values())
         counts = sorted(f["order_count_window"] for f in figures.values())
         # (floats order as the decimals they are written as)
         revenues = sorted(f["revenue_window"] for f in figures.values())
         running = 0.0
         exact = decimal(0)
-        rows = []
-        for pid, fig in ordered:
+        for pid in ordered:
+            fig = figures[pid]
             value = fig[key] or 0.0
             running += value
             exact += decimal(value)
             revenue = fig["revenue_window"]
-            rows.append(
-                (
-                    pid,
-                    value,
-                    fig["pareto_rank"],
-                    exact,
-                    running,
-                    fig["last_order_date"],
-                    bisect_right(lasts, fig["last_order_date"]),
-                    fig["order_count_window"],
-                    bisect_right(counts, fig["order_count_window"]),
-                    revenue,
-                    bisect_right(revenues, revenue),
-                    fig.get("computed_tier_id"),
-                )
+            yield (
+                pid,
+                value,
+                fig["pareto_rank"],
+                exact,
+                running,
+                fig["last_order_date"],
+                bisect_right(lasts, fig["last_order_date"]),
+                fig["order_count_window"],
+                bisect_right(counts, fig["order_count_window"]),
+                revenue,
+                bisect_right(revenues, revenue),
+                fig.get("computed_tier_id"),
             )
-        return rows, (len(rows), exact, running)
 
     def store(self, figures, head_values, others=()):
         """Replace the company's snapshot with the entries of ``figures`` and
         of ``others`` (partners of the evaluation without figures, not
-        members) and the header ``head_values``, in one statement: the
-        header upserted, the entries of partners no longer there deleted,
-        the others upserted where they differ (a rerun that changes nothing
-        writes nothing); the moves are cleared."""
-        cr = self.env.cr
-        rows, (count, exact_total, running) = self.entries(
-            figures, head_values["value_key"]
-        )
-        rows.extend((pid, *(None,) * 11) for pid in sorted(others))
-        members = [True] * count + [False] * (len(rows) - count)
-        columns = list(zip(*rows, strict=True)) if rows else [()] * 12
-        names = (
-            "partner_id",
-            "value",
-            "rank",
-            "cum",
-            "cum_float",
-            "last_order_date",
-            "r_le",
-            "order_count",
-            "f_le",
-            "revenue",
-            "m_le",
-            "computed_tier_id",
-        )
-        types = (
-            "int4",
-            "numeric",
-            "int4",
-            "numeric",
-            "float8",
-            "date",
-            "int4",
-            "int4",
-            "int4",
-            "numeric",
-            "int4",
-            "int4",
-            "bool",
-        )
+        members) and the header ``head_values``, in statements of at most
+        :data:`STORE_CHUNK` entries each (one for a company of at most as
+        many): the entries upserted where they differ (a rerun that changes
+        nothing writes nothing), the members in rank order then the others;
+        the moves and ``shown_*`` figures cleared. Each statement also
+        deletes the entries of partners no longer there within one range of
+        partner ids (the kept partners sorted, cut in as many slices: the
+        ranges cover every partner id), and the last one upserts the header
+        with the totals of the members (their count, the last cumulative
+        values). The memory and the size of each statement are bounded by
+        the chunk, not by the company."""
+        key = head_values["value_key"]
+        kept = sorted(chain(figures, others))
+        members = ((*row, True) for row in self.entries(figures, key))
+        # (the prospects of the evaluation: no figures, not members)
+        rest = ((pid, *(None,) * 11, False) for pid in sorted(others))
+        rows = chain(members, rest)
+        count = len(figures)
+        totals = (count, decimal(0), 0.0)
+        slices = max(1, -(-len(kept) // STORE_CHUNK))
+        for index in range(slices):
+            chunk = list(islice(rows, STORE_CHUNK))
+            # (the totals: the last member's cumulative values)
+            for row in chunk:
+                if row[-1]:
+                    totals = (count, row[3], row[4])
+            start, stop = index * STORE_CHUNK, (index + 1) * STORE_CHUNK
+            lower = kept[start - 1] if index else None
+            upper = kept[stop - 1] if index < slices - 1 else None
+            last = index == slices - 1
+            self._store_chunk(
+                chunk,
+                kept[start:stop],
+                (lower, upper),
+                self._head_upsert(head_values, totals) if last else None,
+            )
+            del chunk
+        self.env["customer.tier.ranking"].invalidate_model()
+        invalidate_shown(self.env)
+
+    def _head_upsert(self, head_values, totals):
+        """SQL: the upsert of the snapshot header ``head_values`` with the
+        members' ``(count, exact total, float total)``."""
+        count, exact_total, running = totals
         values = dict(
             head_values,
             member_count=count,
@@ -378,25 +430,54 @@ class Ranking:
             total_float=running,
         )
         head_names = ["company_id", "program_id", *values]
-        compared = (*names[1:], "member", "moved")
-        cr.execute(
+        return SQL(
+            """
+            INSERT INTO customer_tier_ranking (%(head_names)s, create_uid,
+                create_date, write_uid, write_date)
+            VALUES (%(head_values)s, %(uid)s, now() at time zone 'UTC',
+                    %(uid)s, now() at time zone 'UTC')
+            ON CONFLICT (company_id) DO UPDATE SET %(head_updates)s,
+                write_uid = EXCLUDED.write_uid,
+                write_date = EXCLUDED.write_date
+            """,
+            head_names=SQL(", ").join(SQL.identifier(n) for n in head_names),
+            head_values=SQL(", ").join(
+                [
+                    SQL("%s", self.company_id),
+                    SQL("%s", self.engine.program.id),
+                ]
+                + [SQL("%s", self._param(n, v)) for n, v in values.items()]
+            ),
+            uid=self.env.uid,
+            head_updates=SQL(", ").join(
+                SQL("%s = EXCLUDED.%s", SQL.identifier(n), SQL.identifier(n))
+                for n in head_names[1:]
+            ),
+        )
+
+    def _store_chunk(self, rows, kept, bounds, head):
+        """One statement of :meth:`store`: upsert the entry ``rows`` where
+        they differ, delete the entries whose partner id is within
+        ``bounds`` (``(lower, upper)``: above ``lower``, at most ``upper``,
+        None for no bound) but not in ``kept``, and run the header upsert
+        ``head`` (SQL) if any."""
+        columns = list(zip(*rows, strict=True)) if rows else [()] * 13
+        lower, upper = bounds
+        within = SQL(" AND ").join(
+            [SQL("company_id = %s", self.company_id)]
+            + ([SQL("partner_id > %s", lower)] if lower is not None else [])
+            + ([SQL("partner_id <= %s", upper)] if upper is not None else [])
+        )
+        self.env.cr.execute(
             SQL(
                 """
-                WITH head AS (
-                    INSERT INTO customer_tier_ranking (%(head_names)s, create_uid,
-                        create_date, write_uid, write_date)
-                    VALUES (%(head_values)s, %(uid)s, now() at time zone 'UTC',
-                            %(uid)s, now() at time zone 'UTC')
-                    ON CONFLICT (company_id) DO UPDATE SET %(head_updates)s,
-                        write_uid = EXCLUDED.write_uid,
-                        write_date = EXCLUDED.write_date
-                ), gone AS (
+                WITH %(head)s gone AS (
                     DELETE FROM customer_tier_ranking_entry
-                     WHERE company_id = %(company)s
+                     WHERE %(within)s
                        AND partner_id <> ALL(%(pids)s::int4[])
                 )
                 INSERT INTO customer_tier_ranking_entry
-                    (company_id, moved, %(names)s, member)
+                    (company_id, moved, %(names)s)
                 SELECT %(company)s, FALSE, v.*
                   FROM unnest(%(arrays)s) AS v
                 ON CONFLICT (company_id, partner_id) DO UPDATE
@@ -405,38 +486,25 @@ class Ranking:
                  WHERE (%(old)s) IS DISTINCT FROM (%(new)s)
                     OR customer_tier_ranking_entry.shown_rank IS NOT NULL
                 """,
-                head_names=SQL(", ").join(SQL.identifier(n) for n in head_names),
-                head_values=SQL(", ").join(
-                    [
-                        SQL("%s", self.company_id),
-                        SQL("%s", self.engine.program.id),
-                    ]
-                    + [SQL("%s", self._param(n, v)) for n, v in values.items()]
-                ),
-                uid=self.env.uid,
-                head_updates=SQL(", ").join(
-                    SQL("%s = EXCLUDED.%s", SQL.identifier(n), SQL.identifier(n))
-                    for n in head_names[1:]
-                ),
+                head=SQL("head AS (%s),", head) if head is not None else SQL(),
+                within=within,
+                pids=array_literal(kept, "int4"),
                 company=self.company_id,
-                pids=array_literal(columns[0], "int4"),
-                names=SQL(", ").join(SQL.identifier(n) for n in names),
-                arrays=unnest_arrays([*columns, members], types),
+                names=SQL(", ").join(SQL.identifier(n) for n in ENTRY_COLUMNS),
+                arrays=unnest_arrays(columns, ENTRY_TYPES),
                 updates=SQL(", ").join(
                     SQL("%s = EXCLUDED.%s", SQL.identifier(n), SQL.identifier(n))
-                    for n in compared
+                    for n in COMPARED
                 ),
                 old=SQL(", ").join(
-                    SQL.identifier("customer_tier_ranking_entry", n) for n in compared
+                    SQL.identifier("customer_tier_ranking_entry", n) for n in COMPARED
                 ),
                 new=SQL(", ").join(
-                    SQL("EXCLUDED.%s", SQL.identifier(n)) for n in compared
+                    SQL("EXCLUDED.%s", SQL.identifier(n)) for n in COMPARED
                 ),
             ),
             log_exceptions=False,
         )
-        self.env["customer.tier.ranking"].invalidate_model()
-        invalidate_shown(self.env)
 
     @staticmethod
     def _param(name, value):
@@ -707,41 +775,88 @@ class Ranking:
     # ------------------------------------------------------------------
     # Batches
     # ------------------------------------------------------------------
-    def next_batch(self, eval_date, batch_size, after, evaluated_too):
+    def next_batch(self, eval_date, batch_size, after, evaluated_too, counted):
         """The next ``batch_size`` partners of the evaluation in progress
         after the partner ``after`` (profiles and entries, by partner id),
         with those not yet evaluated for ``eval_date`` only unless
         ``evaluated_too``; a moved entry before ``after`` counts too. Returns
-        ``(partner ids, remaining)``."""
+        ``(partner ids, remaining)``: ``remaining`` is 0 when no partner is
+        left after the batch, else ``counted`` (what the evaluation had left
+        before this batch: :meth:`TierEngine._plan_continue`) less the batch,
+        at least 1.
+
+        One statement over three disjoint parts in partner order (the
+        profiles after ``after``, the entries after it without a profile, the
+        moved entries before it), each read in partner order up to the batch
+        and one more (to tell whether any is left), merged and cut as much;
+        the entries are read up to the profile that would come after the
+        batch (the profiles alone fill it up to there), so the statement
+        reads what the batch has partners, not what the evaluation has
+        left."""
         pending = (
             SQL()
             if evaluated_too
-            else SQL("WHERE prof.full_evaluation_date IS DISTINCT FROM %s", eval_date)
+            else SQL("AND prof.full_evaluation_date IS DISTINCT FROM %s", eval_date)
+        )
+        moved = (
+            SQL()
+            if evaluated_too
+            else SQL(
+                """
+                UNION ALL
+                SELECT e.partner_id FROM customer_tier_ranking_entry e
+                  LEFT JOIN customer_tier_profile prof
+                    ON prof.partner_id = e.partner_id
+                   AND prof.company_id = %(company)s
+                 WHERE e.company_id = %(company)s AND e.moved
+                   -- (an expression: the moved entries' own index, not a
+                   -- range of every entry before the batch)
+                   AND e.partner_id + 0 <= %(after)s %(pending)s
+                """,
+                company=self.company_id,
+                after=after or 0,
+                pending=pending,
+            )
         )
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT u.pid, COUNT(*) OVER ()
-                  FROM (SELECT partner_id AS pid FROM customer_tier_profile
-                         WHERE company_id = %(company)s AND partner_id > %(after)s
-                        UNION
-                        SELECT partner_id FROM customer_tier_ranking_entry
-                         WHERE company_id = %(company)s
-                           AND (partner_id > %(after)s
-                                OR (moved AND NOT %(evaluated_too)s))) u
-                  LEFT JOIN customer_tier_profile prof
-                    ON prof.partner_id = u.pid AND prof.company_id = %(company)s
-                  %(pending)s
+                SELECT u.pid
+                  FROM ((SELECT prof.partner_id AS pid FROM customer_tier_profile prof
+                          WHERE prof.company_id = %(company)s
+                            AND prof.partner_id > %(after)s %(pending)s
+                          ORDER BY prof.partner_id
+                          LIMIT %(limit)s)
+                        UNION ALL
+                        (SELECT e.partner_id FROM customer_tier_ranking_entry e
+                          WHERE e.company_id = %(company)s
+                            AND e.partner_id > %(after)s
+                            AND e.partner_id <= COALESCE(
+                                (SELECT prof.partner_id
+                                   FROM customer_tier_profile prof
+                                  WHERE prof.company_id = %(company)s
+                                    AND prof.partner_id > %(after)s %(pending)s
+                                  ORDER BY prof.partner_id
+                                  OFFSET %(batch)s LIMIT 1), 2147483647)
+                            AND NOT EXISTS (
+                                SELECT 1 FROM customer_tier_profile prof
+                                 WHERE prof.partner_id = e.partner_id
+                                   AND prof.company_id = %(company)s)
+                          ORDER BY e.partner_id
+                          LIMIT %(limit)s)
+                        %(moved)s) u
                  ORDER BY u.pid
                  LIMIT %(limit)s
                 """,
                 company=self.company_id,
                 after=after or 0,
-                evaluated_too=bool(evaluated_too),
                 pending=pending,
-                limit=batch_size,
+                moved=moved,
+                batch=batch_size,
+                limit=batch_size + 1,
             )
         )
-        if not rows:
-            return [], 0
-        return [row[0] for row in rows], rows[0][1] - len(rows)
+        batch = [row[0] for row in rows[:batch_size]]
+        if len(rows) <= batch_size:
+            return batch, 0
+        return batch, max((counted or 0) - len(batch), 1)

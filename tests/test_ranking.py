@@ -18,12 +18,13 @@ from unittest.mock import patch
 from odoo.tests import tagged
 from odoo.tools import SQL
 
+from odoo.addons.customer_tier.models import customer_tier_ranking
 from odoo.addons.customer_tier.models.customer_tier_engine import (
     PROFILE_COLUMNS,
     RankedFigures,
     TierEngine,
 )
-from odoo.addons.customer_tier.models.customer_tier_ranking import SHOWN
+from odoo.addons.customer_tier.models.customer_tier_ranking import SHOWN, Ranking
 
 from .test_assignment import AssignmentCase
 
@@ -264,8 +265,10 @@ class TestRankingSnapshot(AssignmentCase):
             patch.object(TierEngine, "_prospect_ids", prospect_ids),
             patch.object(TierEngine, "extend_figures", extend_figures),
             # (the first call reads every customer's figures a few at a time,
-            # the ORM reading its fields from cold caches in between)
+            # the ORM reading its fields from cold caches in between, and
+            # writes the snapshot a few entries per statement)
             patch(f"{TierEngine.__module__}.RANKED_CHUNK", 2),
+            patch.object(customer_tier_ranking, "STORE_CHUNK", 3),
         ):
             for _call in range(20):
                 self.env.invalidate_all()
@@ -284,9 +287,193 @@ class TestRankingSnapshot(AssignmentCase):
             self.assertLessEqual(len(batch), 5)
             self.assertLessEqual(figures | state | prospects, batch)
         self.assertEqual(sum(r["written"] for r in results), len(expected))
+        # what is left, after each call: exact (no partner came meanwhile),
+        # though the later calls read it from the snapshot's header
+        written = 0
+        for result in results:
+            written += result["written"]
+            self.assertEqual(result["remaining"], len(expected) - written)
         self.assertEqual(self._profiles(), expected)
         head = self._engine()._ranking().head()
         self.assertEqual((head["state"], head["eval_date"]), ("done", day))
+
+    def test_later_batches_take_newcomers_and_stop_at_their_batch(self):
+        """A later call of a batched evaluation takes the next profiles, the
+        customers without a profile yet and those refreshed before its
+        batch (moved), in partner order, reading no more than its batch (and
+        one more): its statement has no aggregate or sort over what is
+        left. A customer that appears meanwhile is written too; the count
+        left stays at least 1 until nothing is, then is 0."""
+        self._run(E)
+        day = E + timedelta(days=20)
+        first = self._run(day, batch_size=5)
+        self.assertTrue(first["remaining"])
+        head = self._engine()._ranking().head()
+        self.assertEqual(head["pending_count"], first["remaining"])
+        # (what is left, read from the header: no count of the profiles)
+        engine = self._engine()
+        self.env.flush_all()
+        with patch.object(
+            self.env.cr, "execute", wraps=self.env.cr.execute
+        ) as executed:
+            self.assertEqual(engine._count_pending(day), first["remaining"])
+        self.assertEqual(executed.call_count, 1)
+        self.assertIn("FROM customer_tier_ranking ", executed.call_args[0][0].code)
+        # meanwhile, a new customer is refreshed (a profile, a moved entry),
+        # and a customer of the first batch whose profile was removed buys
+        # and is refreshed: its entry moved before the batches to come, its
+        # new profile not evaluated for the day
+        newcomer = self._customer("Batch Newcomer")
+        self._buy(newcomer, 800.0, day)
+        lost = next(c for c in self.customers if self._profile(c))
+        self.assertLessEqual(lost.id, head["cursor"])
+        self._profile(lost).unlink()
+        self._buy(lost, 500.0, day)
+        self.env.flush_all()
+        self._engine().refresh_partners((newcomer | lost).ids, day)
+        self.assertFalse(self._profile(lost).full_evaluation_date)
+        query = []
+        original = self.env.cr.execute
+
+        def execute(sql, *args, **kwargs):
+            if isinstance(sql, SQL) and "u.pid" in sql.code:
+                query.append(sql)
+            return original(sql, *args, **kwargs)
+
+        remaining = []
+        with patch.object(self.env.cr, "execute", side_effect=execute):
+            for _call in range(20):
+                result = self._run(day, batch_size=5)
+                remaining.append(result["remaining"])
+                if not result["remaining"]:
+                    break
+        self.assertEqual(remaining[-1], 0)
+        self.assertTrue(all(remaining[:-1]))
+        Profile = self.env["customer.tier.profile"]
+        self.assertEqual(
+            Profile.search_count(
+                [
+                    ("company_id", "=", self.company.id),
+                    ("full_evaluation_date", "!=", day),
+                ]
+            ),
+            0,
+        )
+        self.assertEqual(self._profile(newcomer).full_evaluation_date, day)
+        self.assertEqual(self._profile(lost).full_evaluation_date, day)
+        self.assertEqual(self._engine()._count_pending(day), 0)
+        self.assertTrue(query)
+        plan = "\n".join(
+            row[0] for row in self.env.execute_query(SQL("EXPLAIN %s", query[0]))
+        )
+        self.assertTrue(plan.startswith("Limit"), plan)
+        for node in ("Aggregate", "WindowAgg", "Unique", "SetOp"):
+            self.assertNotIn(node, plan)
+
+    def _head(self):
+        """The company's snapshot header, but for its write date."""
+        head = self._engine()._ranking().head()
+        head.pop("id")
+        return head
+
+    def _chunked_run(self, eval_date, chunk):
+        """A full evaluation whose snapshot is written ``chunk`` entries per
+        statement: the number of statements."""
+        with (
+            patch.object(customer_tier_ranking, "STORE_CHUNK", chunk),
+            patch.object(
+                Ranking, "_store_chunk", autospec=True, side_effect=Ranking._store_chunk
+            ) as statements,
+        ):
+            self._run(eval_date)
+        return statements.call_count
+
+    def test_chunked_store_equals_one_statement(self):
+        """The snapshot written a few entries per statement is the one a
+        single statement writes (ranks, cumulative values exact and as
+        summed, the ``*_le`` counts, header totals); the entries of partners
+        no longer there are deleted wherever their id falls among the kept
+        ones, those of another company are left alone; the moves and the
+        figures shown are cleared; a rerun that changes nothing writes no
+        entry."""
+        self._run(E)
+        day = E + timedelta(days=1)
+        for customer in self.customers[::4]:
+            self._buy_some(customer, 1)
+        # a ranked customer among the others whose orders are all cancelled:
+        # no longer ranked, its entry goes
+        gone = self.customers[17]
+        with self._no_refresh():
+            self.env["sale.order"].search(
+                [("partner_id", "=", gone.id)]
+            )._action_cancel()
+        # moves and figures shown, which the next full evaluation clears
+        self._engine().refresh_partners(self.customers[:3].ids, day)
+        self.env.flush_all()
+        self.assertIn(gone.id, self._entries())
+        with self.env.cr.savepoint(flush=True) as reference:
+            self.assertEqual(self._chunked_run(day, 10000), 1)
+            expected, expected_head = self._entries(), self._head()
+            reference.rollback()
+        self.env.invalidate_all()
+        kept = sorted(expected)
+        self.assertNotIn(gone.id, kept)
+        self.assertLess(kept[0], gone.id)
+        self.assertLess(gone.id, kept[-1])
+        # entries of partners that are no customers of the evaluation, below
+        # and above the kept partner ids, and one of another company
+        stale = [kept[0] - 1, kept[-1] + 1, kept[-1] + 1000]
+        other = self.env["res.company"].create({"name": "Ranking Elsewhere"})
+        Entry = self.env["customer.tier.ranking.entry"]
+        Entry.create(
+            [{"company_id": self.company.id, "partner_id": pid} for pid in stale]
+            + [{"company_id": other.id, "partner_id": kept[0], "member": True}]
+        )
+        self.env.flush_all()
+        moved = Entry.search_count(
+            [("company_id", "=", self.company.id), ("moved", "=", True)]
+        )
+        self.assertTrue(moved)
+        count = len(kept)
+        self.assertGreater(count, 30)
+        self.assertEqual(self._chunked_run(day, 3), -(-count // 3))
+        self.assertEqual(self._entries(), expected)
+        self.assertEqual(self._head(), expected_head)
+        self.assertEqual(expected_head["member_count"], count)
+        self.assertEqual(
+            Entry.search_count(
+                [
+                    ("company_id", "=", self.company.id),
+                    "|",
+                    ("moved", "=", True),
+                    ("shown_rank", "!=", False),
+                ]
+            ),
+            0,
+        )
+        self.assertEqual(
+            Entry.search_count([("company_id", "=", other.id)]),
+            1,
+        )
+        # the same with a chunk that divides the entries unevenly, and a
+        # rerun that changes nothing writes nothing
+        written = self._entries_written()
+        self.assertEqual(self._chunked_run(day, 7), -(-count // 7))
+        self.assertEqual(self._entries_written(), written)
+        self.assertEqual(self._entries(), expected)
+
+    def _entries_written(self):
+        """Ranking entries inserted, updated or deleted so far in this
+        transaction."""
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT n_tup_ins + n_tup_upd + n_tup_del "
+                "FROM pg_stat_xact_user_tables WHERE relname = %s",
+                "customer_tier_ranking_entry",
+            )
+        )
+        return rows[0][0] if rows else 0
 
     def test_seeks_read_the_indexes(self):
         """Each seek of a refresh is an index scan of the snapshot (with
