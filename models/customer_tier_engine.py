@@ -1474,7 +1474,7 @@ class TierEngine:
             "manual_reason": reason,
             "manual_end_date": end_date,
             "tier_id": effective,
-            "tier_sequence": (self.tier_sequence[effective] if effective else None),
+            "tier_sequence": self.tier_sequence[effective] if effective else None,
             "manual_differs": bool(manual and manual != computed),
             "at_risk": bool(pending),
         }
@@ -2041,7 +2041,7 @@ class TierEngine:
                 changed.append(row)
                 continue
             columns = (
-                [c for c in present if not _same(old[c], row[c])]
+                [c for c in present if not _same(old.get(c), row[c])]
                 if present and _differs(values, old, row)
                 else []
             )
