@@ -46,6 +46,19 @@ class AssignmentCase(CustomerTierCase):
         ):
             yield
 
+    def _entries_written(self):
+        """Ranking entries inserted, updated or deleted so far in this
+        transaction."""
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT n_tup_ins + n_tup_upd + n_tup_del "
+                "FROM pg_stat_xact_user_tables WHERE relname = %s",
+                "customer_tier_ranking_entry",
+            )
+        )
+        return rows[0][0] if rows else 0
+
     @classmethod
     def _buy(cls, partner, amount, order_date, **kwargs):
         with cls._no_refresh():

@@ -462,19 +462,6 @@ class TestRankingSnapshot(AssignmentCase):
         self.assertEqual(self._entries_written(), written)
         self.assertEqual(self._entries(), expected)
 
-    def _entries_written(self):
-        """Ranking entries inserted, updated or deleted so far in this
-        transaction."""
-        self.env.flush_all()
-        rows = self.env.execute_query(
-            SQL(
-                "SELECT n_tup_ins + n_tup_upd + n_tup_del "
-                "FROM pg_stat_xact_user_tables WHERE relname = %s",
-                "customer_tier_ranking_entry",
-            )
-        )
-        return rows[0][0] if rows else 0
-
     def test_seeks_read_the_indexes(self):
         """Each seek of a refresh is an index scan of the snapshot (with
         sequential scans and sorts off: the test data is too small for the

@@ -261,19 +261,6 @@ class TestSteadyState(AssignmentCase):
         self.assertEqual(profile.order_count, 3)
         self.assertEqual(profile.recency_days, 0)
 
-    def _entries_written(self):
-        """Ranking entries inserted, updated or deleted so far in this
-        transaction."""
-        self.env.flush_all()
-        rows = self.env.execute_query(
-            SQL(
-                "SELECT n_tup_ins + n_tup_upd + n_tup_del "
-                "FROM pg_stat_xact_user_tables WHERE relname = %s",
-                "customer_tier_ranking_entry",
-            )
-        )
-        return rows[0][0] if rows else 0
-
     def test_order_leaving_the_window_writes_its_customer_alone(self):
         """A next day on which one customer's order leaves the window: the
         company total moves, so every customer's share and cumulative share
